@@ -1,0 +1,35 @@
+# The two README commands: `make up` (run the platform) and `make test` (every test). Both install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(abspath $(VENV))/bin
+STAMP := $(VENV)/.installed
+SERVICE_PROJECTS := $(sort $(dir $(wildcard services/*/pyproject.toml)))
+
+# Fragments in mk/ add their own test steps to TEST_TARGETS.
+TEST_TARGETS := test-python
+include $(sort $(wildcard mk/*.mk))
+
+.PHONY: up test install system-deps lint test-python bench
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml $(wildcard services/*/pyproject.toml) constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -U pip wheel
+	$(BIN)/pip install -q -c constraints.txt $(foreach p,$(SERVICE_PROJECTS),-e ./$(p)) -e '.[dev]'
+	touch $@
+
+system-deps:
+	@scripts/system-deps.sh
+
+lint: install
+	$(BIN)/ruff check .
+
+test-python: install system-deps
+	PATH="$(BIN):$$PATH" $(BIN)/python -m pytest -q -rs
+
+test: lint $(TEST_TARGETS)
+
+up: install system-deps
+	PATH="$(BIN):$$PATH" $(BIN)/honcho start -f Procfile

@@ -1,0 +1,183 @@
+"""The app factory every service builds on: lifespan (migrations, event bus, background work), health, metrics,
+tracing, body-size limit and error handlers that never turn bad input into a 500."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .auth import JWKSVerifier, TokenVerifier
+from .db import Database, migrate
+from .events import EventBus, InboxMixin, OutboxMixin
+from .observability import Metrics, install_metrics, install_tracing
+from .settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+BackgroundJob = Callable[["ServiceRuntime"], Awaitable[None]]
+
+
+@dataclass
+class ServiceRuntime:
+    """What a running service holds: settings, database, bus and its background jobs."""
+
+    settings: ServiceSettings
+    bus: EventBus
+    migrations_dir: Path | None
+    db: Database | None = None
+    started_at: float = field(default_factory=time.time)
+    jobs: list[BackgroundJob] = field(default_factory=list)
+    startup: list[Callable[[ServiceRuntime], None]] = field(default_factory=list)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def database(self) -> Database:
+        if self.db is None:
+            raise RuntimeError("service not started")
+        return self.db
+
+
+def get_runtime(request: Request) -> ServiceRuntime:
+    """Dependency: the service runtime of the app serving this request."""
+    return request.app.state.runtime
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """Dependency: a database session committed when the endpoint returns without error."""
+    runtime: ServiceRuntime = request.app.state.runtime
+    with runtime.database().session() as session:
+        yield session
+    runtime.bus.wake()
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BodySizeLimit:
+    """Rejects request bodies over ``max_bytes`` with 413, by Content-Length or while streaming."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers", [])).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            await self._reject(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLarge:
+            if not started:
+                await self._reject(scope, receive, send)
+
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse({"detail": f"request body exceeds {self.max_bytes} bytes"}, status_code=413)
+        await response(scope, receive, send)
+
+
+def health_router() -> APIRouter:
+    router = APIRouter(prefix="/health", tags=["health"])
+
+    @router.get("/live", summary="Liveness: the process answers")
+    def live(request: Request) -> dict[str, Any]:
+        runtime: ServiceRuntime = request.app.state.runtime
+        return {"status": "ok", "service": runtime.settings.service_name,
+                "version": runtime.settings.service_version,
+                "uptime_seconds": round(time.time() - runtime.started_at, 3)}
+
+    @router.get("/ready", summary="Readiness: database and NATS reachable")
+    def ready(request: Request) -> JSONResponse:
+        runtime: ServiceRuntime = request.app.state.runtime
+        database = runtime.db is not None and runtime.db.ping()
+        nats_ok = runtime.bus.connected or not runtime.settings.events_enabled
+        body = {"status": "ok" if database and nats_ok else "unavailable",
+                "checks": {"database": database, "nats": nats_ok},
+                "service": runtime.settings.service_name, "version": runtime.settings.service_version}
+        return JSONResponse(body, status_code=200 if database and nats_ok else 503)
+
+    return router
+
+
+def build_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    outbox: type[OutboxMixin],
+    inbox: type[InboxMixin],
+    migrations_dir: Path | None = None,
+    verifier: TokenVerifier | None = None,
+) -> FastAPI:
+    """A FastAPI app wired with the platform's runtime. Building it connects nowhere; the lifespan does."""
+    bus = EventBus(settings, outbox, inbox)
+    runtime = ServiceRuntime(settings=settings, bus=bus, migrations_dir=migrations_dir)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = settings.resolved_database_url()
+        if migrations_dir is not None and settings.run_migrations:
+            await asyncio.to_thread(migrate, url, migrations_dir)
+        runtime.db = Database(url)
+        runtime.started_at = time.time()
+        for hook in runtime.startup:
+            await asyncio.to_thread(hook, runtime)
+        await bus.start(runtime.db)
+        runtime.tasks = [asyncio.create_task(job(runtime)) for job in runtime.jobs]
+        try:
+            yield
+        finally:
+            for task in runtime.tasks:
+                task.cancel()
+            await asyncio.gather(*runtime.tasks, return_exceptions=True)
+            await bus.stop()
+            runtime.db.dispose()
+
+    app = FastAPI(title=title, description=description, version=settings.service_version, lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.settings = settings
+    app.state.verifier = verifier or JWKSVerifier(settings.jwks_url, settings.jwks_cache_seconds)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    install_metrics(app, Metrics(settings.service_name))
+    if not settings.docs_import:
+        install_tracing(app, settings)
+    app.include_router(health_router())
+
+    @app.exception_handler(IntegrityError)
+    async def _conflict(_request: Request, exc: IntegrityError) -> JSONResponse:
+        log.info("integrity error: %s", exc.orig)
+        return JSONResponse({"detail": "conflicts with an existing record"}, status_code=409)
+
+    return app

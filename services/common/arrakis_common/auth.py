@@ -1,0 +1,137 @@
+"""RS256 JWTs: user-service issues them, every service verifies them through user-service's JWKS (cached)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+ISSUER = "arrakis-user-service"
+AUDIENCE = "arrakis"
+ALGORITHM = "RS256"
+
+
+class AuthUnavailable(Exception):
+    """The key set could not be fetched (user-service down)."""
+
+
+class TokenVerifier(Protocol):
+    def verify(self, token: str) -> dict[str, Any]: ...
+
+
+def generate_private_key_pem() -> bytes:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def load_or_create_private_key(path: Path) -> bytes:
+    """The signing key kept at ``path``, created (mode 0600) on first use."""
+    if path.exists():
+        return path.read_bytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pem = generate_private_key_pem()
+    path.write_bytes(pem)
+    path.chmod(0o600)
+    return pem
+
+
+def _decode(token: str, key: Any) -> dict[str, Any]:
+    claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
+                        options={"require": ["exp", "iat", "sub", "typ"]})
+    return claims
+
+
+class TokenIssuer:
+    """Signs access and refresh tokens and publishes the public key as a JWKS."""
+
+    def __init__(self, private_key_pem: bytes, access_ttl: int = 900, refresh_ttl: int = 7 * 24 * 3600) -> None:
+        self.private_key = serialization.load_pem_private_key(private_key_pem, password=None)
+        self.public_key = self.private_key.public_key()
+        public_der = self.public_key.public_bytes(serialization.Encoding.DER,
+                                                  serialization.PublicFormat.SubjectPublicKeyInfo)
+        self.kid = uuid.uuid5(uuid.NAMESPACE_OID, public_der.hex()).hex[:16]
+        self.access_ttl = access_ttl
+        self.refresh_ttl = refresh_ttl
+
+    def issue(self, subject: str, roles: list[str], token_type: str = "access", **extra: Any) -> str:
+        now = int(time.time())
+        ttl = self.access_ttl if token_type == "access" else self.refresh_ttl
+        claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": subject, "roles": sorted(roles), "typ": token_type,
+                  "iat": now, "exp": now + ttl, "jti": uuid.uuid4().hex, **extra}
+        return jwt.encode(claims, self.private_key, algorithm=ALGORITHM, headers={"kid": self.kid})
+
+    def jwks(self) -> dict[str, Any]:
+        jwk = jwt.algorithms.RSAAlgorithm.to_jwk(self.public_key, as_dict=True)
+        jwk.update({"kid": self.kid, "use": "sig", "alg": ALGORITHM})
+        return {"keys": [jwk]}
+
+    def verify(self, token: str) -> dict[str, Any]:
+        return _decode(token, self.public_key)
+
+
+class JWKSVerifier:
+    """Verifies tokens against a remote JWKS, cached by PyJWT's client for ``cache_seconds``."""
+
+    def __init__(self, jwks_url: str, cache_seconds: int = 300) -> None:
+        self.client = jwt.PyJWKClient(jwks_url, cache_jwk_set=True, lifespan=cache_seconds, timeout=5)
+
+    def verify(self, token: str) -> dict[str, Any]:
+        try:
+            key = self.client.get_signing_key_from_jwt(token)
+        except jwt.PyJWKClientConnectionError as exc:
+            raise AuthUnavailable(str(exc)) from exc
+        return _decode(token, key.key)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller."""
+
+    subject: str
+    roles: frozenset[str] = field(default_factory=frozenset)
+    claims: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def has_any(self, roles: tuple[str, ...]) -> bool:
+        return not roles or bool(self.roles & set(roles)) or "admin" in self.roles
+
+
+_bearer = HTTPBearer(auto_error=False, description="Access token issued by user-service")
+
+
+def current_principal(request: Request,
+                      credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
+    """The caller of this request, from its ``Authorization: Bearer`` access token."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token",
+                            headers={"WWW-Authenticate": "Bearer"})
+    verifier: TokenVerifier = request.app.state.verifier
+    try:
+        claims = verifier.verify(credentials.credentials)
+    except AuthUnavailable as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "token keys unavailable") from exc
+    except jwt.PyJWTError as exc:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"invalid token: {exc}",
+                            headers={"WWW-Authenticate": "Bearer"}) from exc
+    if claims.get("typ") != "access":
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "not an access token")
+    return Principal(subject=str(claims["sub"]), roles=frozenset(claims.get("roles", [])), claims=claims)
+
+
+def require_roles(*roles: str):  # noqa: ANN201 - returns a FastAPI dependency
+    """A dependency that admits callers holding any of ``roles`` (or ``admin``); none means any signed-in user."""
+
+    def dependency(principal: Principal = Depends(current_principal)) -> Principal:
+        if not principal.has_any(roles):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"requires one of roles: {', '.join(roles)}")
+        return principal
+
+    return dependency

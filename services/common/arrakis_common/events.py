@@ -1,0 +1,392 @@
+"""Domain events on NATS JetStream: envelope, transactional outbox, relay, idempotent durable consumers.
+
+A service declares its events as :class:`Event` subclasses (``subject`` and ``version`` class variables),
+publishes them with :meth:`EventBus.publish` inside the transaction that changes its rows, and consumes with
+:meth:`EventBus.subscribe`. The relay and consumers run in the service's event loop once :meth:`EventBus.start`
+is awaited; everything keeps working (requests included) while NATS is unreachable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import nats
+from nats.js.api import ConsumerConfig, StorageType, StreamConfig
+from opentelemetry import propagate, trace
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import DateTime, Integer, String, Text, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from .db import Database
+from .settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+STREAM_SUBJECTS = ["arrakis.>"]
+SCHEMA_BUCKET = "ARRAKIS_SCHEMAS"
+REGISTRY: dict[str, type[Event]] = {}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Event(BaseModel):
+    """Payload of a domain event. Subclasses set ``subject`` (``arrakis.<domain>.<entity>.<verb>``) and ``version``."""
+
+    model_config = ConfigDict(extra="ignore")
+    subject: ClassVar[str] = ""
+    version: ClassVar[int] = 1
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("subject"):
+            REGISTRY[cls.subject] = cls
+
+
+class Envelope(BaseModel):
+    """What travels on the wire: metadata around one event payload."""
+
+    id: str
+    subject: str
+    type: str
+    version: int = 1
+    occurred_at: datetime
+    source: str
+    trace: dict[str, str] = Field(default_factory=dict)
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def wrap(cls, event: Event, *, source: str, subject: str | None = None) -> Envelope:
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)
+        return cls(
+            id=str(uuid.uuid4()),
+            subject=subject or event.subject,
+            type=type(event).__name__,
+            version=event.version,
+            occurred_at=utcnow(),
+            source=source,
+            trace=carrier,
+            payload=event.model_dump(mode="json"),
+        )
+
+
+class OutboxMixin:
+    """Columns of the outbox table; a service maps it on its own declarative base."""
+
+    __tablename__ = "event_outbox"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    subject: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True, default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InboxMixin:
+    """Columns of the inbox table: one row per (consumer, event) already handled."""
+
+    __tablename__ = "event_inbox"
+    consumer: Mapped[str] = mapped_column(String(120), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255))
+    processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+Handler = Callable[[Session, Envelope], None]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A durable pull consumer: ``handler`` runs in the transaction that records the event in the inbox."""
+
+    subject: str
+    durable: str
+    handler: Handler
+
+
+class EventBus:
+    """Outbox publisher and durable consumers for one service."""
+
+    def __init__(self, settings: ServiceSettings, outbox: type[OutboxMixin], inbox: type[InboxMixin]) -> None:
+        self.settings = settings
+        self.outbox = outbox
+        self.inbox = inbox
+        self.source = settings.service_name
+        self.subscriptions: list[Subscription] = []
+        self.declared_events: list[type[Event]] = []
+        self.db: Database | None = None
+        self.nc: nats.NATS | None = None
+        self.js: Any = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
+        self.published = 0
+        self.consumed = 0
+        self._tracer = trace.get_tracer("arrakis.events")
+
+    # -- declaration -------------------------------------------------------------------------------------------
+    def declare(self, *events: type[Event]) -> None:
+        """Events this service publishes; their JSON schemas go to the shared schema registry on connect."""
+        self.declared_events.extend(events)
+
+    def subscribe(self, subject: str, durable: str, handler: Handler) -> None:
+        """Consume ``subject`` (wildcards allowed) with a durable consumer named ``durable``."""
+        self.subscriptions.append(Subscription(subject=subject, durable=durable, handler=handler))
+
+    # -- publishing --------------------------------------------------------------------------------------------
+    def publish(self, session: Session, event: Event, *, subject: str | None = None) -> Envelope:
+        """Add ``event`` to the outbox in ``session``: it is sent only if the caller's transaction commits."""
+        envelope = Envelope.wrap(event, source=self.source, subject=subject)
+        session.add(self.outbox(event_id=envelope.id, subject=envelope.subject, body=envelope.model_dump_json()))
+        return envelope
+
+    def publish_envelope(self, session: Session, envelope: Envelope) -> None:
+        """Add a ready envelope (for example one received from outside) to the outbox."""
+        session.add(self.outbox(event_id=envelope.id, subject=envelope.subject, body=envelope.model_dump_json()))
+
+    def wake(self) -> None:
+        """Ask the relay to look at the outbox now rather than at its next poll (safe from any thread)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            same_loop = asyncio.get_running_loop() is loop
+        except RuntimeError:
+            same_loop = False
+        if same_loop:
+            self._wake.set()
+        else:
+            loop.call_soon_threadsafe(self._wake.set)
+
+    # -- lifecycle ---------------------------------------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        return self.nc is not None and self.nc.is_connected
+
+    async def start(self, db: Database) -> None:
+        """Start connecting, relaying and consuming in the background; returns at once."""
+        self.db = db
+        self._loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
+        if not self.settings.events_enabled:
+            return
+        self._tasks.append(asyncio.create_task(self._run(), name=f"{self.source}-bus"))
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        if self.nc is not None:
+            try:
+                await self.nc.close()
+            except Exception:  # closing a half-open connection must not fail shutdown
+                log.debug("closing NATS failed", exc_info=True)
+            self.nc = None
+
+    async def _run(self) -> None:
+        await self._connect()
+        workers = [asyncio.create_task(self._relay(), name=f"{self.source}-relay")]
+        workers += [asyncio.create_task(self._consume(sub), name=f"{self.source}-{sub.durable}") for sub in
+                    self.subscriptions]
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            for worker in workers:
+                worker.cancel()
+
+    async def _connect(self) -> None:
+        delay = 0.2
+        while not self._stopping.is_set():
+            try:
+                self.nc = await nats.connect(
+                    self.settings.nats_url,
+                    name=self.source,
+                    connect_timeout=2,
+                    allow_reconnect=True,
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=0.5,
+                    error_cb=self._on_error,
+                )
+                self.js = self.nc.jetstream(timeout=5)
+                await self._ensure_stream()
+                await self._register_schemas()
+                log.info("connected to NATS at %s", self.settings.nats_url)
+                return
+            except Exception as exc:
+                log.warning("NATS not reachable (%s); retrying in %.1fs", exc, delay)
+                if self.nc is not None:
+                    await self.nc.close()
+                    self.nc = None
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _on_error(self, exc: Exception) -> None:
+        log.debug("NATS error: %s", exc)
+
+    async def _ensure_stream(self) -> None:
+        config = StreamConfig(name=self.settings.nats_stream, subjects=STREAM_SUBJECTS, storage=StorageType.FILE,
+                              duplicate_window=120.0)
+        try:
+            await self.js.stream_info(self.settings.nats_stream)
+        except nats.js.errors.NotFoundError:
+            await self.js.add_stream(config)
+
+    async def _register_schemas(self) -> None:
+        if not self.declared_events:
+            return
+        kv = await schema_bucket(self.js)
+        for event in self.declared_events:
+            record = {"subject": event.subject, "version": event.version, "type": event.__name__,
+                      "source": self.source, "schema": event.model_json_schema()}
+            await kv.put(event.subject, json.dumps(record, sort_keys=True).encode())
+
+    # -- relay -------------------------------------------------------------------------------------------------
+    async def _relay(self) -> None:
+        backoff = self.settings.outbox_poll_seconds
+        while not self._stopping.is_set():
+            try:
+                sent = await self.relay_once()
+                backoff = self.settings.outbox_poll_seconds
+            except Exception as exc:
+                log.warning("outbox relay failed (%s); retrying in %.1fs", exc, backoff)
+                sent = 0
+                backoff = min(backoff * 2, 5.0)
+            if not sent:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+                except TimeoutError:
+                    pass
+
+    async def relay_once(self, batch: int = 100) -> int:
+        """Publish up to ``batch`` pending outbox rows in order; returns how many were sent."""
+        if not self.connected or self.db is None:
+            return 0
+        rows = await asyncio.to_thread(self._pending, batch)
+        for seq, event_id, subject, body in rows:
+            envelope = json.loads(body)
+            headers = {"Nats-Msg-Id": event_id, **envelope.get("trace", {})}
+            try:
+                await self.js.publish(subject, body.encode(), headers=headers, timeout=2)
+            except Exception:
+                await asyncio.to_thread(self._count_attempt, seq)
+                raise
+            await asyncio.to_thread(self._mark_published, seq)
+            self.published += 1
+        return len(rows)
+
+    def _pending(self, batch: int) -> list[tuple[int, str, str, str]]:
+        assert self.db is not None
+        with self.db.session() as session:
+            stmt = (select(self.outbox.seq, self.outbox.event_id, self.outbox.subject, self.outbox.body)
+                    .where(self.outbox.published_at.is_(None)).order_by(self.outbox.seq).limit(batch))
+            return [tuple(row) for row in session.execute(stmt)]
+
+    def _mark_published(self, seq: int) -> None:
+        assert self.db is not None
+        with self.db.session() as session:
+            session.execute(update(self.outbox).where(self.outbox.seq == seq).values(published_at=utcnow()))
+
+    def _count_attempt(self, seq: int) -> None:
+        assert self.db is not None
+        with self.db.session() as session:
+            session.execute(update(self.outbox).where(self.outbox.seq == seq)
+                            .values(attempts=self.outbox.attempts + 1))
+
+    def pending_count(self) -> int:
+        """How many outbox rows wait for the relay."""
+        assert self.db is not None
+        with self.db.session() as session:
+            stmt = select(self.outbox.seq).where(self.outbox.published_at.is_(None))
+            return len(session.execute(stmt).all())
+
+    # -- consuming ---------------------------------------------------------------------------------------------
+    async def _consume(self, sub: Subscription) -> None:
+        durable = sub.durable.replace(".", "-")
+        pull = None
+        while not self._stopping.is_set():
+            try:
+                if pull is None:
+                    config = ConsumerConfig(ack_wait=30, max_deliver=10)
+                    pull = await self.js.pull_subscribe(sub.subject, durable=durable, stream=self.settings.nats_stream,
+                                                        config=config)
+                messages = await pull.fetch(batch=50, timeout=1)
+            except nats.errors.TimeoutError:
+                continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.debug("consumer %s waiting for NATS: %s", durable, exc)
+                pull = None
+                await asyncio.sleep(0.5)
+                continue
+            for msg in messages:
+                await self._deliver(sub, durable, msg)
+
+    async def _deliver(self, sub: Subscription, durable: str, msg: Any) -> None:
+        try:
+            envelope = Envelope.model_validate_json(msg.data)
+        except Exception:
+            log.error("dropping malformed message on %s", msg.subject)
+            await msg.term()
+            return
+        context = propagate.extract(envelope.trace)
+        with self._tracer.start_as_current_span(f"{envelope.subject} receive", context=context,
+                                                kind=trace.SpanKind.CONSUMER):
+            try:
+                await asyncio.to_thread(self.handle, sub, durable, envelope)
+            except Exception:
+                log.exception("handler %s failed for event %s", durable, envelope.id)
+                await msg.nak(delay=1)
+                return
+        await msg.ack()
+
+    def handle(self, sub: Subscription, consumer: str, envelope: Envelope) -> bool:
+        """Run ``sub.handler`` once per event id: returns False when the inbox shows it was handled already."""
+        assert self.db is not None
+        with self.db.session() as session:
+            seen = session.get(self.inbox, (consumer, envelope.id))
+            if seen is not None:
+                return False
+            session.add(self.inbox(consumer=consumer, event_id=envelope.id, subject=envelope.subject))
+            try:
+                session.flush()
+            except IntegrityError:
+                session.rollback()
+                return False
+            sub.handler(session, envelope)
+        self.consumed += 1
+        return True
+
+
+async def schema_bucket(js: Any) -> Any:
+    """The JetStream key-value bucket where services register their event schemas by subject."""
+    try:
+        return await js.key_value(SCHEMA_BUCKET)
+    except Exception:
+        return await js.create_key_value(bucket=SCHEMA_BUCKET, history=1)
+
+
+async def lookup_schema(js: Any, subject: str) -> dict[str, Any] | None:
+    """The registered schema record of ``subject``, or None when no service declared it."""
+    kv = await schema_bucket(js)
+    try:
+        entry = await kv.get(subject)
+    except Exception:
+        return None
+    return json.loads(entry.value) if entry and entry.value else None

