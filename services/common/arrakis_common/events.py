@@ -390,3 +390,14 @@ async def lookup_schema(js: Any, subject: str) -> dict[str, Any] | None:
     except Exception:
         return None
     return json.loads(entry.value) if entry and entry.value else None
+
+
+def subject_matches(pattern: str, subject: str) -> bool:
+    """NATS subject matching: ``*`` matches one token, a final ``>`` one or more."""
+    want, have = pattern.split("."), subject.split(".")
+    for i, token in enumerate(want):
+        if token == ">":
+            return len(have) > i
+        if i >= len(have) or (token != "*" and token != have[i]):
+            return False
+    return len(want) == len(have)

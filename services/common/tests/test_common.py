@@ -122,3 +122,17 @@ def test_jwks_verifier_fetches_and_caches_remote_keys():
             verifier.verify(other.issue("mallory", ["admin"]))
     finally:
         server.shutdown()
+
+
+@pytest.mark.parametrize(("pattern", "subject", "expected"), [
+    ("arrakis.>", "arrakis.user.user.created", True),
+    ("arrakis.>", "arrakis", False),
+    ("arrakis.*.object.created", "arrakis.ontology.object.created", True),
+    ("arrakis.*.object.created", "arrakis.ontology.object.deleted", False),
+    ("arrakis.ontology.object.*", "arrakis.ontology.object.created.extra", False),
+    ("arrakis.ontology.object.created", "arrakis.ontology.object.created", True),
+])
+def test_subject_matches_follows_nats_wildcards(pattern: str, subject: str, expected: bool):
+    from arrakis_common.events import subject_matches
+
+    assert subject_matches(pattern, subject) is expected
