@@ -32,4 +32,4 @@ test-python: install system-deps
 test: lint $(TEST_TARGETS)
 
 up: install system-deps
-	PATH="$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+	PATH="$(BIN):$$PATH" scripts/up.sh

@@ -1,0 +1,55 @@
+"""Part of `make up`: waits until every service answers /health/ready, prints the URLs, then idles.
+
+It idles instead of exiting because honcho stops the whole platform when any of its processes ends.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import urllib.request
+
+SERVICES = [
+    "user-service", "ontology-management-service", "audit-service", "data-kernel-service",
+    "embedding-service", "scheduler-service", "event-gateway",
+]
+
+
+def base_url(name: str) -> str:
+    port = os.environ[f"ARRAKIS_{name.upper().replace('-', '_')}_PORT"]
+    return f"http://{os.environ.get('ARRAKIS_HOST', '127.0.0.1')}:{port}"
+
+
+def ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/health/ready", timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def main() -> None:
+    started = time.monotonic()
+    pending = {name: base_url(name) for name in SERVICES}
+    warned = False
+    while pending:
+        pending = {name: url for name, url in pending.items() if not ready(url)}
+        if pending and not warned and time.monotonic() - started > 60:
+            print(f"still waiting for: {', '.join(sorted(pending))}", flush=True)
+            warned = True
+        time.sleep(0.25)
+    elapsed = time.monotonic() - started
+    print(f"all {len(SERVICES)} services ready in {elapsed:.1f}s", flush=True)
+    for name in SERVICES:
+        url = base_url(name)
+        print(f"  {name:<30} {url}   (docs {url}/docs)", flush=True)
+    host = os.environ.get("ARRAKIS_HOST", "127.0.0.1")
+    print(f"  {'nats':<30} nats://{host}:{os.environ['ARRAKIS_NATS_PORT']}   "
+          f"(monitoring http://{host}:{os.environ['ARRAKIS_NATS_MONITOR_PORT']})", flush=True)
+    print("Ctrl-C stops everything; data is kept under " + os.environ.get("ARRAKIS_VAR_DIR", "var"), flush=True)
+    while True:
+        time.sleep(3600)
+
+
+if __name__ == "__main__":
+    main()
