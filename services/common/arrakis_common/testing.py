@@ -215,3 +215,68 @@ def auth_header(token_issuer: TokenIssuer) -> Callable[..., dict[str, str]]:
         return {"Authorization": f"Bearer {token_issuer.issue(subject, list(roles))}"}
 
     return make
+
+
+SERVICE_MODULES = {
+    "user-service": "user_service.app:create_app",
+    "ontology-management-service": "ontology_management_service.app:create_app",
+    "audit-service": "audit_service.app:create_app",
+    "data-kernel-service": "data_kernel_service.app:create_app",
+    "embedding-service": "embedding_service.app:create_app",
+    "scheduler-service": "scheduler_service.app:create_app",
+    "event-gateway": "event_gateway.app:create_app",
+}
+
+
+def env_name(service: str) -> str:
+    """``ontology-management-service`` -> ``ONTOLOGY_MANAGEMENT_SERVICE``."""
+    return service.upper().replace("-", "_")
+
+
+def http_ready(url: str) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url + "/health/ready", timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@dataclass
+class ServiceProcess:
+    """One service under uvicorn in its own process, configured only through ARRAKIS_* variables."""
+
+    name: str
+    env: dict[str, str]
+    log_path: Path
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        cmd = [sys.executable, "-m", "uvicorn", SERVICE_MODULES[self.name], "--factory", "--host", "127.0.0.1",
+               "--port", str(self.port), "--no-access-log"]
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(cmd, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.proc = None
+
+
+def platform_env(var_dir: Path, nats_url: str, ports: dict[str, int]) -> dict[str, str]:
+    """The variables `scripts/up.sh` exports, for services started by tests."""
+    env = {"ARRAKIS_DATA_DIR": str(var_dir / "data"), "ARRAKIS_NATS_URL": nats_url,
+           "ARRAKIS_OUTBOX_POLL_SECONDS": "0.1"}
+    for service, port in ports.items():
+        env[f"ARRAKIS_{env_name(service)}_URL"] = f"http://127.0.0.1:{port}"
+    return env
