@@ -1,0 +1,1 @@
+"""HTTP API of event-gateway, one router per resource."""

@@ -1,0 +1,59 @@
+"""Inbound events from outside the platform: validated against the registered schema, then published."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, status
+from opentelemetry import propagate
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from arrakis_common.app import ServiceRuntime, get_runtime, get_session
+from arrakis_common.auth import Principal, require_roles
+from arrakis_common.events import Envelope, utcnow
+
+from ..schema_registry import SchemaRegistry, is_concrete_subject
+from .schemas import REGISTRY_ERRORS, get_schema_registry, registered_schema
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/events", tags=["inbound events"])
+
+SOURCE = "event-gateway"
+
+
+class Accepted(BaseModel):
+    event_id: str
+    subject: str
+    type: str
+    version: int
+
+
+@router.post("/{subject}", status_code=status.HTTP_202_ACCEPTED,
+             summary="Publish an event from outside, validated against its subject's registered schema",
+             responses={status.HTTP_404_NOT_FOUND: {"description": "No schema is registered for the subject"},
+                        **REGISTRY_ERRORS})
+async def publish_inbound_event(subject: str, payload: dict[str, Any] = Body(..., description="The event payload"),
+                                session: Session = Depends(get_session),
+                                runtime: ServiceRuntime = Depends(get_runtime),
+                                registry: SchemaRegistry = Depends(get_schema_registry),
+                                principal: Principal = Depends(require_roles("editor"))) -> Accepted:
+    if not is_concrete_subject(subject):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [{
+            "loc": ["path", "subject"], "path": "$", "type": "subject.concrete",
+            "msg": "subject must be a concrete arrakis.<domain>.<entity>.<verb> subject without wildcards"}])
+    record = await registered_schema(registry, runtime, subject)
+    errors = record.errors(payload)
+    if errors:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, errors)
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    envelope = Envelope(id=str(uuid.uuid4()), subject=subject, type=record.type, version=record.version,
+                        occurred_at=utcnow(), source=SOURCE, trace=carrier, payload=payload)
+    # Only adds the outbox row (no I/O here); get_session commits it after the endpoint returns.
+    runtime.bus.publish_envelope(session, envelope)
+    log.info("inbound event %s on %s accepted from %s", envelope.id, subject, principal.subject)
+    return Accepted(event_id=envelope.id, subject=subject, type=record.type, version=record.version)

@@ -1,0 +1,205 @@
+"""Webhook delivery: the consumer that turns events into deliveries, and the worker that sends them.
+
+The consumer runs in the transaction that records the event in the inbox, so a delivery row exists exactly when the
+event was consumed; the unique (subscription, event id) pair keeps it idempotent even without the inbox. The worker
+claims due rows with a compare-and-set lease, so several replicas never send the same attempt twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from arrakis_common.app import ServiceRuntime
+from arrakis_common.events import Envelope, subject_matches, utcnow
+
+from .events import DeliveryDeadLettered
+from .models import Delivery, DeliveryStatus, WebhookSubscription
+from .settings import Settings
+from .signing import sign
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "arrakis-event-gateway/0.1"
+# Extra time a claimed delivery stays invisible to other workers beyond the HTTP timeout.
+LEASE_MARGIN_SECONDS = 30.0
+MAX_ERROR_CHARS = 1000
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything this service stores is UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def is_own_dead_letter(envelope: Envelope, subscription: WebhookSubscription) -> bool:
+    """A subscription never receives the dead-letter notice of its own deliveries: that would loop forever."""
+    return (envelope.subject == DeliveryDeadLettered.subject
+            and envelope.payload.get("subscription_id") == subscription.id)
+
+
+def enqueue_deliveries(session: Session, envelope: Envelope) -> int:
+    """Consumer of ``arrakis.>``: one pending delivery per matching active subscription; returns how many were added."""
+    subscriptions = session.scalars(select(WebhookSubscription).where(WebhookSubscription.active.is_(True))).all()
+    matching = [s for s in subscriptions
+                if subject_matches(s.subject_filter, envelope.subject) and not is_own_dead_letter(envelope, s)]
+    if not matching:
+        return 0
+    existing = set(session.scalars(select(Delivery.subscription_id).where(
+        Delivery.event_id == envelope.id, Delivery.subscription_id.in_([s.id for s in matching]))))
+    body = envelope.model_dump_json()
+    added = 0
+    for subscription in matching:
+        if subscription.id in existing:
+            continue
+        session.add(Delivery(subscription_id=subscription.id, event_id=envelope.id, subject=envelope.subject,
+                             body=body, status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=utcnow()))
+        added += 1
+    return added
+
+
+def backoff_seconds(settings: Settings, attempts: int) -> float:
+    """Delay before the next try after ``attempts`` failed ones: base * 2^(attempts-1), capped."""
+    return min(settings.retry_max_seconds, settings.retry_base_seconds * (2 ** max(attempts - 1, 0)))
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One claimed delivery, detached from the session so it can be sent outside any transaction."""
+
+    delivery_id: str
+    subscription_id: str
+    url: str
+    secret: str
+    event_id: str
+    subject: str
+    body: str
+    number: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    status_code: int | None
+    error: str | None
+
+
+class DeliveryWorker:
+    """Sends due deliveries, records the outcome, retries with backoff and dead-letters exhausted ones."""
+
+    def __init__(self, runtime: ServiceRuntime) -> None:
+        self.runtime = runtime
+        self.settings: Settings = runtime.settings  # type: ignore[assignment]
+
+    async def run(self) -> None:
+        """Loop until cancelled; a failing round is logged and retried at the next poll."""
+        async with httpx.AsyncClient(timeout=self.settings.webhook_timeout_seconds, follow_redirects=False,
+                                     headers={"User-Agent": USER_AGENT}) as client:
+            while True:
+                try:
+                    sent = await self.run_once(client)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("delivery round failed")
+                    sent = 0
+                if not sent:
+                    await asyncio.sleep(self.settings.delivery_poll_seconds)
+
+    async def run_once(self, client: httpx.AsyncClient) -> int:
+        """Send every due delivery of one batch concurrently; returns how many were attempted."""
+        attempts = await asyncio.to_thread(self.claim_due)
+        outcomes = await asyncio.gather(*(self.send(client, attempt) for attempt in attempts))
+        for attempt, outcome in zip(attempts, outcomes, strict=True):
+            await asyncio.to_thread(self.record, attempt, outcome)
+        return len(attempts)
+
+    def claim_due(self) -> list[Attempt]:
+        now = utcnow()
+        lease_until = now + timedelta(seconds=self.settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS)
+        stmt = (select(Delivery, WebhookSubscription)
+                .join(WebhookSubscription, WebhookSubscription.id == Delivery.subscription_id)
+                .where(Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now,
+                       WebhookSubscription.active.is_(True))
+                .order_by(Delivery.next_attempt_at).limit(self.settings.delivery_batch_size))
+        claimed: list[Attempt] = []
+        with self.runtime.database().session() as session:
+            for delivery, subscription in session.execute(stmt).all():
+                # Compare-and-set: only the worker whose update still sees the row due owns this attempt.
+                result = session.execute(
+                    update(Delivery)
+                    .where(Delivery.id == delivery.id, Delivery.status == DeliveryStatus.PENDING,
+                           Delivery.attempts == delivery.attempts, Delivery.next_attempt_at <= now)
+                    .values(next_attempt_at=lease_until)
+                    .execution_options(synchronize_session=False))
+                if result.rowcount == 1:
+                    claimed.append(Attempt(delivery_id=delivery.id, subscription_id=subscription.id,
+                                           url=subscription.url, secret=subscription.secret,
+                                           event_id=delivery.event_id, subject=delivery.subject, body=delivery.body,
+                                           number=delivery.attempts + 1))
+        return claimed
+
+    async def send(self, client: httpx.AsyncClient, attempt: Attempt) -> Outcome:
+        """POST the envelope JSON with the signature headers; any 2xx answer is a success."""
+        timestamp = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/json",
+            "X-Arrakis-Event-Id": attempt.event_id,
+            "X-Arrakis-Subject": attempt.subject,
+            "X-Arrakis-Timestamp": timestamp,
+            "X-Arrakis-Signature": sign(attempt.secret, timestamp, attempt.body),
+            "X-Arrakis-Delivery-Id": attempt.delivery_id,
+            "X-Arrakis-Attempt": str(attempt.number),
+        }
+        try:
+            response = await client.post(attempt.url, content=attempt.body.encode(), headers=headers)
+        except Exception as exc:  # connection refused, timeout, bad URL: all are a failed attempt
+            return Outcome(ok=False, status_code=None, error=f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS])
+        if 200 <= response.status_code < 300:
+            return Outcome(ok=True, status_code=response.status_code, error=None)
+        return Outcome(ok=False, status_code=response.status_code,
+                       error=f"HTTP {response.status_code}: {response.text[:200]}"[:MAX_ERROR_CHARS])
+
+    def record(self, attempt: Attempt, outcome: Outcome) -> None:
+        """Store the outcome: delivered, retry later, or dead-letter (with its event, in the same transaction)."""
+        bus = self.runtime.bus
+        dead = False
+        with self.runtime.database().session() as session:
+            delivery = session.get(Delivery, attempt.delivery_id)
+            if delivery is None or delivery.status != DeliveryStatus.PENDING or delivery.attempts + 1 != attempt.number:
+                return  # deleted or replayed meanwhile: this result is stale
+            subscription = session.get(WebhookSubscription, delivery.subscription_id)
+            max_attempts = subscription.max_attempts if subscription is not None else 1
+            now = utcnow()
+            delivery.attempts = attempt.number
+            delivery.last_status_code = outcome.status_code
+            delivery.last_error = outcome.error
+            if outcome.ok:
+                delivery.status = DeliveryStatus.DELIVERED
+                delivery.delivered_at = now
+                delivery.next_attempt_at = now
+            elif delivery.attempts >= max_attempts:
+                delivery.status = DeliveryStatus.DEAD
+                delivery.next_attempt_at = now
+                bus.publish(session, DeliveryDeadLettered(
+                    delivery_id=delivery.id, subscription_id=delivery.subscription_id, event_id=delivery.event_id,
+                    event_subject=delivery.subject, attempts=delivery.attempts,
+                    last_status_code=outcome.status_code, last_error=outcome.error))
+                dead = True
+            else:
+                delivery.next_attempt_at = now + timedelta(seconds=backoff_seconds(self.settings, delivery.attempts))
+        if dead:
+            log.warning("delivery %s of event %s dead after %d attempts", attempt.delivery_id, attempt.event_id,
+                        attempt.number)
+            bus.wake()
+
+
+async def run_delivery_worker(runtime: ServiceRuntime) -> None:
+    """Background job registered with ``runtime.jobs``."""
+    await DeliveryWorker(runtime).run()
