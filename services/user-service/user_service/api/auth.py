@@ -1,0 +1,122 @@
+"""Registration, login, refresh-token rotation and logout."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, NoReturn
+
+import jwt
+from fastapi import APIRouter, Depends, HTTPException, Response, status
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from arrakis_common.app import ServiceRuntime, get_runtime, get_session
+
+from ..events import LoginFailed, UserCreated
+from ..models import User
+from ..passwords import hash_password, needs_rehash, verify_password
+from ..schemas import LoginIn, RefreshIn, RegisterIn, TokenPair, UserOut
+from ..security_store import SecurityStore
+from ..settings import Settings
+from ..signing import LazyIssuer
+from .dependencies import get_issuer, get_security_store
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+DEFAULT_ROLES = ("editor", "viewer")
+
+
+def issue_pair(issuer: LazyIssuer, user: User) -> TokenPair:
+    """A fresh access token and refresh token carrying the user's current roles."""
+    signer = issuer.issuer
+    access = signer.issue(user.id, user.roles, "access", email=user.email, name=user.display_name)
+    refresh = signer.issue(user.id, user.roles, "refresh")
+    return TokenPair(access_token=access, refresh_token=refresh, expires_in=signer.access_ttl)
+
+
+def refresh_claims(issuer: LazyIssuer, token: str) -> dict[str, Any]:
+    """Claims of a valid refresh token; 401 for anything else."""
+    try:
+        claims = issuer.verify(token)
+    except jwt.PyJWTError as exc:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"invalid refresh token: {exc}") from exc
+    if claims.get("typ") != "refresh" or not claims.get("jti"):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "not a refresh token")
+    return claims
+
+
+def remaining_seconds(claims: dict[str, Any]) -> int:
+    return max(int(claims["exp"]) - int(time.time()), 1)
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED, summary="Register a user",
+             responses={409: {"description": "Email already registered"}})
+def register(body: RegisterIn, session: Session = Depends(get_session),
+             runtime: ServiceRuntime = Depends(get_runtime)) -> UserOut:
+    if session.scalar(select(User.id).where(User.email == body.email)) is not None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "email already registered")
+    settings: Settings = runtime.settings  # type: ignore[assignment]
+    roles = list(DEFAULT_ROLES)
+    if body.email == settings.bootstrap_admin_email.strip().lower():
+        roles.append("admin")
+    user = User(email=body.email, display_name=body.display_name, password_hash=hash_password(body.password))
+    user.set_roles(roles)
+    session.add(user)
+    session.flush()
+    runtime.bus.publish(session, UserCreated(user_id=user.id, email=user.email, display_name=user.display_name,
+                                             roles=user.roles))
+    return UserOut.of(user)
+
+
+def refuse_login(session: Session, runtime: ServiceRuntime, email: str, reason: str, code: int,
+                 detail: str, headers: dict[str, str] | None = None) -> NoReturn:
+    """Record the failed login event (committed despite the error response) and answer ``code``."""
+    runtime.bus.publish(session, LoginFailed(email=email, reason=reason))
+    session.commit()
+    runtime.bus.wake()
+    raise HTTPException(code, detail, headers=headers)
+
+
+@router.post("/login", summary="Log in with email and password",
+             responses={401: {"description": "Wrong email or password"},
+                        429: {"description": "Too many failed logins for this email"}})
+def login(body: LoginIn, session: Session = Depends(get_session), runtime: ServiceRuntime = Depends(get_runtime),
+          issuer: LazyIssuer = Depends(get_issuer), store: SecurityStore = Depends(get_security_store)) -> TokenPair:
+    settings: Settings = runtime.settings  # type: ignore[assignment]
+    if store.failures(body.email) >= settings.login_max_failures:
+        refuse_login(session, runtime, body.email, "rate_limited", status.HTTP_429_TOO_MANY_REQUESTS,
+                     "too many failed logins; try again later",
+                     headers={"Retry-After": str(settings.login_failure_window_seconds)})
+    user = session.scalar(select(User).where(User.email == body.email))
+    if not verify_password(user.password_hash if user else None, body.password):
+        store.record_failure(body.email, settings.login_failure_window_seconds)
+        refuse_login(session, runtime, body.email, "unknown_email" if user is None else "bad_password",
+                     status.HTTP_401_UNAUTHORIZED, "invalid email or password")
+    assert user is not None
+    store.clear_failures(body.email)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(body.password)
+    return issue_pair(issuer, user)
+
+
+@router.post("/refresh", summary="Exchange a refresh token for new tokens (the old one is revoked)",
+             responses={401: {"description": "Invalid, expired, used or revoked refresh token"}})
+def refresh(body: RefreshIn, session: Session = Depends(get_session), issuer: LazyIssuer = Depends(get_issuer),
+            store: SecurityStore = Depends(get_security_store)) -> TokenPair:
+    claims = refresh_claims(issuer, body.refresh_token)
+    # Revoking first and atomically means two concurrent refreshes with one token cannot both succeed.
+    if not store.revoke(claims["jti"], remaining_seconds(claims)):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "refresh token already used or revoked")
+    user = session.get(User, claims["sub"])
+    if user is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "user no longer exists")
+    return issue_pair(issuer, user)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke a refresh token",
+             responses={401: {"description": "Not a valid refresh token"}})
+def logout(body: RefreshIn, issuer: LazyIssuer = Depends(get_issuer),
+           store: SecurityStore = Depends(get_security_store)) -> Response:
+    claims = refresh_claims(issuer, body.refresh_token)
+    store.revoke(claims["jti"], remaining_seconds(claims))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
