@@ -1,0 +1,76 @@
+"""Settings of a scanned repository, from ``[tool.arrakis-docs]`` in its pyproject.toml."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from extractors.model import Diagnostic, Severity
+
+# Directories never worth scanning for application code.
+DEFAULT_EXCLUDE = (
+    ".git",
+    ".venv*",
+    "venv",
+    "node_modules",
+    "__pycache__",
+    "build",
+    "dist",
+    "site",
+    "var",
+    ".arrakis-cache",
+    "tests",
+    "test",
+    "test_*.py",
+    "*_test.py",
+    "conftest.py",
+)
+
+
+@dataclass
+class RepoConfig:
+    """What ``[tool.arrakis-docs]`` may set; every field has a default so any repository works unconfigured."""
+
+    exclude: list[str] = field(default_factory=list)  # extra glob patterns, matched against path parts
+    system: str = ""  # default Backstage system for services whose metadata names none
+    domain: str = ""
+    default_owner: str = "unknown"
+    project_slug: str = ""  # github.com/project-slug; read from the git remote when empty
+    source_url: str = ""  # base of backstage.io/source-location; derived from project_slug when empty
+    python: str = ""  # interpreter that imports the apps; the running one when empty
+    import_timeout: float = 60.0
+    catalog_dir: str = "catalog"
+    cache_dir: str = ".arrakis-cache"
+    # Message streams the platform uses, e.g. [{name = "ARRAKIS", subjects = "arrakis.>"}]; found in code when empty.
+    streams: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def exclude_patterns(self) -> tuple[str, ...]:
+        """Built-in exclusions plus the configured ones."""
+        return DEFAULT_EXCLUDE + tuple(self.exclude)
+
+
+def load_config(repo: Path) -> tuple[RepoConfig, list[Diagnostic]]:
+    """Read the repository's settings; unknown keys and a broken pyproject become diagnostics, not failures."""
+    path = repo / "pyproject.toml"
+    if not path.is_file():
+        return RepoConfig(), []
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        return RepoConfig(), [Diagnostic("pyproject.toml", _toml_line(exc), f"cannot read: {exc}")]
+    section = data.get("tool", {}).get("arrakis-docs", {})
+    known = {f.name for f in fields(RepoConfig)}
+    values = {key.replace("-", "_"): value for key, value in section.items()}
+    diagnostics = [
+        Diagnostic("pyproject.toml", 0, f"unknown setting [tool.arrakis-docs] {key}", Severity.WARNING)
+        for key in sorted(set(values) - known)
+    ]
+    return RepoConfig(**{k: v for k, v in values.items() if k in known}), diagnostics
+
+
+def _toml_line(exc: Exception) -> int:
+    lineno = getattr(exc, "lineno", None)
+    return int(lineno) if isinstance(lineno, int) else 0

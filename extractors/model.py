@@ -1,0 +1,266 @@
+"""The architecture model: typed, JSON-serialisable dataclasses every writer reads.
+
+Extractors build these objects; writers under ``portal/`` only read them. Every entity carries a stable ``id`` of the
+form ``<kind>:<name>`` so that outputs, caches and (later) diffs between two git refs can match entities by id.
+Serialisation (:func:`to_jsonable`) sorts keys and entity lists so the same input always gives the same bytes.
+
+Room is left for what comes next: ``Edge.kind`` is open-ended (``consumes-api``, ``depends-on`` today;
+``publishes``/``subscribes``/``terraform`` later) and ``ArchitectureModel`` grows new lists (events, modules, classes,
+infrastructure resources, traces) without breaking readers of the existing ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+T = typing.TypeVar("T")
+
+# Bump whenever the shape changes: it is part of every cache key and of `model --json`.
+SCHEMA_VERSION = 1
+
+
+class Severity(enum.StrEnum):
+    """How bad a diagnostic is; only ``error`` can fail a strict run."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class SpecMode(enum.StrEnum):
+    """How an API document was obtained."""
+
+    IMPORT = "import"  # the app was imported in a subprocess and app.openapi() called
+    STATIC = "static"  # rebuilt from the AST without executing anything
+    URL = "url"  # read from a running service's /openapi.json
+
+
+@dataclass(frozen=True, order=True)
+class SourceRef:
+    """A place in the scanned repository: repo-relative POSIX path and 1-based line."""
+
+    path: str
+    line: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """A problem found while reading the repository. Errors are data: the run goes on."""
+
+    path: str
+    line: int
+    message: str
+    severity: Severity = Severity.ERROR
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.severity}: {self.message}"
+
+
+@dataclass(frozen=True, order=True)
+class Link:
+    """A hyperlink shown on an entity page."""
+
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class AppEntry:
+    """Where a FastAPI application is created.
+
+    ``kind`` is ``instance`` (``app = FastAPI(...)`` or an instance of a subclass) or ``factory`` (a function returning
+    one that can be called without arguments). ``import_root`` is the directory that must be on ``sys.path`` for
+    ``module`` to import.
+    """
+
+    module: str
+    attribute: str
+    kind: str
+    import_root: str
+    location: SourceRef
+    made_by: str = ""  # for an instance: the class or factory called to make it
+
+
+@dataclass
+class Service:
+    """A deployable FastAPI application and what its metadata says about it."""
+
+    id: str
+    name: str
+    root: str
+    app: AppEntry
+    package: str = ""
+    version: str = "0.0.0"
+    description: str = ""
+    owner: str = ""
+    lifecycle: str = "production"
+    tier: str = ""
+    system: str = ""
+    domain: str = ""
+    type: str = "service"
+    links: list[Link] = field(default_factory=list)
+    slos: dict[str, Any] = field(default_factory=dict)
+    # Distribution names from the service's pyproject.toml, used to attribute shared-library facts to it.
+    requires: list[str] = field(default_factory=list)
+    # Where the metadata came from: "service.yaml", "pyproject.toml", "defaults".
+    metadata_source: str = "defaults"
+
+
+@dataclass
+class Api:
+    """An API a service provides. ``document`` is the complete, single-file spec."""
+
+    id: str
+    name: str
+    service: str
+    kind: str
+    mode: SpecMode
+    document: dict[str, Any]
+    title: str = ""
+    version: str = ""
+
+
+@dataclass
+class Datastore:
+    """A database, cache or message stream services read from or write to."""
+
+    id: str
+    name: str
+    kind: str  # database | cache | message-stream
+    technology: str
+    description: str = ""
+
+
+@dataclass(frozen=True, order=True)
+class Edge:
+    """A directed relation between two entity ids, with where in the code it was seen."""
+
+    source: str
+    target: str
+    kind: str
+    evidence: tuple[SourceRef, ...] = ()
+
+
+@dataclass
+class RepoInfo:
+    """The scanned repository as a whole."""
+
+    name: str
+    project_slug: str = ""
+    source_url: str = ""
+    default_branch: str = "main"
+
+
+@dataclass
+class ArchitectureModel:
+    """Everything the extractors found; the only input writers get."""
+
+    repo: RepoInfo
+    services: list[Service] = field(default_factory=list)
+    apis: list[Api] = field(default_factory=list)
+    datastores: list[Datastore] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    schema_version: int = SCHEMA_VERSION
+
+    def normalise(self) -> ArchitectureModel:
+        """Sort every list and drop duplicates so the model has one canonical form."""
+        self.services = sorted({s.id: s for s in self.services}.values(), key=lambda s: s.id)
+        self.apis = sorted({a.id: a for a in self.apis}.values(), key=lambda a: a.id)
+        self.datastores = sorted({d.id: d for d in self.datastores}.values(), key=lambda d: d.id)
+        self.edges = merge_edges(self.edges)
+        self.diagnostics = sorted(set(self.diagnostics))
+        return self
+
+    def service(self, name: str) -> Service | None:
+        """The service called ``name``, if any."""
+        return next((s for s in self.services if s.name == name), None)
+
+    def api_of(self, service: Service) -> Api | None:
+        """The API the given service provides, if one was extracted."""
+        return next((a for a in self.apis if a.service == service.name), None)
+
+    def edges_from(self, entity_id: str, kind: str) -> list[Edge]:
+        """Outgoing edges of one kind."""
+        return [e for e in self.edges if e.source == entity_id and e.kind == kind]
+
+    def edges_to(self, entity_id: str, kind: str) -> list[Edge]:
+        """Incoming edges of one kind."""
+        return [e for e in self.edges if e.target == entity_id and e.kind == kind]
+
+    def to_json(self) -> str:
+        """Canonical JSON text (sorted keys, two-space indent, trailing newline)."""
+        return dumps(self.normalise())
+
+
+def merge_edges(edges: list[Edge]) -> list[Edge]:
+    """Merge edges with the same (source, target, kind), uniting their evidence; sorted."""
+    merged: dict[tuple[str, str, str], set[SourceRef]] = {}
+    for edge in edges:
+        merged.setdefault((edge.source, edge.target, edge.kind), set()).update(edge.evidence)
+    return [Edge(s, t, k, tuple(sorted(ev))) for (s, t, k), ev in sorted(merged.items())]
+
+
+def entity_id(kind: str, name: str) -> str:
+    """Stable id of an entity: ``<kind>:<name>``."""
+    return f"{kind}:{name}"
+
+
+# ---------------------------------------------------------------- serialisation
+
+
+def to_jsonable(value: Any) -> Any:
+    """Turn model objects into plain JSON data (dicts with str keys, lists, scalars)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+def dumps(value: Any) -> str:
+    """Canonical JSON of a model object."""
+    return json.dumps(to_jsonable(value), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def from_jsonable(cls: type[T], data: Any) -> T:
+    """Rebuild a model object of type ``cls`` from :func:`to_jsonable` output (used by the cache)."""
+    return typing.cast(T, _decode(cls, data))
+
+
+def _decode(tp: Any, data: Any) -> Any:
+    origin = typing.get_origin(tp)
+    if tp is Any or data is None:
+        return data
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _decode(options[0], data) if len(options) == 1 else data
+    if origin is list:
+        (item,) = typing.get_args(tp)
+        return [_decode(item, v) for v in data]
+    if origin is tuple:
+        item = typing.get_args(tp)[0]
+        return tuple(_decode(item, v) for v in data)
+    if origin is dict:
+        _, item = typing.get_args(tp)
+        return {k: _decode(item, v) for k, v in data.items()}
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        hints = typing.get_type_hints(tp)
+        kwargs = {f.name: _decode(hints[f.name], data[f.name]) for f in dataclasses.fields(tp) if f.name in data}
+        return tp(**kwargs)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return tp(data)
+    return data

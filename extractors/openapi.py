@@ -1,0 +1,289 @@
+"""OpenAPI documents per service: by importing the app in a sandboxed subprocess, from the AST, or from a URL."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from extractors.fastapi_routes import RouteReader, StaticRoute, docstring, unique_id
+from extractors.model import Diagnostic, Service, Severity
+from extractors.python_modules import ModuleIndex, annotation_names, call_name, literal
+
+RUNNER = Path(__file__).with_name("import_runner.py")
+OPENAPI_VERSION = "3.1.0"
+_SCALARS: dict[str, dict[str, str]] = {
+    "int": {"type": "integer"},
+    "float": {"type": "number"},
+    "Decimal": {"type": "number"},
+    "str": {"type": "string"},
+    "bool": {"type": "boolean"},
+    "UUID": {"type": "string", "format": "uuid"},
+    "datetime": {"type": "string", "format": "date-time"},
+    "date": {"type": "string", "format": "date"},
+    "EmailStr": {"type": "string", "format": "email"},
+}
+# Parameters FastAPI fills itself; they never appear in the schema.
+_FRAMEWORK_TYPES = {"Request", "Response", "WebSocket", "BackgroundTasks", "HTTPConnection", "SecurityScopes",
+                    "Session", "AsyncSession"}
+_PARAM_MARKERS = {"Query": "query", "Header": "header", "Cookie": "cookie", "Path": "path"}
+_BODY_MARKERS = {"Body", "Form", "File"}
+_DEPENDENCY_MARKERS = {"Depends", "Security"}
+_VALIDATION_SCHEMAS: dict[str, Any] = {
+    "HTTPValidationError": {
+        "properties": {"detail": {"items": {"$ref": "#/components/schemas/ValidationError"}, "title": "Detail",
+                                  "type": "array"}},
+        "title": "HTTPValidationError",
+        "type": "object",
+    },
+    "ValidationError": {
+        "properties": {
+            "loc": {"items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}, "title": "Location",
+                    "type": "array"},
+            "msg": {"title": "Message", "type": "string"},
+            "type": {"title": "Error Type", "type": "string"},
+        },
+        "required": ["loc", "msg", "type"],
+        "title": "ValidationError",
+        "type": "object",
+    },
+}
+
+
+# ---------------------------------------------------------------- import mode
+
+
+def import_spec(service: Service, repo: Path, library_roots: list[str], python: str,
+                timeout: float) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
+    """Import the app in a subprocess (timeout, no network, ``ARRAKIS_DOCS_IMPORT=1``) and return ``app.openapi()``."""
+    roots = [str(repo / r) if r else str(repo) for r in [service.app.import_root, *library_roots]]
+    env = {k: v for k, v in os.environ.items() if not k.upper().endswith("_PROXY")}
+    env.update({
+        "ARRAKIS_DOCS_IMPORT": "1",
+        "PYTHONHASHSEED": "0",  # set iteration order inside the app (e.g. methods of api_route) is then stable
+        "PYTHONDONTWRITEBYTECODE": "1",
+        # Belt and braces beside the socket guard in the runner: any HTTP client honouring proxies goes nowhere.
+        "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "ALL_PROXY": "http://127.0.0.1:9",
+        "NO_PROXY": "",
+    })
+    command = [python or sys.executable, str(RUNNER), service.app.module, service.app.attribute, service.app.kind,
+               *roots]
+    location = service.app.location
+    with tempfile.TemporaryDirectory(prefix="arrakis-docs-import-") as scratch:  # stray files land here
+        try:
+            done = subprocess.run(command, cwd=scratch, env=env, capture_output=True, text=True, timeout=timeout,
+                                  check=False)
+        except subprocess.TimeoutExpired:
+            return None, [Diagnostic(location.path, location.line, f"importing the app timed out after {timeout:g}s",
+                                     Severity.WARNING)]
+        except OSError as exc:
+            return None, [Diagnostic(location.path, location.line, f"cannot run {command[0]}: {exc}",
+                                     Severity.WARNING)]
+    if done.returncode != 0:
+        path, line = _innermost_repo_frame(done.stderr, repo) or (location.path, location.line)
+        reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return None, [Diagnostic(path, line, f"import failed, static extraction used instead: {reason}",
+                                 Severity.WARNING)]
+    try:
+        return json.loads(done.stdout), []
+    except json.JSONDecodeError as exc:
+        return None, [Diagnostic(location.path, location.line, f"app.openapi() printed no JSON: {exc}",
+                                 Severity.WARNING)]
+
+
+def _innermost_repo_frame(stderr: str, repo: Path) -> tuple[str, int] | None:
+    frames = re.findall(r'File "([^"]+)", line (\d+)', stderr)
+    frames += [(m[0], m[1]) for m in re.findall(r'^\s*File "([^"]+)", line (\d+)', stderr, re.M)]
+    root = str(repo.resolve())
+    inside = [(p, int(n)) for p, n in re.findall(r'File "([^"]+)", line (\d+)', stderr) if p.startswith(root)]
+    if not inside:
+        return None
+    path, line = inside[-1]
+    return Path(path).relative_to(root).as_posix(), line
+
+
+# ---------------------------------------------------------------- URL mode
+
+
+def url_spec(url: str, timeout: float = 10.0) -> dict[str, Any]:
+    """The OpenAPI document a running service serves (``URL`` or ``URL/openapi.json``)."""
+    if not url.rstrip("/").endswith(".json"):
+        url = url.rstrip("/") + "/openapi.json"
+    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - the user asked for this URL
+        return json.loads(response.read().decode("utf-8"))
+
+
+# ---------------------------------------------------------------- static mode
+
+
+def static_spec(service: Service, index: ModuleIndex, app_classes: set[str],
+                app_functions: set[str]) -> tuple[dict[str, Any], list[Diagnostic]]:
+    """An OpenAPI document rebuilt from the AST: paths, methods, ids, summaries, tags and parameters."""
+    facts = RouteReader(index, app_classes, app_functions).read_app(
+        service.app.module, service.app.attribute, service.app.kind
+    )
+    paths: dict[str, dict[str, Any]] = {}
+    uses_validation = False
+    for route in facts.routes:
+        for method in route.methods:
+            operation = _operation(route, method, unique=len(route.methods) > 1)
+            uses_validation |= "422" in operation["responses"]
+            paths.setdefault(route.path, {})[method.lower()] = operation
+    info: dict[str, Any] = {
+        "title": str(facts.info.get("title") or service.name),
+        "version": str(facts.info.get("version") or service.version),
+    }
+    if facts.info.get("description"):
+        info["description"] = facts.info["description"]
+    document: dict[str, Any] = {"openapi": OPENAPI_VERSION, "info": info, "paths": paths}
+    if uses_validation:
+        document["components"] = {"schemas": dict(_VALIDATION_SCHEMAS)}
+    return document, facts.diagnostics
+
+
+def _operation(route: StaticRoute, method: str, unique: bool) -> dict[str, Any]:
+    options = route.options
+    explicit_id = options.get("operation_id")
+    operation_id = explicit_id if isinstance(explicit_id, str) else unique_id(route.name, route.path, method)
+    if isinstance(explicit_id, str) and unique:
+        operation_id = f"{explicit_id}_{method.lower()}"
+    summary = options.get("summary")
+    operation: dict[str, Any] = {
+        "operationId": operation_id,
+        "summary": summary if isinstance(summary, str) else route.name.replace("_", " ").title(),
+    }
+    description = options.get("description")
+    text = description if isinstance(description, str) else docstring(route.endpoint)
+    if text:
+        operation["description"] = text
+    if route.tags:
+        operation["tags"] = route.tags
+    if route.deprecated:
+        operation["deprecated"] = True
+    parameters, body = _parameters(route)
+    if parameters:
+        operation["parameters"] = parameters
+    if body is not None:
+        operation["requestBody"] = {"content": {"application/json": {"schema": body}}, "required": True}
+    status = _status_code(options.get("status_code"))
+    success: dict[str, Any] = {"description": "Successful Response"}
+    if status not in ("204", "304"):
+        success["content"] = {"application/json": {"schema": _response_schema(options.get("response_model"))}}
+    operation["responses"] = {status: success}
+    if parameters or body is not None:
+        operation["responses"]["422"] = {
+            "description": "Validation Error",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}},
+        }
+    return operation
+
+
+def _status_code(value: object) -> str:
+    if isinstance(value, int):
+        return str(value)
+    match = re.search(r"HTTP_(\d{3})", ast.unparse(value) if isinstance(value, ast.AST) else str(value or ""))
+    return match.group(1) if match else "200"
+
+
+def _response_schema(model: object) -> dict[str, Any]:
+    if isinstance(model, ast.AST):
+        return _schema_of(model)
+    return {}
+
+
+def _parameters(route: StaticRoute) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    path_names = re.findall(r"{([^}:]+)(?::[^}]*)?}", route.path)
+    params: dict[tuple[str, str], dict[str, Any]] = {}
+    for name in path_names:
+        params[("path", name)] = {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+    body: dict[str, Any] | None = None
+    fn = route.endpoint
+    if fn is None:
+        return list(params.values()), None
+    positional = fn.args.posonlyargs + fn.args.args
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(fn.args.defaults)) + list(fn.args.defaults)
+    arguments = list(zip(positional, defaults, strict=True)) + list(
+        zip(fn.args.kwonlyargs, fn.args.kw_defaults, strict=True)
+    )
+    for arg, default in arguments:
+        annotation, marker = _unwrap(arg.annotation, default)
+        names = annotation_names(annotation)
+        if marker in _DEPENDENCY_MARKERS or names & _FRAMEWORK_TYPES or arg.arg in ("self", "cls"):
+            continue
+        schema = _schema_of(annotation)
+        if arg.arg in path_names:
+            params[("path", arg.arg)]["schema"] = schema
+            continue
+        location = _PARAM_MARKERS.get(marker or "")
+        if location is None and marker not in _BODY_MARKERS and _is_scalar(annotation):
+            location = "query"
+        if location is None:
+            body = schema
+            continue
+        name = arg.arg.replace("_", "-") if location == "header" else arg.arg
+        required = default is None or (isinstance(default, ast.Call) and _marker_required(default))
+        params[(location, name)] = {"name": name, "in": location, "required": required, "schema": schema}
+    return list(params.values()), body
+
+
+def _unwrap(annotation: ast.expr | None, default: ast.expr | None) -> tuple[ast.expr | None, str | None]:
+    """The bare type and the FastAPI marker (Query, Depends, ...) from ``Annotated[...]`` or the default value."""
+    marker = call_name(default) if isinstance(default, ast.Call) else None
+    if isinstance(annotation, ast.Subscript) and call_name(annotation.value) == "Annotated":
+        items = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
+        for extra in items[1:]:
+            if isinstance(extra, ast.Call):
+                marker = call_name(extra)
+        return items[0], marker
+    return annotation, marker
+
+
+def _marker_required(call: ast.Call) -> bool:
+    first = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "default"), None)
+    return first is None or (isinstance(first, ast.Constant) and first.value is Ellipsis)
+
+
+def _is_scalar(annotation: ast.expr | None) -> bool:
+    names = annotation_names(annotation) - {"None", "Optional", "list", "List", "Union", "Literal", "Annotated"}
+    if annotation is None:
+        return True
+    if isinstance(annotation, ast.Subscript) and call_name(annotation.value) == "Literal":
+        return True
+    return bool(names) and names <= set(_SCALARS)
+
+
+def _schema_of(annotation: ast.expr | None) -> dict[str, Any]:
+    """A JSON schema for a type annotation, as far as the AST can tell (models become titled objects)."""
+    if annotation is None:
+        return {}
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        options = [_schema_of(side) for side in (annotation.left, annotation.right)]
+        options = [o for o in options if o != {"type": "null"}]
+        return options[0] if len(options) == 1 else {"anyOf": options}
+    if isinstance(annotation, ast.Constant) and annotation.value is None:
+        return {"type": "null"}
+    if isinstance(annotation, ast.Subscript):
+        outer = call_name(annotation.value)
+        if outer in ("list", "List", "Sequence", "set", "Set"):
+            return {"type": "array", "items": _schema_of(annotation.slice)}
+        if outer in ("dict", "Dict", "Mapping"):
+            return {"type": "object"}
+        if outer == "Optional":
+            return _schema_of(annotation.slice)
+        if outer == "Literal":
+            values = literal(annotation.slice)
+            return {"enum": list(values) if isinstance(values, tuple) else [values]}
+        return _schema_of(annotation.value)
+    name = call_name(annotation) if isinstance(annotation, ast.Name | ast.Attribute) else ""
+    if name in _SCALARS:
+        return dict(_SCALARS[name])
+    if name in ("dict", "Any"):
+        return {"type": "object"} if name == "dict" else {}
+    return {"title": name, "type": "object"} if name else {}

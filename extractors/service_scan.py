@@ -1,0 +1,126 @@
+"""Extraction of one service, independent of every other (so it can run in parallel and be cached by content hash),
+and the linking step that joins the per-service results into one model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from extractors.datastores import datastores_for, store_use
+from extractors.discovery import Discovery, Project, normalise_requirement
+from extractors.http_clients import UrlSettingUse, http_dependency_edges, url_setting_uses
+from extractors.model import (
+    Api,
+    ArchitectureModel,
+    Datastore,
+    Diagnostic,
+    Edge,
+    RepoInfo,
+    Service,
+    Severity,
+    SpecMode,
+    entity_id,
+)
+from extractors.openapi import import_spec, static_spec, url_spec
+from extractors.source_tree import SourceTree
+
+
+@dataclass
+class ExtractOptions:
+    """How to extract: whether code may be executed, with which interpreter, and spec URLs given by the user."""
+
+    static_only: bool = False
+    python: str = ""
+    import_timeout: float = 60.0
+    spec_urls: dict[str, str] = field(default_factory=dict)  # service name -> URL of its running instance
+    streams: list[dict[str, Any]] = field(default_factory=list)
+
+    def cache_salt(self) -> str:
+        """What about the options changes the result (URLs are never cached)."""
+        return f"static_only={self.static_only};python={self.python};streams={sorted(map(str, self.streams))}"
+
+
+@dataclass
+class ServiceExtraction:
+    """Everything found for one service before linking."""
+
+    service: Service
+    api: Api | None = None
+    datastores: list[Datastore] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+    url_uses: list[UrlSettingUse] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def libraries_of(service: Service, discovery: Discovery) -> list[Project]:
+    """The repository's libraries this service declares as dependencies."""
+    wanted = set(service.requires)
+    return [lib for lib in discovery.libraries if lib.name and normalise_requirement(lib.name) in wanted]
+
+
+def input_directories(service: Service, discovery: Discovery) -> list[str]:
+    """Folders whose content decides this service's extraction: its own root and its libraries' roots."""
+    return sorted({service.root, *(lib.root for lib in libraries_of(service, discovery))})
+
+
+def extract_service(repo: Path, tree: SourceTree, discovery: Discovery, service: Service,
+                    options: ExtractOptions) -> ServiceExtraction:
+    """API spec, datastores and outgoing-call evidence of one service. Reads files only through ``tree``."""
+    result = ServiceExtraction(service)
+    libraries = libraries_of(service, discovery)
+    files = [f for d in input_directories(service, discovery) for f in tree.under(d) if f.path.endswith(".py")]
+    result.api = _api(repo, discovery, service, libraries, options, result.diagnostics)
+    result.url_uses = url_setting_uses(files)
+    result.datastores, result.edges = datastores_for(service.id, service.name, store_use(files), options.streams)
+    if result.api is not None:
+        result.edges.append(Edge(service.id, result.api.id, "provides-api"))
+    return result
+
+
+def _api(repo: Path, discovery: Discovery, service: Service, libraries: list[Project], options: ExtractOptions,
+         diagnostics: list[Diagnostic]) -> Api | None:
+    document: dict[str, Any] | None = None
+    mode = SpecMode.IMPORT
+    url = options.spec_urls.get(service.name)
+    if url:
+        mode = SpecMode.URL
+        try:
+            document = url_spec(url, options.import_timeout)
+        except (OSError, ValueError) as exc:
+            location = service.app.location
+            diagnostics.append(Diagnostic(location.path, location.line, f"cannot read {url}: {exc}", Severity.WARNING))
+    if document is None and not options.static_only:
+        mode = SpecMode.IMPORT
+        roots = [lib.root for lib in libraries]
+        document, problems = import_spec(service, repo, roots, options.python, options.import_timeout)
+        diagnostics.extend(problems)
+    if document is None:
+        mode = SpecMode.STATIC
+        document, problems = static_spec(service, discovery.index, discovery.app_classes, discovery.app_functions)
+        diagnostics.extend(problems)
+    info = document.get("info", {}) if isinstance(document.get("info"), dict) else {}
+    return Api(
+        id=entity_id("api", service.name),
+        name=service.name,
+        service=service.name,
+        kind="openapi",
+        mode=mode,
+        document=document,
+        title=str(info.get("title", service.name)),
+        version=str(info.get("version", service.version)),
+    )
+
+
+def link(repo: RepoInfo, extractions: list[ServiceExtraction], diagnostics: list[Diagnostic]) -> ArchitectureModel:
+    """Join per-service results: resolve calls between services and merge shared datastores."""
+    services = [x.service for x in extractions]
+    model = ArchitectureModel(repo=repo, services=services, diagnostics=list(diagnostics))
+    for x in extractions:
+        if x.api is not None:
+            model.apis.append(x.api)
+        model.datastores.extend(x.datastores)
+        model.edges.extend(x.edges)
+        model.edges.extend(http_dependency_edges(x.service, x.url_uses, services))
+        model.diagnostics.extend(x.diagnostics)
+    return model.normalise()

@@ -1,0 +1,108 @@
+"""The Python sources of a repository: which files count, their content hashes, and their parsed ASTs."""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import hashlib
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path, PurePosixPath
+
+from extractors.model import Diagnostic
+
+# Files besides Python sources whose content changes what the extractors report.
+METADATA_FILES = ("pyproject.toml", "service.yaml", "setup.py", "setup.cfg")
+
+
+@dataclass
+class SourceFile:
+    """One file of the scanned repository, read once."""
+
+    path: str  # repo-relative POSIX path
+    data: bytes
+
+    @cached_property
+    def digest(self) -> str:
+        """Content hash (sha256, hex)."""
+        return hashlib.sha256(self.data).hexdigest()
+
+    @cached_property
+    def text(self) -> str:
+        """The file decoded as UTF-8 (undecodable bytes replaced)."""
+        return self.data.decode("utf-8", errors="replace")
+
+    @cached_property
+    def parsed(self) -> ast.Module | Diagnostic:
+        """The module's AST, or a diagnostic naming file:line when it does not parse."""
+        try:
+            return ast.parse(self.data, filename=self.path)
+        except SyntaxError as exc:
+            return Diagnostic(self.path, exc.lineno or 0, f"syntax error: {exc.msg}")
+        except ValueError as exc:  # null bytes
+            return Diagnostic(self.path, 0, f"cannot parse: {exc}")
+
+    @property
+    def tree(self) -> ast.Module | None:
+        """The AST, or None when the file does not parse."""
+        parsed = self.parsed
+        return parsed if isinstance(parsed, ast.Module) else None
+
+
+@dataclass
+class SourceTree:
+    """Every relevant file under ``root``, keyed by repo-relative path."""
+
+    root: Path
+    files: dict[str, SourceFile] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, root: Path, exclude: tuple[str, ...]) -> SourceTree:
+        """Walk ``root`` (sorted, so the result never depends on directory order) skipping excluded parts."""
+        tree = cls(root)
+        for dirpath, dirnames, filenames in os.walk(root):
+            rel_dir = PurePosixPath(Path(dirpath).relative_to(root).as_posix())
+            dirnames[:] = sorted(
+                d
+                for d in dirnames
+                if not _excluded(d, exclude) and not _excluded_path(_join(rel_dir, d), exclude)
+            )
+            for name in sorted(filenames):
+                if not (name.endswith(".py") or name in METADATA_FILES) or _excluded(name, exclude):
+                    continue
+                rel = _join(rel_dir, name)
+                if _excluded_path(rel, exclude):
+                    continue
+                tree.files[rel] = SourceFile(rel, (Path(dirpath) / name).read_bytes())
+        return tree
+
+    def python_files(self) -> list[SourceFile]:
+        """The Python sources, sorted by path."""
+        return [f for p, f in sorted(self.files.items()) if p.endswith(".py")]
+
+    def under(self, directory: str) -> list[SourceFile]:
+        """Files inside ``directory`` ("" or "." is the whole tree), sorted by path."""
+        prefix = "" if directory in ("", ".") else directory.rstrip("/") + "/"
+        return [f for p, f in sorted(self.files.items()) if p.startswith(prefix)]
+
+    def digest(self, directories: list[str], salt: str = "") -> str:
+        """One hash over the paths and contents of every file under the given directories."""
+        h = hashlib.sha256(salt.encode())
+        for directory in sorted(set(directories)):
+            for f in self.under(directory):
+                h.update(f"{f.path}\0{f.digest}\n".encode())
+        return h.hexdigest()
+
+
+def _excluded(name: str, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def _excluded_path(rel: str, patterns: tuple[str, ...]) -> bool:
+    # Patterns with a slash match the whole relative path (e.g. "docs/examples/*").
+    return any("/" in p and fnmatch.fnmatchcase(rel, p) for p in patterns)
+
+
+def _join(directory: PurePosixPath, name: str) -> str:
+    return (directory / name).as_posix().removeprefix("./")

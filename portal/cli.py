@@ -1,0 +1,56 @@
+"""The ``arrakis-docs`` command line. Kept thin: each command's logic lives in ``portal/commands/``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from portal.commands import generate as generate_command
+from portal.commands import model as model_command
+from portal.commands import validate as validate_command
+from portal.commands.common import Target
+
+repo_option = click.option("--repo", default=".", show_default=True, type=click.Path(exists=True, file_okay=False),
+                           help="Repository to document.")
+out_option = click.option("--out", default=None, type=click.Path(file_okay=False),
+                          help="Output root holding catalog/ and docs/ (default: the repository).")
+
+
+@click.group()
+def main() -> None:
+    """Architecture documentation generated from the code and infrastructure it describes."""
+
+
+@main.command()
+@repo_option
+@out_option
+@click.option("--check", is_flag=True, help="Regenerate in memory, print what differs, exit 1 on drift.")
+@click.option("--static-only", is_flag=True, help="Never import application code; read the AST only.")
+@click.option("--only", default="", metavar="NAME", help="Extract and write one service only.")
+@click.option("--from-url", multiple=True, metavar="[NAME=]URL", help="Read a running service's /openapi.json.")
+@click.option("-v", "--verbose", is_flag=True, help="Show warnings and every written file.")
+def generate(repo: str, out: str | None, check: bool, static_only: bool, only: str, from_url: tuple[str, ...],
+             verbose: bool) -> None:
+    """Scan the repository and write the catalog and API specs."""
+    sys.exit(generate_command.run(Target.of(repo, out), check, static_only, only, verbose, from_url))
+
+
+@main.command()
+@repo_option
+@out_option
+@click.option("-v", "--verbose", is_flag=True, help="Show progress lines.")
+def validate(repo: str, out: str | None, verbose: bool) -> None:
+    """Check the generated output with Backstage's validators, a referential check, and OpenAPI linters."""
+    sys.exit(validate_command.run(Target.of(repo, out), verbose))
+
+
+@main.command()
+@repo_option
+@out_option
+@click.option("--json", "as_json", is_flag=True, help="Print the whole model as canonical JSON.")
+@click.option("--static-only", is_flag=True, help="Never import application code; read the AST only.")
+@click.option("-v", "--verbose", is_flag=True, help="Show progress lines and warnings.")
+def model(repo: str, out: str | None, as_json: bool, static_only: bool, verbose: bool) -> None:
+    """Print the extracted architecture model."""
+    sys.exit(model_command.run(Target.of(repo, out), as_json, static_only, verbose))

@@ -1,0 +1,1 @@
+"""One module per CLI command; each holds the command's logic, ``portal/cli.py`` only declares the interface."""

@@ -1,0 +1,55 @@
+"""``arrakis-docs generate``: scan, write every output atomically, or (``--check``) report drift."""
+
+from __future__ import annotations
+
+import click
+
+from extractors.service_scan import ExtractOptions
+from portal.commands.common import Target, report
+from portal.output import differences, write_atomic
+from portal.progress import Progress
+from portal.render import render
+
+
+def parse_spec_urls(values: tuple[str, ...], only: str) -> dict[str, str]:
+    """``NAME=URL`` pairs; a bare URL belongs to the ``--only`` service."""
+    urls = {}
+    for value in values:
+        name, sep, url = value.partition("=")
+        if not sep or "://" in name:
+            if not only:
+                raise click.UsageError("--from-url without NAME= needs --only NAME")
+            name, url = only, value
+        urls[name] = url
+    return urls
+
+
+def run(target: Target, check: bool, static_only: bool, only: str, verbose: bool, from_url: tuple[str, ...]) -> int:
+    """Generate (or check) the documentation of ``target``; returns the exit code."""
+    progress = Progress()
+    config = target.config
+    options = ExtractOptions(static_only=static_only, python=config.python, import_timeout=config.import_timeout,
+                             spec_urls=parse_spec_urls(from_url, only), streams=config.streams)
+    model = target.model(progress, options, only)
+    if only and model.service(only) is None:
+        raise click.UsageError(f"no service named {only!r}")
+    report(model.diagnostics, verbose)
+    with progress.step("render") as notes:
+        output = render(model, target.repo, target.out, config)
+        notes.append(f"{len(output.files)} files")
+    if check:
+        with progress.step("compare"):
+            drift = differences(target.out, output, partial=bool(only))
+        for line in drift:
+            click.echo(line)
+        if drift:
+            click.echo("generated documentation is out of date: run `arrakis-docs generate`", err=True)
+            return 1
+        progress.line("up to date")
+        return 0
+    with progress.step("write") as notes:
+        changed = write_atomic(target.out, output, partial=bool(only))
+        notes.append(f"{len(changed)} changed" if changed else "nothing changed")
+    for path in changed if verbose else []:
+        click.echo(f"wrote {path}", err=True)
+    return 0
