@@ -1,0 +1,4 @@
+output "platform" {
+  description = "Every output of the platform composition."
+  value       = module.platform
+}
