@@ -1,0 +1,10 @@
+"""Settings of ontology-management-service (``ARRAKIS_*`` environment variables)."""
+
+from __future__ import annotations
+
+from arrakis_common.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    service_name: str = "ontology-management-service"
+    max_properties_per_type: int = 200
