@@ -7,4 +7,3 @@ from arrakis_common.settings import ServiceSettings
 
 class Settings(ServiceSettings):
     service_name: str = "ontology-management-service"
-    max_properties_per_type: int = 200
