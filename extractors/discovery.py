@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import re
 import tomllib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -85,6 +86,11 @@ def discover(tree: SourceTree, config: RepoConfig, repo_name: str) -> Discovery:
             services.append(_service(project, meta, app, suffix=_suffix(app, apps), config=config))
     libraries = [p for r, p in sorted(projects.items()) if r not in by_root]
     _report_clashes(services, diagnostics)
+    # A service whose metadata names no system joins the one its neighbours name most, else the repository's.
+    named = Counter(s.system for s in services if s.system)
+    fallback = min(named, key=lambda n: (-named[n], n)) if named else sanitise_name(repo_name)
+    for service in services:
+        service.system = service.system or fallback
     return Discovery(services, libraries, index, app_functions, app_classes, diagnostics)
 
 
@@ -160,7 +166,7 @@ def _service(project: Project, meta: dict[str, Any], app: AppEntry, suffix: str,
         owner=sanitise_name(str(meta.get("owner") or config.default_owner)),
         lifecycle=str(meta.get("lifecycle") or "production"),
         tier=str(meta.get("tier") or ""),
-        system=sanitise_name(str(meta.get("system") or config.system or project.name or "default")),
+        system=sanitise_name(str(meta.get("system") or config.system)) if meta.get("system") or config.system else "",
         domain=sanitise_name(str(meta.get("domain") or config.domain)) if meta.get("domain") or config.domain else "",
         type=str(meta.get("type") or "service"),
         links=sorted(links),
@@ -186,36 +192,47 @@ def _report_clashes(services: list[Service], diagnostics: list[Diagnostic]) -> N
 # ---------------------------------------------------------------- finding applications
 
 
+@dataclass(frozen=True)
+class _FunctionShape:
+    """What decides whether a function returns an app, read once per function."""
+
+    name: str
+    annotation: frozenset[str]
+    returned_calls: frozenset[str]  # return X(...)
+    returned_via: frozenset[str]  # v = X(...); return v
+
+
+def _shape(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> _FunctionShape:
+    assigned = {name: call_name(call) for name, call, _ in assigned_calls(fn.body)}
+    calls, via = set(), set()
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Return) and isinstance(node.value, ast.Call):
+            calls.add(call_name(node.value))
+        elif isinstance(node, ast.Return) and isinstance(node.value, ast.Name) and node.value.id in assigned:
+            via.add(assigned[node.value.id])
+    return _FunctionShape(fn.name, frozenset(annotation_names(fn.returns)), frozenset(calls), frozenset(via))
+
+
 def _fastapi_names(tree: SourceTree) -> tuple[set[str], set[str]]:
     """Names of FastAPI (sub)classes and of functions returning an app, across the whole repository."""
+    class_bases: list[tuple[str, set[str]]] = []
+    shapes: list[_FunctionShape] = []
+    for f in tree.python_files():
+        for node in ast.walk(f.tree) if f.tree is not None else ():
+            if isinstance(node, ast.ClassDef):
+                class_bases.append((node.name, {call_name(b) for b in node.bases}))
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                shapes.append(_shape(node))
     classes = {"FastAPI"}
     functions: set[str] = set()
-    modules = [f.tree for f in tree.python_files() if f.tree is not None]
-    for _ in range(4):  # a fixpoint: subclasses of subclasses, factories calling factories
+    changed = True
+    while changed:  # a fixpoint: subclasses of subclasses, factories calling factories
         before = len(classes) + len(functions)
-        for module in modules:
-            for node in ast.walk(module):
-                if isinstance(node, ast.ClassDef) and any(call_name(b) in classes for b in node.bases):
-                    classes.add(node.name)
-                elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                    if _returns_app(node, classes, functions):
-                        functions.add(node.name)
-        if len(classes) + len(functions) == before:
-            break
+        classes |= {name for name, bases in class_bases if bases & classes}
+        makers = classes | functions
+        functions |= {s.name for s in shapes if s.annotation & classes or (s.returned_calls | s.returned_via) & makers}
+        changed = len(classes) + len(functions) != before
     return classes, functions
-
-
-def _returns_app(fn: ast.FunctionDef | ast.AsyncFunctionDef, classes: set[str], functions: set[str]) -> bool:
-    if annotation_names(fn.returns) & classes:
-        return True
-    app_vars = {name for name, call, _ in assigned_calls(fn.body) if call_name(call) in classes | functions}
-    for node in ast.walk(fn):
-        if isinstance(node, ast.Return) and node.value is not None:
-            if isinstance(node.value, ast.Call) and call_name(node.value) in classes | functions:
-                return True
-            if isinstance(node.value, ast.Name) and node.value.id in app_vars:
-                return True
-    return False
 
 
 def _callable_without_arguments(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:

@@ -92,10 +92,31 @@ def import_spec(service: Service, repo: Path, library_roots: list[str], python: 
         return None, [Diagnostic(path, line, f"import failed, static extraction used instead: {reason}",
                                  Severity.WARNING)]
     try:
-        return json.loads(done.stdout), []
+        document = json.loads(done.stdout)
     except json.JSONDecodeError as exc:
         return None, [Diagnostic(location.path, location.line, f"app.openapi() printed no JSON: {exc}",
                                  Severity.WARNING)]
+    return document, unique_operation_ids(document, location.path, location.line)
+
+
+def unique_operation_ids(document: dict[str, Any], path: str, line: int) -> list[Diagnostic]:
+    """Give every operation its own id: FastAPI repeats one id for each method of ``api_route(methods=[...])``."""
+    seen: dict[str, int] = {}
+    for item in document.get("paths", {}).values():
+        for operation in item.values() if isinstance(item, dict) else []:
+            if isinstance(operation, dict) and isinstance(operation.get("operationId"), str):
+                seen[operation["operationId"]] = seen.get(operation["operationId"], 0) + 1
+    diagnostics = []
+    for route, item in sorted(document.get("paths", {}).items()):
+        for method, operation in sorted(item.items()) if isinstance(item, dict) else []:
+            op_id = operation.get("operationId") if isinstance(operation, dict) else None
+            if isinstance(op_id, str) and seen[op_id] > 1:
+                # FastAPI's default ids end in one of the route's methods; swap it rather than stacking another.
+                stem = re.sub(r"_(get|put|post|delete|options|head|patch|trace)$", "", op_id)
+                operation["operationId"] = f"{stem}_{method}"
+                diagnostics.append(Diagnostic(path, line, f"operationId {op_id!r} is shared by several operations; "
+                                              f"{method.upper()} {route} written as {stem}_{method}", Severity.INFO))
+    return diagnostics
 
 
 def _innermost_repo_frame(stderr: str, repo: Path) -> tuple[str, int] | None:

@@ -15,6 +15,7 @@ class ModuleIndex:
 
     by_name: dict[str, SourceFile] = field(default_factory=dict)
     root_of: dict[str, str] = field(default_factory=dict)  # module name -> import root it was found under
+    name_of: dict[str, str] = field(default_factory=dict)  # file path -> module name
 
     @classmethod
     def build(cls, tree: SourceTree, project_roots: list[str]) -> ModuleIndex:
@@ -30,13 +31,15 @@ class ModuleIndex:
             if not parts:
                 continue
             name = ".".join(parts)
-            index.by_name.setdefault(name, f)
-            index.root_of.setdefault(name, root)
+            if name not in index.by_name:
+                index.by_name[name] = f
+                index.root_of[name] = root
+                index.name_of[f.path] = name
         return index
 
     def module_name(self, f: SourceFile) -> str:
         """The dotted name a file was indexed under."""
-        return next((n for n, g in self.by_name.items() if g.path == f.path), "")
+        return self.name_of.get(f.path, "")
 
     def resolve(self, current: str, is_package: bool, node: ast.ImportFrom) -> str:
         """Absolute module name an ``from X import ...`` refers to, relative imports included."""

@@ -120,9 +120,9 @@ class CatalogWriter:
     def system(self, name: str, members: list[Service]) -> dict[str, Any]:
         """A System grouping services; its domain is its services' most common one."""
         spec: dict[str, Any] = {"owner": f"group:{_most_common([s.owner for s in members], self.system_owner)}"}
-        domain = _most_common([s.domain for s in members], "")
-        if domain:
-            spec["domain"] = domain
+        domains = {s.domain for s in members}
+        if len(domains) == 1 and "" not in domains:  # a System sits in one Domain; mixed domains name none
+            spec["domain"] = domains.pop()
         return self._entity("System", name, f"The {name} system: {len(members)} services.", spec)
 
     def domain(self, name: str, members: list[Service]) -> dict[str, Any]:

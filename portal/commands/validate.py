@@ -1,7 +1,49 @@
-"""``arrakis-docs validate``."""
+"""``arrakis-docs validate``: every check of the generated output; one line per problem, exit 1 if any."""
+
+from __future__ import annotations
+
+import click
 
 from portal.commands.common import Target
+from portal.progress import Progress
+from portal.validation import (
+    TOOLKIT_ROOT,
+    Problem,
+    backstage_problems,
+    ensure_node_modules,
+    load_catalog,
+    openapi_problems,
+    redocly_problems,
+    referential_problems,
+)
 
 
 def run(target: Target, verbose: bool) -> int:
+    """Validate the output under ``target.out``; returns the exit code."""
+    progress = Progress(enabled=verbose)
+    problems: list[Problem] = []
+    with progress.step("read catalog") as notes:
+        loaded = load_catalog(target.out, target.config.catalog_dir)
+        problems += loaded.problems
+        notes.append(f"{len(loaded.entities)} entities, {len(loaded.specs)} OpenAPI specs")
+    with progress.step("references"):
+        problems += referential_problems(loaded.entities)
+    with progress.step("openapi-spec-validator"):
+        problems += openapi_problems(loaded.specs, target.out)
+    missing_node = ensure_node_modules()
+    if missing_node:
+        problems.append(Problem("package.json", 0, "node", missing_node))
+    else:
+        with progress.step("backstage validators"):
+            problems += backstage_problems(loaded.entities)
+        own = target.repo / "redocly.yaml"
+        config = own if own.is_file() else TOOLKIT_ROOT / "redocly.yaml"
+        with progress.step("redocly lint"):
+            problems += redocly_problems(loaded.specs, target.out, config)
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        click.echo(f"{len(problems)} problems", err=True)
+        return 1
+    click.echo(f"ok: {len(loaded.entities)} entities and {len(loaded.specs)} OpenAPI specs pass every check", err=True)
     return 0

@@ -1,0 +1,243 @@
+"""Checks of the generated output by its real consumers, each problem one ``path:line: message`` line.
+
+* Backstage's own entity policies and kind validators (``tools/validate-catalog.mjs``, pinned in package.json).
+* A referential check Backstage does not do: every entity a relation names exists.
+* Every OpenAPI document: openapi-spec-validator, then ``redocly lint`` with the documented ``redocly.yaml``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TOOLKIT_ROOT = Path(__file__).resolve().parent.parent  # holds package.json, tools/ and redocly.yaml
+# spec field -> default kind of the refs it holds (None: the ref must name its kind)
+RELATION_FIELDS: dict[str, str | None] = {
+    "owner": "group",
+    "system": "system",
+    "domain": "domain",
+    "subdomainOf": "domain",
+    "subcomponentOf": "component",
+    "providesApis": "api",
+    "consumesApis": "api",
+    "dependsOn": None,
+    "dependencyOf": None,
+    "parent": "group",
+    "children": "group",
+    "members": "user",
+    "memberOf": "group",
+}
+
+
+@dataclass
+class Problem:
+    """One finding, printed as ``path:line: check: message``."""
+
+    path: str
+    line: int
+    check: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.check}: {self.message}"
+
+
+@dataclass
+class LoadedCatalog:
+    """Entities read through the Location, with ``$text`` resolved, and the spec files they point at."""
+
+    entities: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    specs: list[Path] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def load_catalog(out: Path, catalog_dir: str) -> LoadedCatalog:
+    """Follow ``catalog-info.yaml`` like Backstage does and read every target."""
+    loaded = LoadedCatalog()
+    index = out / catalog_dir / "catalog-info.yaml"
+    rel = _rel(index, out)
+    if not index.is_file():
+        loaded.problems.append(Problem(rel, 0, "catalog", "missing; run `arrakis-docs generate`"))
+        return loaded
+    queue = [index]
+    seen: set[Path] = set()
+    while queue:
+        path = queue.pop(0).resolve()
+        if path in seen:
+            continue
+        seen.add(path)
+        for entity in _read_entities(path, out, loaded):
+            if entity.get("kind") == "Location":
+                targets = entity.get("spec", {}).get("targets", []) or []
+                queue.extend(path.parent / t for t in targets if isinstance(t, str))
+            loaded.entities.append((_rel(path, out), _resolve_text(entity, path, out, loaded)))
+    listed = {_rel(p, out) for p in seen} | {_rel(p, out) for p in loaded.specs}
+    for stray in sorted((out / catalog_dir).rglob("*.yaml")):
+        if _rel(stray, out) not in listed:
+            loaded.problems.append(Problem(_rel(stray, out), 0, "catalog", "not reachable from catalog-info.yaml"))
+    return loaded
+
+
+def _rel(path: Path, out: Path) -> str:
+    try:
+        return path.resolve().relative_to(out.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _read_entities(path: Path, out: Path, loaded: LoadedCatalog) -> list[dict[str, Any]]:
+    try:
+        documents = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+    except OSError as exc:
+        loaded.problems.append(Problem(_rel(path, out), 0, "catalog", f"cannot read: {exc}"))
+        return []
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        loaded.problems.append(Problem(_rel(path, out), mark.line + 1 if mark else 0, "catalog", f"bad YAML: {exc}"))
+        return []
+    return [d for d in documents if isinstance(d, dict)]
+
+
+def _resolve_text(entity: dict[str, Any], path: Path, out: Path, loaded: LoadedCatalog) -> dict[str, Any]:
+    definition = entity.get("spec", {}).get("definition")
+    if not (isinstance(definition, dict) and isinstance(definition.get("$text"), str)):
+        return entity
+    target = (path.parent / definition["$text"]).resolve()
+    if not target.is_file():
+        loaded.problems.append(Problem(_rel(path, out), 0, "catalog", f"$text target missing: {definition['$text']}"))
+        return entity
+    if entity.get("spec", {}).get("type") == "openapi":
+        loaded.specs.append(target)
+    resolved = json.loads(json.dumps(entity))
+    resolved["spec"]["definition"] = target.read_text(encoding="utf-8")
+    return resolved
+
+
+# ---------------------------------------------------------------- referential check
+
+
+def _entity_key(ref: str, default_kind: str | None) -> str | None:
+    """``kind:namespace/name`` in lowercase, as Backstage compares refs; None when the kind is missing."""
+    if ":" in ref:
+        kind, ref = ref.split(":", 1)
+    elif default_kind is None:
+        return None
+    else:
+        kind = default_kind
+    namespace, _, name = ref.rpartition("/")
+    return f"{kind}:{namespace or 'default'}/{name}".lower()
+
+
+def referential_problems(entities: list[tuple[str, dict[str, Any]]]) -> list[Problem]:
+    """Every relation field must name an entity that exists in the catalog."""
+    known = set()
+    for _, entity in entities:
+        metadata = entity.get("metadata", {})
+        known.add(f"{entity.get('kind')}:{metadata.get('namespace', 'default')}/{metadata.get('name')}".lower())
+    problems = []
+    for path, entity in entities:
+        spec = entity.get("spec", {}) if isinstance(entity.get("spec"), dict) else {}
+        name = f"{entity.get('kind')}:{entity.get('metadata', {}).get('name')}"
+        for key, default_kind in RELATION_FIELDS.items():
+            values = spec.get(key)
+            for ref in values if isinstance(values, list) else [values] if isinstance(values, str) else []:
+                target = _entity_key(ref, default_kind)
+                if target is None:
+                    problems.append(Problem(path, 0, "references", f"{name} spec.{key} {ref!r} names no kind"))
+                elif target not in known:
+                    problems.append(Problem(path, 0, "references", f"{name} spec.{key} {ref!r}: no such entity"))
+    return problems
+
+
+# ---------------------------------------------------------------- Node tools
+
+
+def ensure_node_modules(root: Path = TOOLKIT_ROOT) -> str | None:
+    """Install the pinned Node toolset with ``npm ci`` when it is missing; returns an error message or None."""
+    lock = root / "package-lock.json"
+    modules = root / "node_modules"
+    if modules.is_dir() and (not lock.is_file() or modules.stat().st_mtime >= lock.stat().st_mtime):
+        return None
+    npm = shutil.which("npm")
+    if npm is None:
+        return "npm not found; install Node 20 to run the Backstage and Redocly checks"
+    done = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=root, capture_output=True, text=True,
+                          check=False)
+    if done.returncode != 0:
+        return f"npm ci failed: {done.stderr.strip()[-500:]}"
+    modules.touch()
+    return None
+
+
+def _node_env() -> dict[str, str]:
+    return {**os.environ, "REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true", "NO_COLOR": "1"}
+
+
+def backstage_problems(entities: list[tuple[str, dict[str, Any]]]) -> list[Problem]:
+    """Problems Backstage's own validators find in the entities."""
+    payload = json.dumps([{"file": path, "entity": entity} for path, entity in entities])
+    script = TOOLKIT_ROOT / "tools" / "validate-catalog.mjs"
+    done = subprocess.run(["node", str(script)], input=payload, cwd=TOOLKIT_ROOT, capture_output=True, text=True,
+                          env=_node_env(), check=False)
+    if done.returncode != 0:
+        return [Problem(script.name, 0, "backstage", f"validator failed: {done.stderr.strip()[-500:]}")]
+    return [Problem(p["file"], 0, "backstage", p["message"]) for p in json.loads(done.stdout or "[]")]
+
+
+def redocly_problems(specs: list[Path], out: Path, config: Path) -> list[Problem]:
+    """Problems ``redocly lint`` finds with the given config."""
+    if not specs:
+        return []
+    binary = TOOLKIT_ROOT / "node_modules" / ".bin" / "redocly"
+    command = [str(binary), "lint", "--config", str(config), "--format=json", *map(str, specs)]
+    done = subprocess.run(command, cwd=TOOLKIT_ROOT, capture_output=True, text=True, env=_node_env(), check=False)
+    reports = _json_documents(done.stdout)
+    if not reports:
+        return [Problem(str(config.name), 0, "redocly", f"lint failed: {(done.stderr or done.stdout)[-500:]}")]
+    problems = []
+    for item in (p for report in reports for p in report.get("problems", [])):
+        location = (item.get("location") or [{}])[0]
+        source = location.get("source", {}).get("ref", "")
+        path = _rel((TOOLKIT_ROOT / source), out) if source else "?"
+        line = location.get("start", {}).get("line", 0)
+        problems.append(Problem(path, line, "redocly", f"{item.get('severity')} {item.get('ruleId')}: "
+                                                       f"{item.get('message')}"))
+    return problems
+
+
+def _json_documents(text: str) -> list[dict[str, Any]]:
+    """Redocly prints one JSON report per file, back to back."""
+    decoder = json.JSONDecoder()
+    documents, position = [], 0
+    while (start := text.find("{", position)) != -1:
+        try:
+            document, position = decoder.raw_decode(text, start)
+        except json.JSONDecodeError:
+            break
+        documents.append(document)
+    return documents
+
+
+# ---------------------------------------------------------------- OpenAPI
+
+
+def openapi_problems(specs: list[Path], out: Path) -> list[Problem]:
+    """Problems openapi-spec-validator finds; dangling ``$ref`` and other resolver errors included."""
+    from openapi_spec_validator import validate  # imported here: only `validate` pays for it
+
+    problems = []
+    for spec in specs:
+        try:
+            document = yaml.safe_load(spec.read_text(encoding="utf-8"))
+            validate(document)
+        except Exception as exc:  # noqa: BLE001 - the validator raises resolver errors of many types on bad $ref
+            message = str(getattr(exc, "message", "") or exc).splitlines()[0]
+            problems.append(Problem(_rel(spec, out), 0, "openapi", f"{type(exc).__name__}: {message}"))
+    return problems
