@@ -90,7 +90,7 @@ def list_dead_letters(subscription_id: str | None = Query(None), subject: str | 
 
 @router.post("/dead-letters/{delivery_id}/replay", status_code=status.HTTP_202_ACCEPTED,
              summary="Queue a dead-lettered delivery again with a fresh set of attempts")
-def replay_dead_letter(delivery_id: str, session: Session = Depends(get_session),
+def replay_dead_letter(delivery_id: str, session: Session = Depends(get_session, scope="function"),
                        _: Principal = Depends(require_roles("editor"))) -> DeliveryOut:
     row = load(session, delivery_id)
     if row.status != DeliveryStatus.DEAD:

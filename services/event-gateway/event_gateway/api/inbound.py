@@ -37,7 +37,7 @@ class Accepted(BaseModel):
              responses={status.HTTP_404_NOT_FOUND: {"description": "No schema is registered for the subject"},
                         **REGISTRY_ERRORS})
 async def publish_inbound_event(subject: str, payload: dict[str, Any] = Body(..., description="The event payload"),
-                                session: Session = Depends(get_session),
+                                session: Session = Depends(get_session, scope="function"),
                                 runtime: ServiceRuntime = Depends(get_runtime),
                                 registry: SchemaRegistry = Depends(get_schema_registry),
                                 principal: Principal = Depends(require_roles("editor"))) -> Accepted:
@@ -53,7 +53,7 @@ async def publish_inbound_event(subject: str, payload: dict[str, Any] = Body(...
     propagate.inject(carrier)
     envelope = Envelope(id=str(uuid.uuid4()), subject=subject, type=record.type, version=record.version,
                         occurred_at=utcnow(), source=SOURCE, trace=carrier, payload=payload)
-    # Only adds the outbox row (no I/O here); get_session commits it after the endpoint returns.
+    # Only adds the outbox row (no I/O on the event loop); get_session commits it before the 202 is sent.
     runtime.bus.publish_envelope(session, envelope)
     log.info("inbound event %s on %s accepted from %s", envelope.id, subject, principal.subject)
     return Accepted(event_id=envelope.id, subject=subject, type=record.type, version=record.version)

@@ -116,7 +116,8 @@ def load(session: Session, subscription_id: str) -> WebhookSubscription:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a webhook subscription")
-def create_subscription(body: SubscriptionIn, session: Session = Depends(get_session),
+def create_subscription(body: SubscriptionIn,
+                        session: Session = Depends(get_session, scope="function"),
                         runtime: ServiceRuntime = Depends(get_runtime),
                         principal: Principal = Depends(require_roles("editor"))) -> SubscriptionCreated:
     secret = body.secret or secrets.token_urlsafe(32)
@@ -147,7 +148,8 @@ def get_subscription(subscription_id: str, session: Session = Depends(get_sessio
 
 
 @router.patch("/{subscription_id}", summary="Change a webhook subscription (URL, filter, secret, active, attempts)")
-def update_subscription(subscription_id: str, body: SubscriptionPatch, session: Session = Depends(get_session),
+def update_subscription(subscription_id: str, body: SubscriptionPatch,
+                        session: Session = Depends(get_session, scope="function"),
                         _: Principal = Depends(require_roles("editor"))) -> SubscriptionOut:
     row = load(session, subscription_id)
     for name, value in body.model_dump(exclude_unset=True).items():
@@ -160,7 +162,8 @@ def update_subscription(subscription_id: str, body: SubscriptionPatch, session: 
 
 @router.delete("/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT,
                summary="Delete a webhook subscription and its deliveries")
-def delete_subscription(subscription_id: str, session: Session = Depends(get_session),
+def delete_subscription(subscription_id: str,
+                        session: Session = Depends(get_session, scope="function"),
                         _: Principal = Depends(require_roles("editor"))) -> Response:
     row = load(session, subscription_id)
     session.execute(delete(Delivery).where(Delivery.subscription_id == row.id))
