@@ -1,0 +1,1 @@
+"""embedding-service: vector collections, k-nearest-neighbour search and the ontology object index."""
