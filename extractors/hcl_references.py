@@ -155,6 +155,7 @@ _TOKEN = re.compile(
     |(?P<op>\.\.\.|=>|==|!=|<=|>=|&&|\|\||::|[-+*/%<>!?:=.,\[\](){}~])""",
     re.X | re.S,
 )
+_BARE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_]*)\n(.*?)\n\s*\1\s*$", re.S)
 
 
@@ -220,11 +221,12 @@ def _expressions(value: Any) -> Iterator[str]:
     if isinstance(value, str):
         if value.startswith("${") and value.endswith("}"):
             yield value[2:-1]
-        elif value.startswith('"'):
-            yield value
+        elif value.startswith('"') or _BARE_NAME.match(value):
+            yield value  # python-hcl2 leaves a lone identifier expression unwrapped
     elif isinstance(value, dict):
         for key, inner in value.items():
-            yield from _expressions(key)
+            if key.startswith("${"):  # a computed key such as (var.name); literal keys are just names
+                yield from _expressions(key)
             yield from _expressions(inner)
     elif isinstance(value, list):
         for item in value:
@@ -460,7 +462,7 @@ class _Linter:
             if len(names) < 2 or (names[0], names[1]) not in self.data:
                 self.report(top, f'reference to undeclared data source "data.{".".join(names[:2])}"',
                             ".".join(("data", *names[:2])))
-        elif not first:
+        elif not first or "_" not in root:  # every resource type is <provider>_<kind>
             self.report(top, f'reference to unknown name "{root}"', root)
         elif (root, first) not in self.resources:
             self.report(top, f'reference to undeclared resource "{root}.{first}"', text)

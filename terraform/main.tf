@@ -37,7 +37,6 @@ module "rds" {
   services                   = { for name in keys(local.service_defaults) : name => {} }
   instance_class             = var.db_instance_class
   multi_az                   = var.db_multi_az
-  deletion_protection        = var.environment == "production"
 
   tags = local.tags
 }

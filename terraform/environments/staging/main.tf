@@ -1,4 +1,4 @@
-# Staging: one NAT gateway, a single-AZ database and small nodes; same modules as production.
+# Staging: one NAT gateway, small instances and spot nodes; same modules and failover behaviour as production.
 module "platform" {
   source = "../.."
 
@@ -6,7 +6,6 @@ module "platform" {
   region             = var.region
   azs                = var.azs
   single_nat_gateway = true
-  db_multi_az        = false
   db_instance_class  = "db.t4g.medium"
   redis_node_type    = "cache.t4g.small"
   node_groups        = var.node_groups

@@ -19,6 +19,14 @@ locals {
     "AmazonEC2ContainerRegistryReadOnly",
     "AmazonSSMManagedInstanceCore",
   ])
+  # What the control plane calls on the nodes: kubelet, admission webhooks and metrics-server.
+  control_plane_ports = {
+    kubelet               = 10250
+    webhooks              = 443
+    "metrics-server"      = 4443
+    "webhooks-alt"        = 8443
+    "controller-webhooks" = 9443
+  }
   oidc_issuer = trimprefix(aws_eks_cluster.this.identity[0].oidc[0].issuer, "https://")
 }
 
@@ -113,12 +121,14 @@ resource "aws_vpc_security_group_ingress_rule" "cluster_from_nodes" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "node_from_cluster" {
+  for_each = local.control_plane_ports
+
   security_group_id            = aws_security_group.node.id
   referenced_security_group_id = aws_security_group.cluster.id
   ip_protocol                  = "tcp"
-  from_port                    = 1025
-  to_port                      = 65535
-  description                  = "Kubelets, webhooks and metrics from the control plane"
+  from_port                    = each.value
+  to_port                      = each.value
+  description                  = "${each.key} from the control plane"
 
   tags = var.tags
 }
@@ -143,17 +153,20 @@ resource "aws_vpc_security_group_egress_rule" "node_all" {
 }
 
 resource "aws_vpc_security_group_egress_rule" "cluster_to_nodes" {
+  for_each = local.control_plane_ports
+
   security_group_id            = aws_security_group.cluster.id
   referenced_security_group_id = aws_security_group.node.id
   ip_protocol                  = "tcp"
-  from_port                    = 1025
-  to_port                      = 65535
-  description                  = "Control plane to kubelets and webhooks"
+  from_port                    = each.value
+  to_port                      = each.value
+  description                  = "Control plane to ${each.key} on the nodes"
 
   tags = var.tags
 }
 
 resource "aws_eks_cluster" "this" {
+  #checkov:skip=CKV_AWS_39:The public endpoint is opt-in (endpoint_public_access, off by default) and then limited to operator CIDRs.
   name                      = var.cluster_name
   version                   = var.cluster_version
   role_arn                  = aws_iam_role.cluster.arn

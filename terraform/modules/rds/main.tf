@@ -199,7 +199,7 @@ resource "random_password" "service" {
 }
 
 resource "aws_secretsmanager_secret" "service" {
-  #checkov:skip=CKV2_AWS_57:Service passwords rotate with the in-cluster migration job; a rotation Lambda cannot reach the private DB yet.
+  #checkov:skip=CKV2_AWS_57:Rotation needs a Lambda inside the VPC that also updates the PostgreSQL role; not provided yet.
   for_each = local.databases
 
   name                    = "${var.identifier}/${each.key}/database"

@@ -175,13 +175,13 @@ resource "aws_s3_bucket_policy" "access_logs" {
 }
 
 resource "aws_s3_bucket" "this" {
-  #checkov:skip=CKV_AWS_144:Cross-region copies of these buckets are handled by the backup module's vault copy, not replication.
+  #checkov:skip=CKV_AWS_144:Tagged Backup=true: AWS Backup copies them to the DR vault instead of S3 replication.
   #checkov:skip=CKV2_AWS_62:Nothing consumes object events of audit or model buckets; Config and CloudTrail watch them instead.
   for_each = local.buckets
 
   bucket = "${var.name}-${each.key}-${local.account_id}"
 
-  tags = merge(var.tags, { Purpose = each.key })
+  tags = merge(var.tags, { Purpose = each.key, Backup = "true" })
 }
 
 resource "aws_s3_bucket_versioning" "this" {
@@ -393,7 +393,7 @@ resource "aws_iam_role_policy" "cloudtrail" {
 }
 
 resource "aws_cloudtrail" "this" {
-  #checkov:skip=CKV_AWS_252:Alerting on trail events goes through CloudWatch Logs metric filters and the monitoring SNS topic.
+  #checkov:skip=CKV_AWS_252:Events stream to CloudWatch Logs where alarms belong; an SNS message per log file delivery would be noise.
   name                          = local.trail_name
   s3_bucket_name                = aws_s3_bucket.this["cloudtrail"].id
   kms_key_id                    = module.audit_kms.key_arn
@@ -514,6 +514,7 @@ resource "aws_config_configuration_recorder_status" "this" {
 ################################################################################
 
 resource "aws_guardduty_detector" "this" {
+  #checkov:skip=CKV2_AWS_3:Organisation-wide enablement belongs to the delegated GuardDuty administrator account, not this workload account.
   count = var.enable_guardduty ? 1 : 0
 
   enable                       = true
