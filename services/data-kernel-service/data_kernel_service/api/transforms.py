@@ -81,7 +81,7 @@ def run_out(run: TransformRun) -> RunOut:
 
 
 def _invalid(field: list[Any], message: str) -> HTTPException:
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+    return HTTPException(422,
                          [{"loc": ["body", *field], "msg": message, "type": "value_error"}])
 
 
