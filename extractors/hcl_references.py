@@ -25,8 +25,12 @@ MODULE_META_ARGUMENTS = frozenset({"source", "version", "providers", "count", "f
 KEYWORDS = frozenset({"true", "false", "null", "for", "in", "if", "else", "endif", "endfor"})
 # Attributes whose values are type constraints or attribute names, not expressions to resolve.
 NON_EXPRESSION_ATTRIBUTES = {"variable": {"type"}, "lifecycle": {"ignore_changes"}}
-BUILTIN_ATTRIBUTES = {"path": {"module", "root", "cwd"}, "terraform": {"workspace"}, "count": {"index"},
-                      "each": {"key", "value"}}
+BUILTIN_ATTRIBUTES = {
+    "path": {"module", "root", "cwd"},
+    "terraform": {"workspace"},
+    "count": {"index"},
+    "each": {"key", "value"},
+}
 SKIPPED_TOP_LEVEL_BLOCKS = frozenset({"terraform", "moved", "removed", "import"})
 
 
@@ -298,10 +302,9 @@ def _traversals(tokens: list[tuple[str, str]], bound: frozenset[str] = frozenset
         parts = [text]
         j = i + 1
         while j < len(tokens):
-            if tokens[j][1] == "." and j + 1 < len(tokens) and tokens[j + 1][0] in ("ident", "number") or (
-                tokens[j][1] == "." and j + 1 < len(tokens) and tokens[j + 1][1] == "*"
-            ):
-                parts.append(tokens[j + 1][1] if tokens[j + 1][0] == "ident" else "[]")
+            attribute = tokens[j + 1] if tokens[j][1] == "." and j + 1 < len(tokens) else None
+            if attribute and (attribute[0] in ("ident", "number") or attribute[1] == "*"):
+                parts.append(attribute[1] if attribute[0] == "ident" else "[]")
                 j += 2
             elif tokens[j][1] == "[":
                 end = _matching(tokens, j)
@@ -318,9 +321,11 @@ def references(value: Any) -> list[tuple[str, ...]]:
     """Every reference traversal in a raw hcl2 attribute value, in order."""
     found: list[tuple[str, ...]] = []
     for expression in _expressions(value):
-        tokens = _tokenize(expression)[0] if not expression.startswith('"') else _template_tokens(
-            expression, 1, quoted=True
-        )[0]
+        tokens = (
+            _tokenize(expression)[0]
+            if not expression.startswith('"')
+            else _template_tokens(expression, 1, quoted=True)[0]
+        )
         found.extend(_traversals(tokens))
     return found
 
@@ -460,8 +465,11 @@ class _Linter:
             self._resolve_module_output(top, names, text)
         elif root == "data":
             if len(names) < 2 or (names[0], names[1]) not in self.data:
-                self.report(top, f'reference to undeclared data source "data.{".".join(names[:2])}"',
-                            ".".join(("data", *names[:2])))
+                self.report(
+                    top,
+                    f'reference to undeclared data source "data.{".".join(names[:2])}"',
+                    ".".join(("data", *names[:2])),
+                )
         elif not first or "_" not in root:  # every resource type is <provider>_<kind>
             self.report(top, f'reference to unknown name "{root}"', root)
         elif (root, first) not in self.resources:

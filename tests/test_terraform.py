@@ -14,8 +14,19 @@ from extractors.hcl_references import Diagnostic, lint_directory
 ROOT = Path(__file__).resolve().parents[1]
 TERRAFORM = ROOT / "terraform"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "terraform"
-MODULES = ["application", "backup", "dns", "eks", "elasticache", "kms", "monitoring", "nats", "networking", "rds",
-           "security"]
+MODULES = [
+    "application",
+    "backup",
+    "dns",
+    "eks",
+    "elasticache",
+    "kms",
+    "monitoring",
+    "nats",
+    "networking",
+    "rds",
+    "security",
+]
 
 
 def _tf_files() -> list[Path]:
@@ -28,8 +39,9 @@ def _as_text(diagnostics: list[Diagnostic], base: Path) -> list[str]:
 
 def test_every_tf_file_parses() -> None:
     files = _tf_files()
-    found = subprocess.run(["find", str(TERRAFORM), "-name", "*.tf", "-type", "f"], capture_output=True, text=True,
-                           check=True).stdout.split()
+    found = subprocess.run(
+        ["find", str(TERRAFORM), "-name", "*.tf", "-type", "f"], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert len(files) == len(found) > 0
     parsed = 0
     for path in files:
@@ -55,8 +67,9 @@ def test_variables_and_outputs_are_described() -> None:
         for kind, needs in (("variable", ("description", "type")), ("output", ("description",))):
             for block in document.get(kind, []):
                 for name, body in block.items():
-                    missing += [f"{path.relative_to(TERRAFORM)}: {kind} {name} lacks {k}" for k in needs
-                                if k not in body]
+                    missing += [
+                        f"{path.relative_to(TERRAFORM)}: {kind} {name} lacks {k}" for k in needs if k not in body
+                    ]
     assert missing == []
 
 
@@ -126,8 +139,13 @@ def test_parse_errors_are_diagnostics(tmp_path: Path) -> None:
 
 def test_cli_exit_status() -> None:
     def run(target: Path) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "extractors.hcl_references", str(target)], cwd=ROOT,
-                              capture_output=True, text=True, check=False)
+        return subprocess.run(
+            [sys.executable, "-m", "extractors.hcl_references", str(target)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
 
     clean = run(TERRAFORM)
     assert (clean.returncode, clean.stdout) == (0, "")
