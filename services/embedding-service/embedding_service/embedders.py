@@ -29,12 +29,19 @@ class Embedder(Protocol):
         ...
 
 
+SLOTS_PER_FEATURE = 2
+
+
 @lru_cache(maxsize=200_000)
-def _feature_slot(feature: str, dimension: int) -> tuple[int, float]:
-    # blake2b, not hash(): the same feature must land in the same slot in every process.
-    digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest()
-    value = int.from_bytes(digest, "little")
-    return value % dimension, 1.0 if (value >> 63) & 1 else -1.0
+def feature_slots(feature: str, dimension: int) -> tuple[tuple[int, float], ...]:
+    """Where a feature lands: ``SLOTS_PER_FEATURE`` (slot, sign) pairs, so one collision costs only part of it."""
+    # blake2b, not hash(): the same feature must land in the same slots in every process.
+    digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=8 * SLOTS_PER_FEATURE).digest()
+    slots = []
+    for part in range(SLOTS_PER_FEATURE):
+        value = int.from_bytes(digest[8 * part:8 * part + 8], "little")
+        slots.append((value % dimension, 1.0 if (value >> 63) & 1 else -1.0))
+    return tuple(slots)
 
 
 def text_features(text: str) -> list[tuple[str, float]]:
@@ -65,8 +72,8 @@ class HashingEmbedder:
         matrix = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for row, text in enumerate(texts):
             for feature, weight in text_features(text):
-                slot, sign = _feature_slot(feature, self.dimension)
-                matrix[row, slot] += sign * weight
+                for slot, sign in feature_slots(feature, self.dimension):
+                    matrix[row, slot] += sign * weight
         return normalise_rows(matrix)
 
 
