@@ -35,14 +35,11 @@ def _existing(root: Path, owned_dirs: list[str]) -> dict[str, Path]:
     return found
 
 
-def differences(root: Path, output: OutputSet, partial: bool = False) -> list[str]:
-    """Human-readable drift between ``output`` and the files under ``root`` (empty when identical).
-
-    ``partial`` compares only the files in ``output``; otherwise files in owned folders that would no longer be
-    generated count as drift too.
-    """
+def differences(root: Path, output: OutputSet) -> list[str]:
+    """Human-readable drift between ``output`` and the files under ``root`` (empty when identical); files in owned
+    folders that would no longer be generated count as drift too."""
     lines: list[str] = []
-    existing = {} if partial else _existing(root, output.owned_dirs)
+    existing = _existing(root, output.owned_dirs)
     for path in sorted(set(output.files) | set(existing)):
         target = root / path
         new = output.files.get(path)
@@ -60,19 +57,15 @@ def differences(root: Path, output: OutputSet, partial: bool = False) -> list[st
     return lines
 
 
-def write_atomic(root: Path, output: OutputSet, partial: bool = False) -> list[str]:
+def write_atomic(root: Path, output: OutputSet) -> list[str]:
     """Bring ``root`` in line with ``output``; returns the changed paths. Nothing is touched when nothing differs.
 
     Each owned folder is built complete in a sibling temporary folder and swapped in with renames, so a run that
-    fails halfway leaves the previous output whole. A partial run replaces single files, each by rename.
+    fails halfway leaves the previous output whole. Files outside owned folders are replaced one by one, by rename.
     """
-    changed = [line.split(": ", 1)[1] for line in differences(root, output, partial) if not line.startswith("    ")]
+    changed = [line.split(": ", 1)[1] for line in differences(root, output) if not line.startswith("    ")]
     if not changed:
         return []
-    if partial:
-        for path in changed:
-            _replace_file(root / path, output.files[path])
-        return changed
     staged: list[tuple[Path, Path]] = []
     try:
         for directory in output.owned_dirs:

@@ -41,7 +41,7 @@ class ScanRequest:
     repo: Path
     config: RepoConfig
     options: ExtractOptions = field(default_factory=ExtractOptions)
-    only: str = ""
+    only: str = ""  # extract this service afresh, ignoring its cache entry
     config_diagnostics: list[Diagnostic] = field(default_factory=list)
     use_cache: bool = True
 
@@ -118,22 +118,23 @@ def scan(request: ScanRequest, progress: Progress) -> ArchitectureModel:
         notes.append(f"{len(tree.files)} files")
     cache = ContentCache(request.repo / config.cache_dir, request.use_cache and not options.spec_urls)
     salt = f"{TOOL_DIGEST};{options.cache_salt()};{dumps(info)};{dumps(config.__dict__)}"
-    model_key = tree.digest([""], salt=f"{salt};only={request.only}")
-    variant = "model-" + hashlib.sha256(f"{options.cache_salt()};{request.only}".encode()).hexdigest()[:8]
-    cached = cache.get(variant, model_key)
+    model_key = tree.digest([""], salt=salt)
+    variant = "model-" + hashlib.sha256(options.cache_salt().encode()).hexdigest()[:8]
+    cached = None if request.only else cache.get(variant, model_key)
     if cached is not None:
         progress.line("model: unchanged inputs, taken from the cache")
         return from_jsonable(ArchitectureModel, cached)
 
     with progress.step("discover services") as notes:
         discovery = discover(tree, config, info.name)
-        services = [s for s in discovery.services if not request.only or s.name == request.only]
+        services = discovery.services
         notes.append(f"{len(services)} services, {len(discovery.libraries)} libraries")
     with progress.step("extract") as notes:
         extractions = _extract_all(request, tree, discovery, services, cache, salt, notes)
     with progress.step("link"):
         model = link(info, extractions, [*request.config_diagnostics, *discovery.diagnostics])
-    cache.put(variant, model_key, dumps(model))
+    if not request.only:
+        cache.put(variant, model_key, dumps(model))
     return model
 
 
@@ -142,7 +143,7 @@ def _extract_all(request: ScanRequest, tree: SourceTree, discovery: Discovery, s
     def one(service: Any) -> tuple[ServiceExtraction, bool]:
         key = tree.digest(input_directories(service, discovery), salt=f"{salt};{dumps(service)}")
         slot = f"service-{service.name}"
-        hit = cache.get(slot, key)
+        hit = None if service.name == request.only else cache.get(slot, key)
         if hit is not None:
             return from_jsonable(ServiceExtraction, hit), True
         result = extract_service(request.repo, tree, discovery, service, request.options)

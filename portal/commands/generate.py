@@ -39,7 +39,7 @@ def run(target: Target, check: bool, static_only: bool, only: str, verbose: bool
         notes.append(f"{len(output.files)} files")
     if check:
         with progress.step("compare"):
-            drift = differences(target.out, output, partial=bool(only))
+            drift = differences(target.out, output)
         for line in drift:
             click.echo(line)
         if drift:
@@ -48,7 +48,7 @@ def run(target: Target, check: bool, static_only: bool, only: str, verbose: bool
         progress.line("up to date")
         return 0
     with progress.step("write") as notes:
-        changed = write_atomic(target.out, output, partial=bool(only))
+        changed = write_atomic(target.out, output)
         notes.append(f"{len(changed)} changed" if changed else "nothing changed")
     for path in changed if verbose else []:
         click.echo(f"wrote {path}", err=True)

@@ -1,0 +1,128 @@
+"""The arrakis-docs CLI end to end on a fixture copy: generate, re-run, drift check, atomic output, validate."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from portal.cli import main
+from portal.output import OutputSet, write_atomic
+from portal.validation import ensure_node_modules
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture()
+def repo(tmp_path: Path) -> Path:
+    target = tmp_path / "platform"
+    shutil.copytree(FIXTURES / "platform", target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def node_tools() -> None:
+    problem = ensure_node_modules()  # runs `npm ci` when node_modules is missing
+    assert problem is None, problem
+
+
+def test_generate_is_byte_identical_on_rerun_and_check_is_clean(repo: Path) -> None:
+    code, _ = run("generate", "--repo", str(repo), "--static-only")
+    assert code == 0
+    first = snapshot(repo / "catalog")
+    assert "apis/users.openapi.yaml" in first and "catalog-info.yaml" in first
+    code, _ = run("generate", "--repo", str(repo), "--static-only")
+    assert code == 0 and snapshot(repo / "catalog") == first
+    # a cold run (no cache) gives the same bytes too
+    shutil.rmtree(repo / ".arrakis-cache")
+    run("generate", "--repo", str(repo), "--static-only")
+    assert snapshot(repo / "catalog") == first
+    assert run("generate", "--repo", str(repo), "--static-only", "--check")[0] == 0
+
+
+def test_check_fails_after_a_route_is_added(repo: Path) -> None:
+    run("generate", "--repo", str(repo), "--static-only")
+    before = snapshot(repo / "catalog")
+    module = repo / "services/gateway/gateway/main.py"
+    module.write_text(module.read_text() + '\n\n@app.get("/status")\nasync def status() -> dict:\n    return {}\n')
+    code, output = run("generate", "--repo", str(repo), "--static-only", "--check")
+    assert code == 1
+    assert "changed: catalog/apis/gateway.openapi.yaml" in output and "/status" in output
+    assert snapshot(repo / "catalog") == before  # --check never writes
+
+
+def test_out_dir_and_only(repo: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert run("generate", "--repo", str(repo), "--out", str(out), "--static-only")[0] == 0
+    assert not (repo / "catalog").exists()
+    component = yaml.safe_load((out / "catalog/components/users.yaml").read_text())
+    assert component["spec"]["dependencyOf"] == ["component:gateway"]
+    assert component["metadata"]["annotations"] == {
+        "backstage.io/source-location": "url:https://github.com/example/fixture-platform/tree/main/services/users/",
+        "backstage.io/techdocs-ref": "dir:../../services/users",
+        "github.com/project-slug": "example/fixture-platform",
+    }
+    api = yaml.safe_load((out / "catalog/apis/users.yaml").read_text())
+    assert api["spec"]["definition"] == {"$text": "./users.openapi.yaml"}
+    code, output = run("generate", "--repo", str(repo), "--out", str(out), "--static-only", "--only", "gateway", "--check")
+    assert code == 0, output
+    assert run("generate", "--repo", str(repo), "--only", "nope", "--static-only")[0] != 0
+
+
+def test_model_json(repo: Path) -> None:
+    code, output = run("model", "--repo", str(repo), "--json", "--static-only")
+    assert code == 0
+    data = json.loads(output)
+    assert [s["name"] for s in data["services"]] == ["broken", "gateway", "users"]
+    assert output == json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def test_failed_write_leaves_the_last_good_output(tmp_path: Path) -> None:
+    good = OutputSet({"catalog/a.yaml": "a: 1\n"}, ["catalog"])
+    write_atomic(tmp_path, good)
+    bad = OutputSet({"catalog/a.yaml": "a: 2\n", "catalog/a.yaml/b.yaml": "cannot: be\n"}, ["catalog"])
+    with pytest.raises(OSError):
+        write_atomic(tmp_path, bad)
+    assert (tmp_path / "catalog/a.yaml").read_text() == "a: 1\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["catalog"]  # no staging folder left behind
+
+
+def test_validate_accepts_generated_output(repo: Path, node_tools: None) -> None:
+    run("generate", "--repo", str(repo), "--static-only")
+    code, output = run("validate", "--repo", str(repo))
+    assert code == 0, output
+
+
+def test_validate_reports_backstage_referential_and_openapi_problems(repo: Path, node_tools: None) -> None:
+    run("generate", "--repo", str(repo), "--static-only")
+    component = repo / "catalog/components/gateway.yaml"
+    entity = yaml.safe_load(component.read_text())
+    entity["metadata"]["name"] = "Not A Valid Name"
+    entity["spec"]["dependsOn"].append("component:ghost")
+    component.write_text(yaml.safe_dump(entity))
+    spec = repo / "catalog/apis/broken.openapi.yaml"
+    document = yaml.safe_load(spec.read_text())
+    document["paths"]["/ok"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] = {
+        "$ref": "#/components/schemas/Missing"}
+    spec.write_text(yaml.safe_dump(document))
+    code, output = run("validate", "--repo", str(repo))
+    assert code == 1
+    lines = output.splitlines()
+    assert any(line.startswith("catalog/components/gateway.yaml:0: backstage:") and "metadata.name" in line
+               for line in lines)
+    assert any("references:" in line and "'component:ghost': no such entity" in line for line in lines)
+    assert any(line.startswith("catalog/apis/broken.openapi.yaml:0: openapi:") for line in lines)
+    assert any(line.startswith("catalog/apis/broken.openapi.yaml:") and "redocly" in line for line in lines)
