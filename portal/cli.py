@@ -27,7 +27,7 @@ def main() -> None:
 @out_option
 @click.option("--check", is_flag=True, help="Regenerate in memory, print what differs, exit 1 on drift.")
 @click.option("--static-only", is_flag=True, help="Never import application code; read the AST only.")
-@click.option("--only", default="", metavar="NAME", help="Extract this service afresh (others may come from the cache).")
+@click.option("--only", default="", metavar="NAME", help="Extract this service afresh, others from cache.")
 @click.option("--from-url", multiple=True, metavar="[NAME=]URL", help="Read a running service's /openapi.json.")
 @click.option("-v", "--verbose", is_flag=True, help="Show warnings and every written file.")
 def generate(repo: str, out: str | None, check: bool, static_only: bool, only: str, from_url: tuple[str, ...],

@@ -77,7 +77,8 @@ def test_out_dir_and_only(repo: Path, tmp_path: Path) -> None:
     }
     api = yaml.safe_load((out / "catalog/apis/users.yaml").read_text())
     assert api["spec"]["definition"] == {"$text": "./users.openapi.yaml"}
-    code, output = run("generate", "--repo", str(repo), "--out", str(out), "--static-only", "--only", "gateway", "--check")
+    code, output = run("generate", "--repo", str(repo), "--out", str(out), "--static-only", "--only", "gateway",
+                       "--check")
     assert code == 0, output
     assert run("generate", "--repo", str(repo), "--only", "nope", "--static-only")[0] != 0
 
