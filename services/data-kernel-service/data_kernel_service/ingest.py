@@ -33,6 +33,13 @@ class Validated:
     rejected: int = 0
 
 
+@dataclass(frozen=True)
+class CsvShapeError:
+    """Placeholder for a CSV line whose cell count does not match the header."""
+
+    message: str
+
+
 def parse_json_rows(document: Any) -> list[Any]:
     """Rows of a JSON ingest body: a list of objects (non-objects are reported per row later)."""
     if not isinstance(document, list):
@@ -70,13 +77,6 @@ def parse_csv_rows(data: bytes, columns: list[Column]) -> list[Any]:
     except csv.Error as exc:
         raise IngestRejected(f"CSV cannot be read at line {reader.line_num}: {exc}") from exc
     return rows
-
-
-@dataclass(frozen=True)
-class CsvShapeError:
-    """Placeholder for a CSV line whose cell count does not match the header."""
-
-    message: str
 
 
 def validate_rows(rows: list[Any], columns: list[Column], max_errors: int) -> Validated:

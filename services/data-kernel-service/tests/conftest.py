@@ -47,7 +47,7 @@ SALES_ROWS = [
 
 
 @pytest.fixture()
-def sales(request) -> Callable[..., str]:  # noqa: ANN001
+def sales() -> Callable[..., str]:
     """``sales(client, headers)``: creates the ``sales`` dataset with four rows; returns its id."""
 
     def make(client: TestClient, headers: dict[str, str], name: str = "sales") -> str:
