@@ -75,12 +75,12 @@ def test_unknown_subject_is_404(client, auth_header, subject_root):
     assert response.status_code == 404 and "no event schema" in response.json()["detail"]
 
 
-@pytest.mark.parametrize("subject", ["arrakis.gwtest.order.*", "arrakis.>", "arrakis.*.order.placed",
-                                     "other.order.placed", "arrakis", "arrakis..placed"])
-def test_wildcard_or_foreign_subject_is_422(client, auth_header, subject):
-    response = client.post(f"/events/{subject}", json=VALID, headers=auth_header("ext", "editor"))
-    assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["path", "subject"]
+def test_wildcard_or_foreign_subject_is_422(client, auth_header):
+    for subject in ["arrakis.gwtest.order.*", "arrakis.>", "arrakis.*.order.placed", "other.order.placed", "arrakis",
+                    "arrakis..placed"]:
+        response = client.post(f"/events/{subject}", json=VALID, headers=auth_header("ext", "editor"))
+        assert response.status_code == 422, subject
+        assert response.json()["detail"][0]["loc"] == ["path", "subject"]
 
 
 def test_body_must_be_an_object_and_caller_an_editor(client, auth_header):
