@@ -223,7 +223,7 @@ def _summarise(function: str, column: str | None, rows: list[Row]) -> Any:
         return len(rows) if column is None else sum(1 for r in rows if r.get(column) is not None)
     values = [r[column] for r in rows if r.get(column) is not None]
     if function == "sum":
-        return sum(values)
+        return sum(values)  # an empty group sums to 0
     if not values:
         return None
     if function == "avg":
