@@ -9,7 +9,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +134,8 @@ def _innermost_repo_frame(stderr: str, repo: Path) -> tuple[str, int] | None:
 
 def url_spec(url: str, timeout: float = 10.0) -> dict[str, Any]:
     """The OpenAPI document a running service serves (``URL`` or ``URL/openapi.json``)."""
+    import urllib.request  # only --from-url needs it; keeps every other run's start-up short
+
     if not url.rstrip("/").endswith(".json"):
         url = url.rstrip("/") + "/openapi.json"
     with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - the user asked for this URL

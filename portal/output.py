@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
 import shutil
 import tempfile
@@ -91,6 +92,23 @@ def write_atomic(root: Path, output: OutputSet) -> list[str]:
     for path in loose:
         _replace_file(root / path, output.files[path])
     return changed
+
+
+def digests(output: OutputSet) -> dict[str, str]:
+    """Content hash of every file in ``output``: what a later run compares the disk against."""
+    return {path: hashlib.sha256(text.encode("utf-8")).hexdigest() for path, text in sorted(output.files.items())}
+
+
+def matches(root: Path, owned_dirs: list[str], expected: dict[str, str]) -> bool:
+    """Whether the owned folders under ``root`` hold exactly the files ``expected`` lists, with those hashes."""
+    existing = _existing(root, owned_dirs)
+    if set(existing) != {p for p in expected if any(p.startswith(f"{d}/") for d in owned_dirs)}:
+        return False
+    for path, digest in expected.items():
+        target = root / path
+        if not target.is_file() or hashlib.sha256(target.read_bytes()).hexdigest() != digest:
+            return False
+    return True
 
 
 def _replace_file(target: Path, text: str) -> None:

@@ -24,10 +24,11 @@ from portal.progress import Progress
 
 
 def _tool_digest() -> str:
-    """Hash of the extractor sources: a new arrakis-docs version invalidates every cache entry."""
+    """Hash of the toolkit's own sources: a changed extractor or writer invalidates every cache entry."""
     h = hashlib.sha256(str(SCHEMA_VERSION).encode())
-    for path in sorted(Path(extractors.__file__).parent.glob("*.py")):
-        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    for package in (Path(extractors.__file__).parent, Path(__file__).parent):
+        for path in sorted(package.rglob("*.py")):
+            h.update(path.relative_to(package.parent).as_posix().encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
 
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import click
 
+from extractors.model import dumps
 from extractors.service_scan import ExtractOptions
 from portal.commands.common import Target, report
-from portal.output import differences, write_atomic
+from portal.output import differences, digests, matches, write_atomic
 from portal.progress import Progress
 from portal.render import render
+from portal.scan import TOOL_DIGEST, ContentCache
 
 
 def parse_spec_urls(values: tuple[str, ...], only: str) -> dict[str, str]:
@@ -34,6 +39,14 @@ def run(target: Target, check: bool, static_only: bool, only: str, verbose: bool
     if only and model.service(only) is None:
         raise click.UsageError(f"no service named {only!r}")
     report(model.diagnostics, verbose)
+    # Unchanged model and toolkit, and the disk still holds what the last run wrote: nothing to render.
+    cache = ContentCache(target.repo / config.cache_dir, enabled=not options.spec_urls)
+    slot = "output-" + hashlib.sha256(str(target.out).encode()).hexdigest()[:8]
+    render_key = hashlib.sha256(f"{TOOL_DIGEST};{dumps(config.__dict__)};{model.to_json()}".encode()).hexdigest()
+    manifest = cache.get(slot, render_key)
+    if manifest is not None and matches(target.out, [config.catalog_dir], manifest):
+        progress.line("output: up to date (unchanged model, files match the last run)")
+        return 0
     with progress.step("render") as notes:
         output = render(model, target.repo, target.out, config)
         notes.append(f"{len(output.files)} files")
@@ -45,11 +58,13 @@ def run(target: Target, check: bool, static_only: bool, only: str, verbose: bool
         if drift:
             click.echo("generated documentation is out of date: run `arrakis-docs generate`", err=True)
             return 1
+        cache.put(slot, render_key, json.dumps(digests(output), sort_keys=True))
         progress.line("up to date")
         return 0
     with progress.step("write") as notes:
         changed = write_atomic(target.out, output)
         notes.append(f"{len(changed)} changed" if changed else "nothing changed")
+    cache.put(slot, render_key, json.dumps(digests(output), sort_keys=True))
     for path in changed if verbose else []:
         click.echo(f"wrote {path}", err=True)
     return 0
