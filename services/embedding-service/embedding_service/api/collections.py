@@ -31,6 +31,7 @@ from ..vector_store import (
 )
 
 router = APIRouter(prefix="/collections", tags=["collections"])
+# Sessions use scope="function": the commit happens before the response, so a 2xx means the write is durable.
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,99}$"
 MAX_K = 1000
 
@@ -130,7 +131,7 @@ def unprocessable(field: str, message: str, value: Any) -> HTTPException:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a collection")
-def create_collection(body: CollectionCreate, session: Session = Depends(get_session),
+def create_collection(body: CollectionCreate, session: Session = Depends(get_session, scope="function"),
                       settings: Settings = Depends(get_settings),
                       _: Principal = Depends(require_roles("editor"))) -> CollectionOut:
     embedder = body.embedder or settings.embedder
@@ -149,20 +150,23 @@ def create_collection(body: CollectionCreate, session: Session = Depends(get_ses
 
 
 @router.get("", summary="List collections")
-def list_collections(session: Session = Depends(get_session), params: PageParams = Depends(page_params),
+def list_collections(session: Session = Depends(get_session, scope="function"),
+                     params: PageParams = Depends(page_params),
                      _: Principal = Depends(require_roles())) -> Page[CollectionOut]:
     rows, total = paginate(session, select(Collection).order_by(Collection.name), params)
     return Page(items=[to_out(session, r) for r in rows], total=total, limit=params.limit, offset=params.offset)
 
 
 @router.get("/{name}", summary="Get a collection")
-def get_collection(name: str, session: Session = Depends(get_session),
+def get_collection(name: str, session: Session = Depends(get_session, scope="function"),
                    _: Principal = Depends(require_roles())) -> CollectionOut:
     return to_out(session, collection_by_name(session, name))
 
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a collection and its items")
-def delete_collection(name: str, session: Session = Depends(get_session), cache: MatrixCache = Depends(get_cache),
+def delete_collection(name: str,
+                      session: Session = Depends(get_session, scope="function"),
+                      cache: MatrixCache = Depends(get_cache),
                       _: Principal = Depends(require_roles("editor"))) -> Response:
     row = collection_by_name(session, name)
     delete_items(session, row, list(session.scalars(select(Item.item_id).where(Item.collection_id == row.id))))
@@ -172,7 +176,7 @@ def delete_collection(name: str, session: Session = Depends(get_session), cache:
 
 
 @router.put("/{name}/items", summary="Insert or replace items (text is embedded when no vector is given)")
-def upsert(name: str, body: ItemsUpsert, session: Session = Depends(get_session),
+def upsert(name: str, body: ItemsUpsert, session: Session = Depends(get_session, scope="function"),
            _: Principal = Depends(require_roles("editor"))) -> UpsertResult:
     row = collection_by_name(session, name)
     ids = [item.id for item in body.items]
@@ -183,7 +187,8 @@ def upsert(name: str, body: ItemsUpsert, session: Session = Depends(get_session)
 
 
 @router.get("/{name}/items", summary="List the items of a collection (without vectors)")
-def list_items(name: str, session: Session = Depends(get_session), params: PageParams = Depends(page_params),
+def list_items(name: str,
+               session: Session = Depends(get_session, scope="function"), params: PageParams = Depends(page_params),
                _: Principal = Depends(require_roles())) -> Page[ItemOut]:
     row = collection_by_name(session, name)
     rows, total = paginate(session, select(Item).where(Item.collection_id == row.id).order_by(Item.item_id), params)
@@ -199,13 +204,13 @@ def find_item(session: Session, collection: Collection, item_id: str) -> Item:
 
 
 @router.get("/{name}/items/{item_id}", summary="Get an item with its vector")
-def get_item(name: str, item_id: str, session: Session = Depends(get_session),
+def get_item(name: str, item_id: str, session: Session = Depends(get_session, scope="function"),
              _: Principal = Depends(require_roles())) -> ItemOut:
     return item_out(find_item(session, collection_by_name(session, name), item_id), with_vector=True)
 
 
 @router.delete("/{name}/items/{item_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete an item")
-def delete_item(name: str, item_id: str, session: Session = Depends(get_session),
+def delete_item(name: str, item_id: str, session: Session = Depends(get_session, scope="function"),
                 _: Principal = Depends(require_roles("editor"))) -> Response:
     row = collection_by_name(session, name)
     find_item(session, row, item_id)
@@ -214,7 +219,7 @@ def delete_item(name: str, item_id: str, session: Session = Depends(get_session)
 
 
 @router.post("/{name}/search", summary="k nearest items by cosine similarity to a text or a vector")
-def search_collection(name: str, body: SearchRequest, session: Session = Depends(get_session),
+def search_collection(name: str, body: SearchRequest, session: Session = Depends(get_session, scope="function"),
                       cache: MatrixCache = Depends(get_cache),
                       _: Principal = Depends(require_roles())) -> SearchResult:
     row = collection_by_name(session, name)

@@ -21,6 +21,7 @@ from ..models import Link, LinkType
 from ..property_model import NAME_PATTERN
 
 router = APIRouter(prefix="/link-types", tags=["link-types"])
+# Sessions use scope="function": the commit happens before the response, so a 2xx means the write is durable.
 
 Cardinality = Literal["one-to-one", "one-to-many", "many-to-many"]
 
@@ -79,7 +80,7 @@ def cardinality_violations(session: Session, link_type_id: str, cardinality: str
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a link type")
-def create_link_type(body: LinkTypeCreate, session: Session = Depends(get_session),
+def create_link_type(body: LinkTypeCreate, session: Session = Depends(get_session, scope="function"),
                      runtime: ServiceRuntime = Depends(get_runtime),
                      _: Principal = Depends(require_roles("editor"))) -> LinkTypeOut:
     source = object_type_by_name(session, body.source_object_type)
@@ -96,20 +97,21 @@ def create_link_type(body: LinkTypeCreate, session: Session = Depends(get_sessio
 
 
 @router.get("", summary="List link types")
-def list_link_types(session: Session = Depends(get_session), params: PageParams = Depends(page_params),
+def list_link_types(session: Session = Depends(get_session, scope="function"),
+                    params: PageParams = Depends(page_params),
                     _: Principal = Depends(require_roles())) -> Page[LinkTypeOut]:
     rows, total = paginate(session, select(LinkType).order_by(LinkType.api_name), params)
     return Page(items=[to_out(session, r) for r in rows], total=total, limit=params.limit, offset=params.offset)
 
 
 @router.get("/{api_name}", summary="Get a link type")
-def get_link_type(api_name: str, session: Session = Depends(get_session),
+def get_link_type(api_name: str, session: Session = Depends(get_session, scope="function"),
                   _: Principal = Depends(require_roles())) -> LinkTypeOut:
     return to_out(session, link_type_by_name(session, api_name))
 
 
 @router.put("/{api_name}", summary="Change a link type's names or cardinality (409 if existing links break it)")
-def update_link_type(api_name: str, body: LinkTypeChange, session: Session = Depends(get_session),
+def update_link_type(api_name: str, body: LinkTypeChange, session: Session = Depends(get_session, scope="function"),
                      runtime: ServiceRuntime = Depends(get_runtime),
                      _: Principal = Depends(require_roles("editor"))) -> LinkTypeOut:
     row = link_type_by_name(session, api_name)
@@ -129,7 +131,7 @@ def update_link_type(api_name: str, body: LinkTypeChange, session: Session = Dep
 
 
 @router.delete("/{api_name}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a link type without links")
-def delete_link_type(api_name: str, session: Session = Depends(get_session),
+def delete_link_type(api_name: str, session: Session = Depends(get_session, scope="function"),
                      runtime: ServiceRuntime = Depends(get_runtime),
                      _: Principal = Depends(require_roles("editor"))) -> Response:
     row = link_type_by_name(session, api_name)

@@ -19,6 +19,7 @@ from ..lookups import link_by_id, link_type_by_name, link_type_names, object_by_
 from ..models import Link, LinkType
 
 router = APIRouter(prefix="/links", tags=["links"])
+# Sessions use scope="function": the commit happens before the response, so a 2xx means the write is durable.
 
 
 class LinkCreate(BaseModel):
@@ -52,7 +53,7 @@ def wrong_type(field: str, object_id: str, expected: str) -> RequestValidationEr
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Link two objects")
-def create_link(body: LinkCreate, session: Session = Depends(get_session),
+def create_link(body: LinkCreate, session: Session = Depends(get_session, scope="function"),
                 runtime: ServiceRuntime = Depends(get_runtime),
                 principal: Principal = Depends(require_roles("editor"))) -> LinkOut:
     link_type = link_type_by_name(session, body.link_type)
@@ -83,7 +84,7 @@ def create_link(body: LinkCreate, session: Session = Depends(get_session),
 
 @router.get("", summary="List links, by link type and/or an object on either end")
 def list_links(link_type: str | None = Query(None), object_id: str | None = Query(None),
-               session: Session = Depends(get_session), params: PageParams = Depends(page_params),
+               session: Session = Depends(get_session, scope="function"), params: PageParams = Depends(page_params),
                _: Principal = Depends(require_roles())) -> Page[LinkOut]:
     stmt = select(Link)
     if link_type is not None:
@@ -97,14 +98,16 @@ def list_links(link_type: str | None = Query(None), object_id: str | None = Quer
 
 
 @router.get("/{link_id}", summary="Get a link")
-def get_link(link_id: str, session: Session = Depends(get_session),
+def get_link(link_id: str, session: Session = Depends(get_session, scope="function"),
              _: Principal = Depends(require_roles())) -> LinkOut:
     row = link_by_id(session, link_id)
     return to_out(row, session.get_one(LinkType, row.link_type_id).api_name)
 
 
 @router.delete("/{link_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a link")
-def delete_link(link_id: str, session: Session = Depends(get_session), runtime: ServiceRuntime = Depends(get_runtime),
+def delete_link(link_id: str,
+                session: Session = Depends(get_session, scope="function"),
+                runtime: ServiceRuntime = Depends(get_runtime),
                 _: Principal = Depends(require_roles("editor"))) -> Response:
     row = link_by_id(session, link_id)
     link_type = session.get_one(LinkType, row.link_type_id).api_name

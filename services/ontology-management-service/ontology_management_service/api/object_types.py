@@ -21,6 +21,7 @@ from ..models import LinkType, ObjectType, ObjectTypeVersion, OntologyObject
 from ..property_model import NAME_PATTERN, PropertyDefinition, check_definitions
 
 router = APIRouter(prefix="/object-types", tags=["object-types"])
+# Sessions use scope="function": the commit happens before the response, so a 2xx means the write is durable.
 
 
 class ObjectTypeDefinition(BaseModel):
@@ -77,7 +78,7 @@ def changed_event(row: ObjectType, event: type[ObjectTypeCreated] | type[ObjectT
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create an object type")
-def create_object_type(body: ObjectTypeCreate, session: Session = Depends(get_session),
+def create_object_type(body: ObjectTypeCreate, session: Session = Depends(get_session, scope="function"),
                        runtime: ServiceRuntime = Depends(get_runtime),
                        principal: Principal = Depends(require_roles("editor"))) -> ObjectTypeOut:
     if session.scalar(select(exists().where(ObjectType.api_name == body.api_name))):
@@ -92,20 +93,22 @@ def create_object_type(body: ObjectTypeCreate, session: Session = Depends(get_se
 
 
 @router.get("", summary="List object types")
-def list_object_types(session: Session = Depends(get_session), params: PageParams = Depends(page_params),
+def list_object_types(session: Session = Depends(get_session, scope="function"),
+                      params: PageParams = Depends(page_params),
                       _: Principal = Depends(require_roles())) -> Page[ObjectTypeOut]:
     rows, total = paginate(session, select(ObjectType).order_by(ObjectType.api_name), params)
     return Page(items=[to_out(r) for r in rows], total=total, limit=params.limit, offset=params.offset)
 
 
 @router.get("/{api_name}", summary="Get an object type")
-def get_object_type(api_name: str, session: Session = Depends(get_session),
+def get_object_type(api_name: str, session: Session = Depends(get_session, scope="function"),
                     _: Principal = Depends(require_roles())) -> ObjectTypeOut:
     return to_out(object_type_by_name(session, api_name))
 
 
 @router.put("/{api_name}", summary="Change an object type (new version; the previous one goes to the history)")
-def update_object_type(api_name: str, body: ObjectTypeDefinition, session: Session = Depends(get_session),
+def update_object_type(api_name: str, body: ObjectTypeDefinition,
+                       session: Session = Depends(get_session, scope="function"),
                        runtime: ServiceRuntime = Depends(get_runtime),
                        principal: Principal = Depends(require_roles("editor"))) -> ObjectTypeOut:
     row = object_type_by_name(session, api_name)
@@ -124,7 +127,7 @@ def update_object_type(api_name: str, body: ObjectTypeDefinition, session: Sessi
 
 
 @router.get("/{api_name}/versions", summary="Version history of an object type, oldest first, current last")
-def object_type_versions(api_name: str, session: Session = Depends(get_session),
+def object_type_versions(api_name: str, session: Session = Depends(get_session, scope="function"),
                          _: Principal = Depends(require_roles())) -> list[ObjectTypeVersionOut]:
     row = object_type_by_name(session, api_name)
     history = session.scalars(select(ObjectTypeVersion).where(ObjectTypeVersion.object_type_id == row.id)
@@ -138,7 +141,7 @@ def object_type_versions(api_name: str, session: Session = Depends(get_session),
 
 @router.delete("/{api_name}", status_code=status.HTTP_204_NO_CONTENT,
                summary="Delete an object type that has no objects and no link types")
-def delete_object_type(api_name: str, session: Session = Depends(get_session),
+def delete_object_type(api_name: str, session: Session = Depends(get_session, scope="function"),
                        runtime: ServiceRuntime = Depends(get_runtime),
                        _: Principal = Depends(require_roles("editor"))) -> Response:
     row = object_type_by_name(session, api_name)
