@@ -3,6 +3,8 @@
 # Every port is configurable through its ARRAKIS_*_PORT variable; data lives under ARRAKIS_VAR_DIR (default var/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The project's virtual environment first, so honcho, uvicorn and nats-server come from it.
+if [[ -x "${VENV:-.venv}/bin/python" ]]; then export PATH="$(cd "${VENV:-.venv}/bin" && pwd):$PATH"; fi
 export ARRAKIS_HOST=${ARRAKIS_HOST:-127.0.0.1}
 export ARRAKIS_VAR_DIR=${ARRAKIS_VAR_DIR:-$PWD/var}
 export ARRAKIS_NATS_PORT=${ARRAKIS_NATS_PORT:-4222}

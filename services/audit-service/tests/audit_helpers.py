@@ -31,7 +31,7 @@ def publish(nats_url: str, envelopes: list[Envelope], stream: str = "ARRAKIS") -
 
     async def run() -> None:
         nc = await nats.connect(nats_url)
-        js = nc.jetstream()
+        js = nc.jetstream(timeout=30)
         for _ in range(100):  # the service creates the stream once it connects
             try:
                 await js.stream_info(stream)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -54,7 +54,11 @@ def get_runtime(request: Request) -> ServiceRuntime:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """Dependency: a database session committed when the endpoint returns without error."""
+    """Dependency: a database session committed when the endpoint returns without error.
+
+    Use it as ``Depends(get_session, scope="function")`` so the commit happens before the response is sent:
+    a 2xx then means the data is stored, and a conflict found at commit becomes a 409.
+    """
     runtime: ServiceRuntime = request.app.state.runtime
     with runtime.database().session() as session:
         yield session
@@ -181,3 +185,7 @@ def build_app(
         return JSONResponse({"detail": "conflicts with an existing record"}, status_code=409)
 
     return app
+
+
+# ``session: Session = db_session`` in an endpoint: committed before the response is sent (see get_session).
+db_session = Depends(get_session, scope="function")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, MetaData, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -88,3 +89,17 @@ def run_alembic_env(target_metadata) -> None:  # noqa: ANN001
             context.run_migrations()
     engine.dispose()
 
+
+
+def schema_drift(url: str, migrations_dir: Path, metadata: MetaData) -> list[Any]:
+    """Migrate ``url`` to head, then list every difference between the database and ``metadata`` (empty: in step)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    migrate(url, migrations_dir)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return list(compare_metadata(MigrationContext.configure(conn), metadata))
+    finally:
+        engine.dispose()

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import String
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from arrakis_common.app import ServiceRuntime, build_app, get_runtime, get_session
+from arrakis_common.app import ServiceRuntime, build_app, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.events import Envelope, Event, InboxMixin, OutboxMixin
 from arrakis_common.settings import ServiceSettings
@@ -52,7 +52,7 @@ router = APIRouter(prefix="/notes", tags=["notes"])
 
 
 @router.post("", status_code=201)
-def create_note(body: NoteIn, session: Session = Depends(get_session), runtime: ServiceRuntime = Depends(get_runtime),
+def create_note(body: NoteIn, session: Session = db_session, runtime: ServiceRuntime = Depends(get_runtime),
                 _: Principal = Depends(require_roles("writer"))) -> dict[str, object]:
     note = Note(text=body.text)
     session.add(note)
@@ -62,7 +62,7 @@ def create_note(body: NoteIn, session: Session = Depends(get_session), runtime: 
 
 
 @router.get("/{note_id}")
-def get_note(note_id: int, session: Session = Depends(get_session)) -> dict[str, object]:
+def get_note(note_id: int, session: Session = db_session) -> dict[str, object]:
     note = session.get(Note, note_id)
     if note is None:
         raise HTTPException(404, "note not found")

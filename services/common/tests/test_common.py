@@ -66,7 +66,7 @@ def test_publish_while_nats_down_is_delivered_after_restart(tmp_path: Path, toke
     async def stream_count() -> int:
         server.start()
         nc = await nats.connect(server.url)
-        info = await nc.jetstream().stream_info("ARRAKIS")
+        info = await nc.jetstream(timeout=30).stream_info("ARRAKIS")
         await nc.close()
         return info.state.messages
 

@@ -21,7 +21,7 @@ SUBJECT = "arrakis.data.transform.requested"
 async def publish(nats_url: str, envelope: Envelope, msg_id: str | None = None) -> None:
     nc = await nats.connect(nats_url)
     try:
-        await nc.jetstream().publish(envelope.subject, envelope.model_dump_json().encode(),
+        await nc.jetstream(timeout=30).publish(envelope.subject, envelope.model_dump_json().encode(),
                                      headers={"Nats-Msg-Id": msg_id or envelope.id})
     finally:
         await nc.close()
@@ -31,7 +31,7 @@ async def completed_event(nats_url: str, run_id: str) -> dict | None:
     """The transform.completed envelope of ``run_id`` from the stream, or None."""
     nc = await nats.connect(nats_url)
     try:
-        sub = await nc.jetstream().pull_subscribe("arrakis.data.transform.completed",
+        sub = await nc.jetstream(timeout=30).pull_subscribe("arrakis.data.transform.completed",
                                                   durable=f"test-{uuid.uuid4().hex[:10]}", stream="ARRAKIS")
         for _ in range(20):
             try:
@@ -51,7 +51,7 @@ async def completed_event(nats_url: str, run_id: str) -> dict | None:
 async def registered_schema(nats_url: str) -> dict | None:
     nc = await nats.connect(nats_url)
     try:
-        return await lookup_schema(nc.jetstream(), SUBJECT)
+        return await lookup_schema(nc.jetstream(timeout=30), SUBJECT)
     finally:
         await nc.close()
 

@@ -113,7 +113,7 @@ def run(coro: Any) -> Any:
 async def _with_js(nats_url: str, action: Callable[[Any], Any]) -> Any:
     nc = await nats.connect(nats_url)
     try:
-        return await action(nc.jetstream())
+        return await action(nc.jetstream(timeout=30))
     finally:
         await nc.close()
 

@@ -41,7 +41,8 @@ async def find_message(nats_url: str, subject: str, predicate: Callable[[dict], 
 
     nc = await nats.connect(nats_url)
     try:
-        sub = await nc.jetstream().pull_subscribe(subject, durable=f"test-{uuid.uuid4().hex[:10]}", stream="ARRAKIS")
+        js = nc.jetstream(timeout=30)
+        sub = await js.pull_subscribe(subject, durable=f"test-{uuid.uuid4().hex[:10]}", stream="ARRAKIS")
         deadline = asyncio.get_running_loop().time() + 20
         while asyncio.get_running_loop().time() < deadline:
             try:

@@ -18,7 +18,7 @@ def user_events(nats_url: str, marker: str) -> list[dict]:
 
     async def fetch() -> list[dict]:
         nc = await nats.connect(nats_url)
-        js = nc.jetstream()
+        js = nc.jetstream(timeout=30)
         sub = await js.pull_subscribe("arrakis.user.>", stream="ARRAKIS")
         found: list[dict] = []
         while True:
@@ -36,7 +36,7 @@ def user_events(nats_url: str, marker: str) -> list[dict]:
 def registered_schema(nats_url: str, subject: str) -> dict | None:
     async def run() -> dict | None:
         nc = await nats.connect(nats_url)
-        record = await lookup_schema(nc.jetstream(), subject)
+        record = await lookup_schema(nc.jetstream(timeout=30), subject)
         await nc.close()
         return record
 

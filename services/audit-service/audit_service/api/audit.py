@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from arrakis_common.app import ServiceRuntime, get_runtime, get_session
+from arrakis_common.app import ServiceRuntime, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
 
@@ -70,14 +70,14 @@ def audit_filter(
 
 @router.get("/events", summary="Query the log by actor, subject pattern and time range, oldest first")
 def list_events(filters: AuditFilter = Depends(audit_filter), page: PageParams = Depends(page_params),
-                session: Session = Depends(get_session), _: Principal = Depends(auditor)) -> Page[AuditEntryOut]:
+                session: Session = db_session, _: Principal = Depends(auditor)) -> Page[AuditEntryOut]:
     entries, total = paginate(session, filters.apply(select(AuditEntry)).order_by(AuditEntry.seq), page)
     return Page[AuditEntryOut](items=[AuditEntryOut.of(e) for e in entries], total=total, limit=page.limit,
                                offset=page.offset)
 
 
 @router.get("/events/{seq}", summary="One log entry by sequence number")
-def get_event(seq: int, session: Session = Depends(get_session), _: Principal = Depends(auditor)) -> AuditEntryOut:
+def get_event(seq: int, session: Session = db_session, _: Principal = Depends(auditor)) -> AuditEntryOut:
     entry = session.get(AuditEntry, seq)
     if entry is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "audit entry not found")
@@ -85,7 +85,7 @@ def get_event(seq: int, session: Session = Depends(get_session), _: Principal = 
 
 
 @router.get("/verify", summary="Recompute the whole hash chain and report the first broken entry, if any")
-def verify(session: Session = Depends(get_session), runtime: ServiceRuntime = Depends(get_runtime),
+def verify(session: Session = db_session, runtime: ServiceRuntime = Depends(get_runtime),
            _: Principal = Depends(auditor)) -> VerifyOut:
     report = verify_chain(session, runtime.settings.audit_batch_size)  # type: ignore[attr-defined]
     return VerifyOut(ok=report.ok, count=report.count, head_hash=report.head_hash, broken_seq=report.broken_seq,

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from arrakis_common.app import ServiceRuntime, get_runtime, get_session
+from arrakis_common.app import ServiceRuntime, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.events import utcnow
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
@@ -76,7 +76,7 @@ def dataset_out(dataset: Dataset) -> DatasetOut:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=DatasetOut, summary="Create a dataset")
-def create_dataset(body: DatasetIn, session: Session = Depends(get_session),
+def create_dataset(body: DatasetIn, session: Session = db_session,
                    runtime: ServiceRuntime = Depends(get_runtime),
                    principal: Principal = Depends(require_roles("editor"))) -> DatasetOut:
     now = utcnow()
@@ -90,7 +90,7 @@ def create_dataset(body: DatasetIn, session: Session = Depends(get_session),
 
 
 @router.get("", response_model=Page[DatasetOut], summary="List datasets")
-def list_datasets(params: PageParams = Depends(page_params), session: Session = Depends(get_session),
+def list_datasets(params: PageParams = Depends(page_params), session: Session = db_session,
                   _: Principal = Depends(require_roles())) -> Page[DatasetOut]:
     rows, total = paginate(session, select(Dataset).order_by(Dataset.name), params)
     return Page[DatasetOut](items=[dataset_out(d) for d in rows], total=total, limit=params.limit,
@@ -98,7 +98,7 @@ def list_datasets(params: PageParams = Depends(page_params), session: Session = 
 
 
 @router.get("/{dataset_id}", response_model=DatasetOut, summary="Get a dataset and its schema")
-def get_dataset(dataset_id: str, session: Session = Depends(get_session),
+def get_dataset(dataset_id: str, session: Session = db_session,
                 _: Principal = Depends(require_roles())) -> DatasetOut:
     return dataset_out(load(session, Dataset, dataset_id))
 
@@ -142,7 +142,7 @@ INGEST_BODY = {"requestBody": {"required": True, "content": {
 @router.post("/{dataset_id}/records", response_model=IngestResult, openapi_extra=INGEST_BODY,
              summary="Ingest records (JSON list, CSV text or CSV/JSON upload); invalid rows are reported per row")
 def ingest_records(dataset_id: str, replace: bool = False, _: Principal = Depends(require_roles("editor")),
-                   body: tuple[str, Any] = Depends(read_ingest_body), session: Session = Depends(get_session),
+                   body: tuple[str, Any] = Depends(read_ingest_body), session: Session = db_session,
                    runtime: ServiceRuntime = Depends(get_runtime)) -> IngestResult:
     dataset = load(session, Dataset, dataset_id)
     if dataset.derived_from is not None:
@@ -169,7 +169,7 @@ def ingest_records(dataset_id: str, replace: bool = False, _: Principal = Depend
 
 
 @router.get("/{dataset_id}/records", response_model=Page[RecordOut], summary="List a dataset's records in order")
-def list_records(dataset_id: str, params: PageParams = Depends(page_params), session: Session = Depends(get_session),
+def list_records(dataset_id: str, params: PageParams = Depends(page_params), session: Session = db_session,
                  _: Principal = Depends(require_roles())) -> Page[RecordOut]:
     load(session, Dataset, dataset_id)
     stmt = select(Record).where(Record.dataset_id == dataset_id).order_by(Record.position)

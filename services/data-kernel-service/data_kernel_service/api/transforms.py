@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from arrakis_common.app import ServiceRuntime, get_runtime, get_session
+from arrakis_common.app import ServiceRuntime, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.events import utcnow
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
@@ -87,7 +87,7 @@ def _invalid(field: list[Any], message: str) -> HTTPException:
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TransformOut,
              summary="Create a transform (steps are checked against the source schema)")
-def create_transform(body: TransformIn, session: Session = Depends(get_session),
+def create_transform(body: TransformIn, session: Session = db_session,
                      principal: Principal = Depends(require_roles("editor"))) -> TransformOut:
     source = session.get(Dataset, body.source_dataset_id)
     if source is None:
@@ -111,7 +111,7 @@ def create_transform(body: TransformIn, session: Session = Depends(get_session),
 
 
 @router.get("", response_model=Page[TransformOut], summary="List transforms")
-def list_transforms(params: PageParams = Depends(page_params), session: Session = Depends(get_session),
+def list_transforms(params: PageParams = Depends(page_params), session: Session = db_session,
                     _: Principal = Depends(require_roles())) -> Page[TransformOut]:
     rows, total = paginate(session, select(Transform).order_by(Transform.name), params)
     return Page[TransformOut](items=[transform_out(session, t) for t in rows], total=total, limit=params.limit,
@@ -119,20 +119,20 @@ def list_transforms(params: PageParams = Depends(page_params), session: Session 
 
 
 @router.get("/{transform_id}", response_model=TransformOut, summary="Get a transform and its output schema")
-def get_transform(transform_id: str, session: Session = Depends(get_session),
+def get_transform(transform_id: str, session: Session = db_session,
                   _: Principal = Depends(require_roles())) -> TransformOut:
     return transform_out(session, load(session, Transform, transform_id))
 
 
 @router.post("/{transform_id}/run", response_model=RunOut, summary="Run a transform now")
-def run_now(transform_id: str, session: Session = Depends(get_session), runtime: ServiceRuntime = Depends(get_runtime),
+def run_now(transform_id: str, session: Session = db_session, runtime: ServiceRuntime = Depends(get_runtime),
             principal: Principal = Depends(require_roles("editor"))) -> RunOut:
     transform = load(session, Transform, transform_id)
     return run_out(run_transform(session, runtime.bus, transform, trigger="api", requested_by=principal.subject))
 
 
 @router.get("/{transform_id}/runs", response_model=Page[RunOut], summary="Run history of a transform, newest first")
-def list_runs(transform_id: str, params: PageParams = Depends(page_params), session: Session = Depends(get_session),
+def list_runs(transform_id: str, params: PageParams = Depends(page_params), session: Session = db_session,
               _: Principal = Depends(require_roles())) -> Page[RunOut]:
     load(session, Transform, transform_id)
     stmt = (select(TransformRun).where(TransformRun.transform_id == transform_id)

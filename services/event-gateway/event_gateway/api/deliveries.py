@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from arrakis_common.app import get_session
+from arrakis_common.app import db_session
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.events import utcnow
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
@@ -66,7 +66,7 @@ def filtered(stmt: Select, subscription_id: str | None, subject: str | None) -> 
 @router.get("/deliveries", summary="List webhook deliveries, filtered by status, subscription or subject")
 def list_deliveries(status_filter: Status | None = Query(None, alias="status"),
                     subscription_id: str | None = Query(None), subject: str | None = Query(None),
-                    params: PageParams = Depends(page_params), session: Session = Depends(get_session),
+                    params: PageParams = Depends(page_params), session: Session = db_session,
                     _: Principal = Depends(require_roles())) -> Page[DeliveryOut]:
     stmt = filtered(select(Delivery), subscription_id, subject)
     if status_filter is not None:
@@ -75,14 +75,14 @@ def list_deliveries(status_filter: Status | None = Query(None, alias="status"),
 
 
 @router.get("/deliveries/{delivery_id}", summary="Get one webhook delivery")
-def get_delivery(delivery_id: str, session: Session = Depends(get_session),
+def get_delivery(delivery_id: str, session: Session = db_session,
                  _: Principal = Depends(require_roles())) -> DeliveryOut:
     return DeliveryOut.of(load(session, delivery_id))
 
 
 @router.get("/dead-letters", summary="List deliveries that exhausted their attempts")
 def list_dead_letters(subscription_id: str | None = Query(None), subject: str | None = Query(None),
-                      params: PageParams = Depends(page_params), session: Session = Depends(get_session),
+                      params: PageParams = Depends(page_params), session: Session = db_session,
                       _: Principal = Depends(require_roles())) -> Page[DeliveryOut]:
     stmt = filtered(select(Delivery).where(Delivery.status == DeliveryStatus.DEAD), subscription_id, subject)
     return page_of(session, stmt, params)
@@ -90,7 +90,7 @@ def list_dead_letters(subscription_id: str | None = Query(None), subject: str | 
 
 @router.post("/dead-letters/{delivery_id}/replay", status_code=status.HTTP_202_ACCEPTED,
              summary="Queue a dead-lettered delivery again with a fresh set of attempts")
-def replay_dead_letter(delivery_id: str, session: Session = Depends(get_session, scope="function"),
+def replay_dead_letter(delivery_id: str, session: Session = db_session,
                        _: Principal = Depends(require_roles("editor"))) -> DeliveryOut:
     row = load(session, delivery_id)
     if row.status != DeliveryStatus.DEAD:

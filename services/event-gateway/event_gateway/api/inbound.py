@@ -11,7 +11,7 @@ from opentelemetry import propagate
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from arrakis_common.app import ServiceRuntime, get_runtime, get_session
+from arrakis_common.app import ServiceRuntime, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.events import Envelope, utcnow
 
@@ -37,7 +37,7 @@ class Accepted(BaseModel):
              responses={status.HTTP_404_NOT_FOUND: {"description": "No schema is registered for the subject"},
                         **REGISTRY_ERRORS})
 async def publish_inbound_event(subject: str, payload: dict[str, Any] = Body(..., description="The event payload"),
-                                session: Session = Depends(get_session, scope="function"),
+                                session: Session = db_session,
                                 runtime: ServiceRuntime = Depends(get_runtime),
                                 registry: SchemaRegistry = Depends(get_schema_registry),
                                 principal: Principal = Depends(require_roles("editor"))) -> Accepted:

@@ -12,7 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from arrakis_common.app import ServiceRuntime, get_runtime, get_session
+from arrakis_common.app import ServiceRuntime, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
 
@@ -117,7 +117,7 @@ def load(session: Session, subscription_id: str) -> WebhookSubscription:
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a webhook subscription")
 def create_subscription(body: SubscriptionIn,
-                        session: Session = Depends(get_session, scope="function"),
+                        session: Session = db_session,
                         runtime: ServiceRuntime = Depends(get_runtime),
                         principal: Principal = Depends(require_roles("editor"))) -> SubscriptionCreated:
     secret = body.secret or secrets.token_urlsafe(32)
@@ -132,7 +132,7 @@ def create_subscription(body: SubscriptionIn,
 
 @router.get("", summary="List webhook subscriptions")
 def list_subscriptions(active: bool | None = Query(None, description="Only active or only inactive ones"),
-                       params: PageParams = Depends(page_params), session: Session = Depends(get_session),
+                       params: PageParams = Depends(page_params), session: Session = db_session,
                        _: Principal = Depends(require_roles())) -> Page[SubscriptionOut]:
     stmt = select(WebhookSubscription).order_by(WebhookSubscription.created_at, WebhookSubscription.id)
     if active is not None:
@@ -142,14 +142,14 @@ def list_subscriptions(active: bool | None = Query(None, description="Only activ
 
 
 @router.get("/{subscription_id}", summary="Get a webhook subscription")
-def get_subscription(subscription_id: str, session: Session = Depends(get_session),
+def get_subscription(subscription_id: str, session: Session = db_session,
                      _: Principal = Depends(require_roles())) -> SubscriptionOut:
     return SubscriptionOut.of(load(session, subscription_id))
 
 
 @router.patch("/{subscription_id}", summary="Change a webhook subscription (URL, filter, secret, active, attempts)")
 def update_subscription(subscription_id: str, body: SubscriptionPatch,
-                        session: Session = Depends(get_session, scope="function"),
+                        session: Session = db_session,
                         _: Principal = Depends(require_roles("editor"))) -> SubscriptionOut:
     row = load(session, subscription_id)
     for name, value in body.model_dump(exclude_unset=True).items():
@@ -163,7 +163,7 @@ def update_subscription(subscription_id: str, body: SubscriptionPatch,
 @router.delete("/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT,
                summary="Delete a webhook subscription and its deliveries")
 def delete_subscription(subscription_id: str,
-                        session: Session = Depends(get_session, scope="function"),
+                        session: Session = db_session,
                         _: Principal = Depends(require_roles("editor"))) -> Response:
     row = load(session, subscription_id)
     session.execute(delete(Delivery).where(Delivery.subscription_id == row.id))

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from arrakis_common.app import ServiceRuntime, get_runtime, get_session
+from arrakis_common.app import ServiceRuntime, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.events import utcnow
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
@@ -114,7 +114,7 @@ def load_job(session: Session, job_id: str) -> Job:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=JobOut, summary="Create a job")
-def create_job(body: JobIn, session: Session = Depends(get_session),
+def create_job(body: JobIn, session: Session = db_session,
                principal: Principal = Depends(require_roles("editor"))) -> JobOut:
     now = utcnow()
     job = Job(id=str(uuid.uuid4()), name=body.name, description=body.description, cron=body.cron,
@@ -128,7 +128,7 @@ def create_job(body: JobIn, session: Session = Depends(get_session),
 
 @router.get("", response_model=Page[JobOut], summary="List jobs")
 def list_jobs(paused: bool | None = None, params: PageParams = Depends(page_params),
-              session: Session = Depends(get_session), _: Principal = Depends(require_roles())) -> Page[JobOut]:
+              session: Session = db_session, _: Principal = Depends(require_roles())) -> Page[JobOut]:
     stmt = select(Job).order_by(Job.created_at, Job.id)
     if paused is not None:
         stmt = stmt.where(Job.paused.is_(paused))
@@ -137,13 +137,13 @@ def list_jobs(paused: bool | None = None, params: PageParams = Depends(page_para
 
 
 @router.get("/{job_id}", response_model=JobOut, summary="Get a job")
-def get_job(job_id: str, session: Session = Depends(get_session),
+def get_job(job_id: str, session: Session = db_session,
             _: Principal = Depends(require_roles())) -> JobOut:
     return job_out(load_job(session, job_id))
 
 
 @router.patch("/{job_id}", response_model=JobOut, summary="Change a job's name, schedule, target or payload")
-def update_job(job_id: str, body: JobPatch, session: Session = Depends(get_session),
+def update_job(job_id: str, body: JobPatch, session: Session = db_session,
                _: Principal = Depends(require_roles("editor"))) -> JobOut:
     job = load_job(session, job_id)
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
@@ -157,7 +157,7 @@ def update_job(job_id: str, body: JobPatch, session: Session = Depends(get_sessi
 
 
 @router.delete("/{job_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a job and its run history")
-def delete_job(job_id: str, session: Session = Depends(get_session),
+def delete_job(job_id: str, session: Session = db_session,
                _: Principal = Depends(require_roles("editor"))) -> Response:
     job = load_job(session, job_id)
     session.query(JobRun).filter(JobRun.job_id == job.id).delete()
@@ -166,7 +166,7 @@ def delete_job(job_id: str, session: Session = Depends(get_session),
 
 
 @router.post("/{job_id}/pause", response_model=JobOut, summary="Pause a job: it stops firing")
-def pause_job(job_id: str, session: Session = Depends(get_session),
+def pause_job(job_id: str, session: Session = db_session,
               _: Principal = Depends(require_roles("editor"))) -> JobOut:
     job = load_job(session, job_id)
     job.paused, job.updated_at = True, utcnow()
@@ -174,7 +174,7 @@ def pause_job(job_id: str, session: Session = Depends(get_session),
 
 
 @router.post("/{job_id}/resume", response_model=JobOut, summary="Resume a job from its next slot after now")
-def resume_job(job_id: str, session: Session = Depends(get_session),
+def resume_job(job_id: str, session: Session = db_session,
                _: Principal = Depends(require_roles("editor"))) -> JobOut:
     job = load_job(session, job_id)
     if job.paused:
@@ -186,7 +186,7 @@ def resume_job(job_id: str, session: Session = Depends(get_session),
 
 @router.post("/{job_id}/trigger", status_code=status.HTTP_202_ACCEPTED, response_model=RunOut,
              summary="Fire a job now, outside its schedule")
-def trigger_job(job_id: str, session: Session = Depends(get_session),
+def trigger_job(job_id: str, session: Session = db_session,
                 runtime: ServiceRuntime = Depends(get_runtime),
                 _: Principal = Depends(require_roles("editor"))) -> RunOut:
     job = load_job(session, job_id)
@@ -195,7 +195,7 @@ def trigger_job(job_id: str, session: Session = Depends(get_session),
 
 
 @router.get("/{job_id}/runs", response_model=Page[RunOut], summary="Run history of a job, newest first")
-def list_runs(job_id: str, params: PageParams = Depends(page_params), session: Session = Depends(get_session),
+def list_runs(job_id: str, params: PageParams = Depends(page_params), session: Session = db_session,
               _: Principal = Depends(require_roles())) -> Page[RunOut]:
     load_job(session, job_id)
     stmt = select(JobRun).where(JobRun.job_id == job_id).order_by(JobRun.fired_at.desc(), JobRun.id)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Response, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from arrakis_common.app import ServiceRuntime, get_runtime, get_session
+from arrakis_common.app import ServiceRuntime, db_session, get_runtime
 
 from ..events import LoginFailed, UserCreated
 from ..models import User
@@ -51,7 +51,7 @@ def remaining_seconds(claims: dict[str, Any]) -> int:
 
 @router.post("/register", status_code=status.HTTP_201_CREATED, summary="Register a user",
              responses={409: {"description": "Email already registered"}})
-def register(body: RegisterIn, session: Session = Depends(get_session),
+def register(body: RegisterIn, session: Session = db_session,
              runtime: ServiceRuntime = Depends(get_runtime)) -> UserOut:
     if session.scalar(select(User.id).where(User.email == body.email)) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, "email already registered")
@@ -80,7 +80,7 @@ def refuse_login(session: Session, runtime: ServiceRuntime, email: str, reason: 
 @router.post("/login", summary="Log in with email and password",
              responses={401: {"description": "Wrong email or password"},
                         429: {"description": "Too many failed logins for this email"}})
-def login(body: LoginIn, session: Session = Depends(get_session), runtime: ServiceRuntime = Depends(get_runtime),
+def login(body: LoginIn, session: Session = db_session, runtime: ServiceRuntime = Depends(get_runtime),
           issuer: LazyIssuer = Depends(get_issuer), store: SecurityStore = Depends(get_security_store)) -> TokenPair:
     settings: Settings = runtime.settings  # type: ignore[assignment]
     if store.failures(body.email) >= settings.login_max_failures:
@@ -101,7 +101,7 @@ def login(body: LoginIn, session: Session = Depends(get_session), runtime: Servi
 
 @router.post("/refresh", summary="Exchange a refresh token for new tokens (the old one is revoked)",
              responses={401: {"description": "Invalid, expired, used or revoked refresh token"}})
-def refresh(body: RefreshIn, session: Session = Depends(get_session), issuer: LazyIssuer = Depends(get_issuer),
+def refresh(body: RefreshIn, session: Session = db_session, issuer: LazyIssuer = Depends(get_issuer),
             store: SecurityStore = Depends(get_security_store)) -> TokenPair:
     claims = refresh_claims(issuer, body.refresh_token)
     # Revoking first and atomically means two concurrent refreshes with one token cannot both succeed.

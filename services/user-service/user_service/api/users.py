@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from arrakis_common.app import ServiceRuntime, get_runtime, get_session
+from arrakis_common.app import ServiceRuntime, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.events import utcnow
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
@@ -26,14 +26,14 @@ def load_user(session: Session, user_id: str) -> User:
 
 
 @router.get("/me", summary="The signed-in user")
-def me(principal: Principal = Depends(require_roles()), session: Session = Depends(get_session)) -> UserOut:
+def me(principal: Principal = Depends(require_roles()), session: Session = db_session) -> UserOut:
     return UserOut.of(load_user(session, principal.subject))
 
 
 @router.get("", summary="List users (admin), filtered by email substring and role")
 def list_users(email: str | None = Query(None, max_length=320, description="Case-insensitive substring of the email"),
                role: RoleName | None = Query(None, description="Only users holding this role"),
-               page: PageParams = Depends(page_params), session: Session = Depends(get_session),
+               page: PageParams = Depends(page_params), session: Session = db_session,
                _: Principal = Depends(require_roles("admin"))) -> Page[UserOut]:
     stmt = select(User).order_by(User.created_at, User.id)
     if email:
@@ -45,13 +45,13 @@ def list_users(email: str | None = Query(None, max_length=320, description="Case
 
 
 @router.get("/{user_id}", summary="One user (admin)")
-def get_user(user_id: str, session: Session = Depends(get_session),
+def get_user(user_id: str, session: Session = db_session,
              _: Principal = Depends(require_roles("admin"))) -> UserOut:
     return UserOut.of(load_user(session, user_id))
 
 
 @router.put("/{user_id}/roles", summary="Replace a user's roles (admin)")
-def set_roles(user_id: str, body: RolesIn, session: Session = Depends(get_session),
+def set_roles(user_id: str, body: RolesIn, session: Session = db_session,
               runtime: ServiceRuntime = Depends(get_runtime),
               principal: Principal = Depends(require_roles("admin"))) -> UserOut:
     user = load_user(session, user_id)
