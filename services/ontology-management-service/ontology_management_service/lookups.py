@@ -2,39 +2,39 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from fastapi import HTTPException, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import Link, LinkType, ObjectType, OntologyObject
+from .models import Base, Link, LinkType, ObjectType, OntologyObject
+
+T = TypeVar("T", bound=Base)
+
+
+def one_or_404(session: Session, model: type[T], what: str, key: str, **where: str) -> T:
+    """The row of ``model`` matching ``where``; 404 naming ``what`` otherwise."""
+    found = session.scalars(select(model).filter_by(**where)).first()
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"{what} {key!r} not found")
+    return found
 
 
 def object_type_by_name(session: Session, api_name: str) -> ObjectType:
-    found = session.scalars(select(ObjectType).where(ObjectType.api_name == api_name)).first()
-    if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"object type {api_name!r} not found")
-    return found
+    return one_or_404(session, ObjectType, "object type", api_name, api_name=api_name)
 
 
 def link_type_by_name(session: Session, api_name: str) -> LinkType:
-    found = session.scalars(select(LinkType).where(LinkType.api_name == api_name)).first()
-    if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"link type {api_name!r} not found")
-    return found
+    return one_or_404(session, LinkType, "link type", api_name, api_name=api_name)
 
 
 def object_by_id(session: Session, object_id: str) -> OntologyObject:
-    found = session.get(OntologyObject, object_id)
-    if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"object {object_id!r} not found")
-    return found
+    return one_or_404(session, OntologyObject, "object", object_id, id=object_id)
 
 
 def link_by_id(session: Session, link_id: str) -> Link:
-    found = session.get(Link, link_id)
-    if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"link {link_id!r} not found")
-    return found
+    return one_or_404(session, Link, "link", link_id, id=link_id)
 
 
 def type_names(session: Session, *type_ids: str) -> dict[str, str]:

@@ -88,6 +88,13 @@ def test_update_increments_version_and_keeps_history(client, editor, viewer):
     assert client.get("/object-types/Nope/versions", headers=viewer).status_code == 404
 
 
+def test_changing_the_title_property_retitles_objects(client, editor, viewer, people):
+    changed = {k: v for k, v in PERSON.items() if k != "api_name"}
+    assert client.put("/object-types/Person", json={**changed, "title_property": "role"}, headers=editor
+                      ).status_code == 200
+    assert client.get(f"/objects/{people['ada']['id']}", headers=viewer).json()["title"] == "mentat"
+
+
 def test_objects_are_validated_per_field(client, editor, people):
     ada = people["ada"]
     assert ada["title"] == "Ada Lovelace" and ada["version"] == 1 and ada["object_type"] == "Person"

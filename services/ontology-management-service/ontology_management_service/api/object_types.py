@@ -18,7 +18,7 @@ from arrakis_common.pagination import Page, PageParams, page_params, paginate
 from ..events import ObjectTypeCreated, ObjectTypeDeleted, ObjectTypeUpdated
 from ..lookups import object_type_by_name
 from ..models import LinkType, ObjectType, ObjectTypeVersion, OntologyObject
-from ..property_model import NAME_PATTERN, PropertyDefinition, check_definitions
+from ..property_model import NAME_PATTERN, PropertyDefinition, check_definitions, object_title
 
 router = APIRouter(prefix="/object-types", tags=["object-types"])
 # Sessions use scope="function": the commit happens before the response, so a 2xx means the write is durable.
@@ -118,6 +118,9 @@ def update_object_type(api_name: str, body: ObjectTypeDefinition,
     row.display_name = body.display_name
     row.description = body.description
     row.properties = [p.model_dump() for p in body.properties]
+    if body.title_property != row.title_property:
+        for obj in session.scalars(select(OntologyObject).where(OntologyObject.object_type_id == row.id)):
+            obj.title = object_title(body.title_property, obj.properties)
     row.title_property = body.title_property
     row.version += 1
     row.updated_at = now
