@@ -8,9 +8,10 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -51,33 +52,45 @@ def serve_jwks(jwks: dict) -> HTTPServer:
 
 
 @pytest.fixture()
-def ontology_url(token_issuer, tmp_path: Path) -> Iterator[str]:
-    """ontology-management-service served by uvicorn on a free port (a process: services never import each other)."""
+def start_ontology(token_issuer, tmp_path: Path) -> Iterator[Callable[..., str]]:
+    """Starts ontology-management-service with uvicorn on a free port (a process: services never import each
+    other); returns its URL."""
     if importlib.util.find_spec("ontology_management_service") is None:
         pytest.skip("ontology-management-service is not installed")
     jwks = serve_jwks(token_issuer.jwks())
-    port = free_port()
-    env = {**os.environ, "ARRAKIS_DATABASE_URL": f"sqlite:///{(tmp_path / 'ontology.db').as_posix()}",
-           "ARRAKIS_EVENTS_ENABLED": "false", "ARRAKIS_DATA_DIR": str(tmp_path),
-           "ARRAKIS_USER_SERVICE_URL": f"http://127.0.0.1:{jwks.server_port}"}
-    log = (tmp_path / "ontology.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "ontology_management_service.app:create_app",
-                             "--factory", "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
+    running: list[tuple[subprocess.Popen[bytes], IO[bytes]]] = []
+
+    def start(**env: str) -> str:
+        port = free_port()
+        environment = {**os.environ, "ARRAKIS_DATABASE_URL": f"sqlite:///{(tmp_path / 'ontology.db').as_posix()}",
+                       "ARRAKIS_EVENTS_ENABLED": "false", "ARRAKIS_DATA_DIR": str(tmp_path),
+                       "ARRAKIS_USER_SERVICE_URL": f"http://127.0.0.1:{jwks.server_port}", **env}
+        log = (tmp_path / "ontology.log").open("wb")
+        proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "ontology_management_service.app:create_app",
+                                 "--factory", "--host", "127.0.0.1", "--port", str(port)], env=environment,
+                                stdout=log, stderr=subprocess.STDOUT)
+        running.append((proc, log))
+        url = f"http://127.0.0.1:{port}"
         wait_for_port(port, proc=proc)
         wait_until(lambda: httpx.get(f"{url}/health/ready").status_code == 200)
-        yield url
-    finally:
+        return url
+
+    yield start
+    for proc, log in running:
         proc.terminate()
         proc.wait(timeout=10)
         log.close()
-        jwks.shutdown()
+    jwks.shutdown()
 
 
-def test_reindex_pages_through_the_ontology(make_client, database_url, ontology_url, editor, viewer):
-    with httpx.Client(base_url=ontology_url, headers=editor) as ontology:
+@pytest.fixture()
+def ontology_url(start_ontology) -> str:
+    return start_ontology()
+
+
+def create_creatures(ontology_url: str, headers: dict[str, str]) -> dict[str, str]:
+    """The Creature type and its objects in the ontology; returns object ids by name."""
+    with httpx.Client(base_url=ontology_url, headers=headers) as ontology:
         assert ontology.post("/object-types", json=CREATURE).status_code == 201
         ids = {}
         for name, description in CREATURES:
@@ -85,6 +98,11 @@ def test_reindex_pages_through_the_ontology(make_client, database_url, ontology_
                                                       "properties": {"name": name, "description": description}})
             assert created.status_code == 201, created.text
             ids[name] = created.json()["id"]
+    return ids
+
+
+def test_reindex_pages_through_the_ontology(make_client, database_url, ontology_url, editor, viewer):
+    ids = create_creatures(ontology_url, editor)
 
     settings = {"events_enabled": False, "ontology_management_service_url": ontology_url, "reindex_page_size": 2}
     with make_client(database_url, **settings) as client:
@@ -117,3 +135,20 @@ def test_reindex_reports_an_unreachable_ontology_as_502(make_client, tmp_path, e
     with make_client(f"sqlite:///{(tmp_path / 'e.db').as_posix()}", **settings) as client:
         response = client.post("/collections/ontology-objects/reindex", headers=editor)
         assert response.status_code == 502 and "ontology-management-service" in response.json()["detail"]
+
+
+def test_events_of_the_real_ontology_service_are_indexed(make_client, tmp_path, start_ontology, nats_server, editor,
+                                                         viewer):
+    url = start_ontology(ARRAKIS_EVENTS_ENABLED="true", ARRAKIS_NATS_URL=nats_server.url)
+    with make_client(f"sqlite:///{(tmp_path / 'e.db').as_posix()}", nats_url=nats_server.url) as client:
+        ids = create_creatures(url, editor)
+        worm = f"/collections/ontology-objects/items/{ids['Shai-Hulud']}"
+        wait_until(lambda: client.get(worm, headers=viewer).status_code == 200)
+        assert client.get(worm, headers=viewer).json()["metadata"]["version"] == 1
+        with httpx.Client(base_url=url, headers=editor) as ontology:
+            ontology.put(f"/objects/{ids['Shai-Hulud']}", json={"properties": {"name": "Shai-Hulud",
+                                                                               "description": "old man desert"}})
+            wait_until(lambda: client.get(worm, headers=viewer).json()["metadata"]["version"] == 2)
+            assert client.get(worm, headers=viewer).json()["text"] == "Creature Shai-Hulud old man desert"
+            ontology.delete(f"/objects/{ids['Shai-Hulud']}")
+        wait_until(lambda: client.get(worm, headers=viewer).status_code == 404)
