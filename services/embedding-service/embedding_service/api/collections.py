@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from arrakis_common.app import get_session
+from arrakis_common.app import db_session
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
 
@@ -31,7 +31,6 @@ from ..vector_store import (
 )
 
 router = APIRouter(prefix="/collections", tags=["collections"])
-# Sessions use scope="function": the commit happens before the response, so a 2xx means the write is durable.
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,99}$"
 MAX_K = 1000
 
@@ -131,7 +130,7 @@ def unprocessable(field: str, message: str, value: Any) -> HTTPException:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a collection")
-def create_collection(body: CollectionCreate, session: Session = Depends(get_session, scope="function"),
+def create_collection(body: CollectionCreate, session: Session = db_session,
                       settings: Settings = Depends(get_settings),
                       _: Principal = Depends(require_roles("editor"))) -> CollectionOut:
     embedder = body.embedder or settings.embedder
@@ -150,7 +149,7 @@ def create_collection(body: CollectionCreate, session: Session = Depends(get_ses
 
 
 @router.get("", summary="List collections")
-def list_collections(session: Session = Depends(get_session, scope="function"),
+def list_collections(session: Session = db_session,
                      params: PageParams = Depends(page_params),
                      _: Principal = Depends(require_roles())) -> Page[CollectionOut]:
     rows, total = paginate(session, select(Collection).order_by(Collection.name), params)
@@ -158,14 +157,14 @@ def list_collections(session: Session = Depends(get_session, scope="function"),
 
 
 @router.get("/{name}", summary="Get a collection")
-def get_collection(name: str, session: Session = Depends(get_session, scope="function"),
+def get_collection(name: str, session: Session = db_session,
                    _: Principal = Depends(require_roles())) -> CollectionOut:
     return to_out(session, collection_by_name(session, name))
 
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a collection and its items")
 def delete_collection(name: str,
-                      session: Session = Depends(get_session, scope="function"),
+                      session: Session = db_session,
                       cache: MatrixCache = Depends(get_cache),
                       _: Principal = Depends(require_roles("editor"))) -> Response:
     row = collection_by_name(session, name)
@@ -176,7 +175,7 @@ def delete_collection(name: str,
 
 
 @router.put("/{name}/items", summary="Insert or replace items (text is embedded when no vector is given)")
-def upsert(name: str, body: ItemsUpsert, session: Session = Depends(get_session, scope="function"),
+def upsert(name: str, body: ItemsUpsert, session: Session = db_session,
            _: Principal = Depends(require_roles("editor"))) -> UpsertResult:
     row = collection_by_name(session, name)
     ids = [item.id for item in body.items]
@@ -188,7 +187,7 @@ def upsert(name: str, body: ItemsUpsert, session: Session = Depends(get_session,
 
 @router.get("/{name}/items", summary="List the items of a collection (without vectors)")
 def list_items(name: str,
-               session: Session = Depends(get_session, scope="function"), params: PageParams = Depends(page_params),
+               session: Session = db_session, params: PageParams = Depends(page_params),
                _: Principal = Depends(require_roles())) -> Page[ItemOut]:
     row = collection_by_name(session, name)
     rows, total = paginate(session, select(Item).where(Item.collection_id == row.id).order_by(Item.item_id), params)
@@ -204,13 +203,13 @@ def find_item(session: Session, collection: Collection, item_id: str) -> Item:
 
 
 @router.get("/{name}/items/{item_id}", summary="Get an item with its vector")
-def get_item(name: str, item_id: str, session: Session = Depends(get_session, scope="function"),
+def get_item(name: str, item_id: str, session: Session = db_session,
              _: Principal = Depends(require_roles())) -> ItemOut:
     return item_out(find_item(session, collection_by_name(session, name), item_id), with_vector=True)
 
 
 @router.delete("/{name}/items/{item_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete an item")
-def delete_item(name: str, item_id: str, session: Session = Depends(get_session, scope="function"),
+def delete_item(name: str, item_id: str, session: Session = db_session,
                 _: Principal = Depends(require_roles("editor"))) -> Response:
     row = collection_by_name(session, name)
     find_item(session, row, item_id)
@@ -219,7 +218,7 @@ def delete_item(name: str, item_id: str, session: Session = Depends(get_session,
 
 
 @router.post("/{name}/search", summary="k nearest items by cosine similarity to a text or a vector")
-def search_collection(name: str, body: SearchRequest, session: Session = Depends(get_session, scope="function"),
+def search_collection(name: str, body: SearchRequest, session: Session = db_session,
                       cache: MatrixCache = Depends(get_cache),
                       _: Principal = Depends(require_roles())) -> SearchResult:
     row = collection_by_name(session, name)

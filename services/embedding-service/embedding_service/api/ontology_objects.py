@@ -6,14 +6,13 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from arrakis_common.app import ServiceRuntime, get_runtime, get_session
+from arrakis_common.app import ServiceRuntime, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
 
 from ..clients import OntologyClient, OntologyUnavailable
 from ..ontology_index import COLLECTION, reindex
 
 router = APIRouter(prefix=f"/collections/{COLLECTION}", tags=["ontology-objects"])
-# Sessions use scope="function": the commit happens before the response, so a 2xx means the write is durable.
 
 
 class ReindexOut(BaseModel):
@@ -23,7 +22,7 @@ class ReindexOut(BaseModel):
 
 
 @router.post("/reindex", summary="Rebuild the ontology object index from ontology-management-service")
-def reindex_ontology_objects(request: Request, session: Session = Depends(get_session, scope="function"),
+def reindex_ontology_objects(request: Request, session: Session = db_session,
                              runtime: ServiceRuntime = Depends(get_runtime),
                              _: Principal = Depends(require_roles("editor"))) -> ReindexOut:
     # require_roles has verified the bearer token; it is forwarded so the ontology applies the caller's rights.

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from arrakis_common.app import ServiceRuntime, get_runtime, get_session
+from arrakis_common.app import ServiceRuntime, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.events import utcnow
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
@@ -21,7 +21,6 @@ from ..models import Link, LinkType
 from ..property_model import NAME_PATTERN
 
 router = APIRouter(prefix="/link-types", tags=["link-types"])
-# Sessions use scope="function": the commit happens before the response, so a 2xx means the write is durable.
 
 Cardinality = Literal["one-to-one", "one-to-many", "many-to-many"]
 
@@ -80,7 +79,7 @@ def cardinality_violations(session: Session, link_type_id: str, cardinality: str
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a link type")
-def create_link_type(body: LinkTypeCreate, session: Session = Depends(get_session, scope="function"),
+def create_link_type(body: LinkTypeCreate, session: Session = db_session,
                      runtime: ServiceRuntime = Depends(get_runtime),
                      _: Principal = Depends(require_roles("editor"))) -> LinkTypeOut:
     source = object_type_by_name(session, body.source_object_type)
@@ -97,7 +96,7 @@ def create_link_type(body: LinkTypeCreate, session: Session = Depends(get_sessio
 
 
 @router.get("", summary="List link types")
-def list_link_types(session: Session = Depends(get_session, scope="function"),
+def list_link_types(session: Session = db_session,
                     params: PageParams = Depends(page_params),
                     _: Principal = Depends(require_roles())) -> Page[LinkTypeOut]:
     rows, total = paginate(session, select(LinkType).order_by(LinkType.api_name), params)
@@ -105,13 +104,13 @@ def list_link_types(session: Session = Depends(get_session, scope="function"),
 
 
 @router.get("/{api_name}", summary="Get a link type")
-def get_link_type(api_name: str, session: Session = Depends(get_session, scope="function"),
+def get_link_type(api_name: str, session: Session = db_session,
                   _: Principal = Depends(require_roles())) -> LinkTypeOut:
     return to_out(session, link_type_by_name(session, api_name))
 
 
 @router.put("/{api_name}", summary="Change a link type's names or cardinality (409 if existing links break it)")
-def update_link_type(api_name: str, body: LinkTypeChange, session: Session = Depends(get_session, scope="function"),
+def update_link_type(api_name: str, body: LinkTypeChange, session: Session = db_session,
                      runtime: ServiceRuntime = Depends(get_runtime),
                      _: Principal = Depends(require_roles("editor"))) -> LinkTypeOut:
     row = link_type_by_name(session, api_name)
@@ -131,7 +130,7 @@ def update_link_type(api_name: str, body: LinkTypeChange, session: Session = Dep
 
 
 @router.delete("/{api_name}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a link type without links")
-def delete_link_type(api_name: str, session: Session = Depends(get_session, scope="function"),
+def delete_link_type(api_name: str, session: Session = db_session,
                      runtime: ServiceRuntime = Depends(get_runtime),
                      _: Principal = Depends(require_roles("editor"))) -> Response:
     row = link_type_by_name(session, api_name)

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from arrakis_common.app import ServiceRuntime, get_runtime, get_session
+from arrakis_common.app import ServiceRuntime, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
 
@@ -19,7 +19,6 @@ from ..lookups import link_by_id, link_type_by_name, link_type_names, object_by_
 from ..models import Link, LinkType
 
 router = APIRouter(prefix="/links", tags=["links"])
-# Sessions use scope="function": the commit happens before the response, so a 2xx means the write is durable.
 
 
 class LinkCreate(BaseModel):
@@ -53,7 +52,7 @@ def wrong_type(field: str, object_id: str, expected: str) -> RequestValidationEr
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Link two objects")
-def create_link(body: LinkCreate, session: Session = Depends(get_session, scope="function"),
+def create_link(body: LinkCreate, session: Session = db_session,
                 runtime: ServiceRuntime = Depends(get_runtime),
                 principal: Principal = Depends(require_roles("editor"))) -> LinkOut:
     link_type = link_type_by_name(session, body.link_type)
@@ -84,7 +83,7 @@ def create_link(body: LinkCreate, session: Session = Depends(get_session, scope=
 
 @router.get("", summary="List links, by link type and/or an object on either end")
 def list_links(link_type: str | None = Query(None), object_id: str | None = Query(None),
-               session: Session = Depends(get_session, scope="function"), params: PageParams = Depends(page_params),
+               session: Session = db_session, params: PageParams = Depends(page_params),
                _: Principal = Depends(require_roles())) -> Page[LinkOut]:
     stmt = select(Link)
     if link_type is not None:
@@ -98,7 +97,7 @@ def list_links(link_type: str | None = Query(None), object_id: str | None = Quer
 
 
 @router.get("/{link_id}", summary="Get a link")
-def get_link(link_id: str, session: Session = Depends(get_session, scope="function"),
+def get_link(link_id: str, session: Session = db_session,
              _: Principal = Depends(require_roles())) -> LinkOut:
     row = link_by_id(session, link_id)
     return to_out(row, session.get_one(LinkType, row.link_type_id).api_name)
@@ -106,7 +105,7 @@ def get_link(link_id: str, session: Session = Depends(get_session, scope="functi
 
 @router.delete("/{link_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a link")
 def delete_link(link_id: str,
-                session: Session = Depends(get_session, scope="function"),
+                session: Session = db_session,
                 runtime: ServiceRuntime = Depends(get_runtime),
                 _: Principal = Depends(require_roles("editor"))) -> Response:
     row = link_by_id(session, link_id)

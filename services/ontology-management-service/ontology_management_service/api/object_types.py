@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.orm import Session
 
-from arrakis_common.app import ServiceRuntime, get_runtime, get_session
+from arrakis_common.app import ServiceRuntime, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.events import utcnow
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
@@ -21,7 +21,6 @@ from ..models import LinkType, ObjectType, ObjectTypeVersion, OntologyObject
 from ..property_model import NAME_PATTERN, PropertyDefinition, check_definitions, object_title
 
 router = APIRouter(prefix="/object-types", tags=["object-types"])
-# Sessions use scope="function": the commit happens before the response, so a 2xx means the write is durable.
 
 
 class ObjectTypeDefinition(BaseModel):
@@ -78,7 +77,7 @@ def changed_event(row: ObjectType, event: type[ObjectTypeCreated] | type[ObjectT
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create an object type")
-def create_object_type(body: ObjectTypeCreate, session: Session = Depends(get_session, scope="function"),
+def create_object_type(body: ObjectTypeCreate, session: Session = db_session,
                        runtime: ServiceRuntime = Depends(get_runtime),
                        principal: Principal = Depends(require_roles("editor"))) -> ObjectTypeOut:
     if session.scalar(select(exists().where(ObjectType.api_name == body.api_name))):
@@ -93,7 +92,7 @@ def create_object_type(body: ObjectTypeCreate, session: Session = Depends(get_se
 
 
 @router.get("", summary="List object types")
-def list_object_types(session: Session = Depends(get_session, scope="function"),
+def list_object_types(session: Session = db_session,
                       params: PageParams = Depends(page_params),
                       _: Principal = Depends(require_roles())) -> Page[ObjectTypeOut]:
     rows, total = paginate(session, select(ObjectType).order_by(ObjectType.api_name), params)
@@ -101,14 +100,14 @@ def list_object_types(session: Session = Depends(get_session, scope="function"),
 
 
 @router.get("/{api_name}", summary="Get an object type")
-def get_object_type(api_name: str, session: Session = Depends(get_session, scope="function"),
+def get_object_type(api_name: str, session: Session = db_session,
                     _: Principal = Depends(require_roles())) -> ObjectTypeOut:
     return to_out(object_type_by_name(session, api_name))
 
 
 @router.put("/{api_name}", summary="Change an object type (new version; the previous one goes to the history)")
 def update_object_type(api_name: str, body: ObjectTypeDefinition,
-                       session: Session = Depends(get_session, scope="function"),
+                       session: Session = db_session,
                        runtime: ServiceRuntime = Depends(get_runtime),
                        principal: Principal = Depends(require_roles("editor"))) -> ObjectTypeOut:
     row = object_type_by_name(session, api_name)
@@ -130,7 +129,7 @@ def update_object_type(api_name: str, body: ObjectTypeDefinition,
 
 
 @router.get("/{api_name}/versions", summary="Version history of an object type, oldest first, current last")
-def object_type_versions(api_name: str, session: Session = Depends(get_session, scope="function"),
+def object_type_versions(api_name: str, session: Session = db_session,
                          _: Principal = Depends(require_roles())) -> list[ObjectTypeVersionOut]:
     row = object_type_by_name(session, api_name)
     history = session.scalars(select(ObjectTypeVersion).where(ObjectTypeVersion.object_type_id == row.id)
@@ -144,7 +143,7 @@ def object_type_versions(api_name: str, session: Session = Depends(get_session, 
 
 @router.delete("/{api_name}", status_code=status.HTTP_204_NO_CONTENT,
                summary="Delete an object type that has no objects and no link types")
-def delete_object_type(api_name: str, session: Session = Depends(get_session, scope="function"),
+def delete_object_type(api_name: str, session: Session = db_session,
                        runtime: ServiceRuntime = Depends(get_runtime),
                        _: Principal = Depends(require_roles("editor"))) -> Response:
     row = object_type_by_name(session, api_name)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from arrakis_common.app import ServiceRuntime, get_runtime, get_session
+from arrakis_common.app import ServiceRuntime, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.events import utcnow
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
@@ -22,7 +22,6 @@ from ..models import Link, LinkType, ObjectType, OntologyObject, PropertyValue
 from ..property_model import canonical, filter_value, object_title, search_text, validate_properties
 
 router = APIRouter(prefix="/objects", tags=["objects"])
-# Sessions use scope="function": the commit happens before the response, so a 2xx means the write is durable.
 FILTER_PREFIX = "property."
 
 
@@ -71,7 +70,7 @@ def changed_event(row: OntologyObject, type_name: str, event: type[ObjectCreated
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create an object of a type")
-def create_object(body: ObjectCreate, session: Session = Depends(get_session, scope="function"),
+def create_object(body: ObjectCreate, session: Session = db_session,
                   runtime: ServiceRuntime = Depends(get_runtime),
                   principal: Principal = Depends(require_roles("editor"))) -> ObjectOut:
     object_type = object_type_by_name(session, body.object_type)
@@ -89,7 +88,7 @@ def create_object(body: ObjectCreate, session: Session = Depends(get_session, sc
 def list_objects(request: Request, object_type: str | None = Query(None, description="api_name of the type"),
                  q: str | None = Query(None, min_length=1, max_length=200,
                                        description="Case-insensitive text contained in a string property"),
-                 session: Session = Depends(get_session, scope="function"), params: PageParams = Depends(page_params),
+                 session: Session = db_session, params: PageParams = Depends(page_params),
                  _: Principal = Depends(require_roles())) -> Page[ObjectOut]:
     stmt = select(OntologyObject)
     definitions: dict[str, dict[str, Any]] | None = None
@@ -116,14 +115,14 @@ def list_objects(request: Request, object_type: str | None = Query(None, descrip
 
 
 @router.get("/{object_id}", summary="Get an object")
-def get_object(object_id: str, session: Session = Depends(get_session, scope="function"),
+def get_object(object_id: str, session: Session = db_session,
                _: Principal = Depends(require_roles())) -> ObjectOut:
     row = object_by_id(session, object_id)
     return to_out(row, type_names(session, row.object_type_id)[row.object_type_id])
 
 
 @router.put("/{object_id}", summary="Replace an object's properties (validated against its type's current version)")
-def replace_object(object_id: str, body: ObjectReplace, session: Session = Depends(get_session, scope="function"),
+def replace_object(object_id: str, body: ObjectReplace, session: Session = db_session,
                    runtime: ServiceRuntime = Depends(get_runtime),
                    _: Principal = Depends(require_roles("editor"))) -> ObjectOut:
     row = object_by_id(session, object_id)
@@ -139,7 +138,7 @@ def replace_object(object_id: str, body: ObjectReplace, session: Session = Depen
 
 @router.delete("/{object_id}", status_code=status.HTTP_204_NO_CONTENT,
                summary="Delete an object and the links that touch it")
-def delete_object(object_id: str, session: Session = Depends(get_session, scope="function"),
+def delete_object(object_id: str, session: Session = db_session,
                   runtime: ServiceRuntime = Depends(get_runtime),
                   _: Principal = Depends(require_roles("editor"))) -> Response:
     row = object_by_id(session, object_id)
