@@ -94,7 +94,7 @@ def test_walkthrough_across_all_seven_services(platform, webhook_receiver, sign_
 
     def completed_run() -> dict | None:
         runs = kernel.get(f"/transforms/{transform_id}/runs").json()["items"]
-        return next((run for run in runs if run["status"] == "completed"), None)
+        return next((run for run in runs if run["status"] == "succeeded"), None)
 
     run = wait_until(completed_run, timeout=30)
     assert scheduler.post(f"/jobs/{job.json()['id']}/pause").status_code == 200

@@ -72,7 +72,7 @@ class Envelope(BaseModel):
             id=str(uuid.uuid4()),
             subject=subject or event.subject,
             type=type(event).__name__,
-            version=event.version,
+            version=type(event).version,
             occurred_at=utcnow(),
             source=source,
             trace=carrier,
