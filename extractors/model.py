@@ -19,18 +19,17 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
+from extractors.code_model import CodeModel
+from extractors.event_model import EventModel
+from extractors.infra_model import InfraModel
+from extractors.refs import Diagnostic, Severity, SourceRef
+
+__all__ = ["Diagnostic", "Severity", "SourceRef"]
+
 T = typing.TypeVar("T")
 
 # Bump whenever the shape changes: it is part of every cache key and of `model --json`.
 SCHEMA_VERSION = 1
-
-
-class Severity(enum.StrEnum):
-    """How bad a diagnostic is; only ``error`` can fail a strict run."""
-
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
 
 
 class SpecMode(enum.StrEnum):
@@ -39,30 +38,6 @@ class SpecMode(enum.StrEnum):
     IMPORT = "import"  # the app was imported in a subprocess and app.openapi() called
     STATIC = "static"  # rebuilt from the AST without executing anything
     URL = "url"  # read from a running service's /openapi.json
-
-
-@dataclass(frozen=True, order=True)
-class SourceRef:
-    """A place in the scanned repository: repo-relative POSIX path and 1-based line."""
-
-    path: str
-    line: int = 0
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}"
-
-
-@dataclass(frozen=True, order=True)
-class Diagnostic:
-    """A problem found while reading the repository. Errors are data: the run goes on."""
-
-    path: str
-    line: int
-    message: str
-    severity: Severity = Severity.ERROR
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.severity}: {self.message}"
 
 
 @dataclass(frozen=True, order=True)
@@ -170,6 +145,9 @@ class ArchitectureModel:
     datastores: list[Datastore] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    events: EventModel = field(default_factory=EventModel)  # NATS channels, messages, producers, consumers
+    code: CodeModel = field(default_factory=CodeModel)  # modules, classes, tables per service
+    infra: InfraModel = field(default_factory=InfraModel)  # Terraform resources, modules and their edges
     schema_version: int = SCHEMA_VERSION
 
     def normalise(self) -> ArchitectureModel:
@@ -179,6 +157,9 @@ class ArchitectureModel:
         self.datastores = sorted({d.id: d for d in self.datastores}.values(), key=lambda d: d.id)
         self.edges = merge_edges(self.edges)
         self.diagnostics = sorted(set(self.diagnostics))
+        self.events.normalise()
+        self.code.normalise()
+        self.infra.normalise()
         return self
 
     def service(self, name: str) -> Service | None:

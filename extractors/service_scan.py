@@ -7,8 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from extractors.code_model import CodeModel
+from extractors.code_structure import service_code
 from extractors.datastores import datastores_for, store_use
 from extractors.discovery import Discovery, Project, normalise_requirement
+from extractors.event_model import EventModel
 from extractors.http_clients import UrlSettingUse, http_dependency_edges, url_setting_uses
 from extractors.model import (
     Api,
@@ -22,6 +25,7 @@ from extractors.model import (
     SpecMode,
     entity_id,
 )
+from extractors.nats_usage import service_events
 from extractors.openapi import import_spec, static_spec, url_spec
 from extractors.source_tree import SourceTree
 
@@ -50,6 +54,8 @@ class ServiceExtraction:
     datastores: list[Datastore] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
     url_uses: list[UrlSettingUse] = field(default_factory=list)
+    events: EventModel = field(default_factory=EventModel)
+    code: CodeModel = field(default_factory=CodeModel)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
@@ -75,6 +81,8 @@ def extract_service(repo: Path, tree: SourceTree, discovery: Discovery, service:
     result.datastores, result.edges = datastores_for(service.id, service.name, store_use(files), options.streams)
     if result.api is not None:
         result.edges.append(Edge(service.id, result.api.id, "provides-api"))
+    result.events = service_events(repo, service, files, options, result.diagnostics)
+    result.code = service_code(repo, service, files, options, result.diagnostics)
     return result
 
 
@@ -123,4 +131,7 @@ def link(repo: RepoInfo, extractions: list[ServiceExtraction], diagnostics: list
         model.edges.extend(x.edges)
         model.edges.extend(http_dependency_edges(x.service, x.url_uses, services))
         model.diagnostics.extend(x.diagnostics)
+        model.events.merge(x.events)
+        model.code.merge(x.code)
+    model.events.link(model)
     return model.normalise()

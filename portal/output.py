@@ -25,6 +25,15 @@ class OutputSet:
         self.files[path] = text
 
 
+@dataclass
+class Rendered:
+    """What one group of writers produces: text files by path, and the folders it owns entirely (stale files in
+    them are removed). Binary renders (SVG/PNG) are not part of it: they are git-ignored and not drift-checked."""
+
+    files: dict[str, str] = field(default_factory=dict)
+    owned_dirs: list[str] = field(default_factory=list)
+
+
 def _existing(root: Path, owned_dirs: list[str]) -> dict[str, Path]:
     found = {}
     for directory in owned_dirs:

@@ -17,6 +17,7 @@ from typing import Any
 import extractors
 from extractors.config import RepoConfig
 from extractors.discovery import Discovery, discover, sanitise_name
+from extractors.hcl_graph import infrastructure
 from extractors.model import SCHEMA_VERSION, ArchitectureModel, Diagnostic, RepoInfo, dumps, from_jsonable
 from extractors.service_scan import ExtractOptions, ServiceExtraction, extract_service, input_directories, link
 from extractors.source_tree import SourceTree
@@ -134,6 +135,9 @@ def scan(request: ScanRequest, progress: Progress) -> ArchitectureModel:
         extractions = _extract_all(request, tree, discovery, services, cache, salt, notes)
     with progress.step("link"):
         model = link(info, extractions, [*request.config_diagnostics, *discovery.diagnostics])
+    with progress.step("infrastructure") as notes:
+        model.infra = infrastructure(request.repo, tree, config, model.diagnostics, notes)
+        model.normalise()
     if not request.only:
         cache.put(variant, model_key, dumps(model))
     return model

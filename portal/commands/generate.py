@@ -10,7 +10,7 @@ import click
 from extractors.model import dumps
 from extractors.service_scan import ExtractOptions
 from portal.commands.common import Target, report
-from portal.output import differences, digests, matches, write_atomic
+from portal.output import OutputSet, differences, digests, matches, write_atomic
 from portal.progress import Progress
 from portal.render import render
 from portal.scan import TOOL_DIGEST, ContentCache
@@ -44,7 +44,8 @@ def run(target: Target, check: bool, static_only: bool, only: str, verbose: bool
     slot = "output-" + hashlib.sha256(str(target.out).encode()).hexdigest()[:8]
     render_key = hashlib.sha256(f"{TOOL_DIGEST};{dumps(config.__dict__)};{model.to_json()}".encode()).hexdigest()
     manifest = cache.get(slot, render_key)
-    if manifest is not None and matches(target.out, [config.catalog_dir], manifest):
+    fresh = isinstance(manifest, dict) and "digests" in manifest
+    if fresh and matches(target.out, manifest["owned_dirs"], manifest["digests"]):
         progress.line("output: up to date (unchanged model, files match the last run)")
         return 0
     with progress.step("render") as notes:
@@ -58,13 +59,18 @@ def run(target: Target, check: bool, static_only: bool, only: str, verbose: bool
         if drift:
             click.echo("generated documentation is out of date: run `arrakis-docs generate`", err=True)
             return 1
-        cache.put(slot, render_key, json.dumps(digests(output), sort_keys=True))
+        cache.put(slot, render_key, manifest_text(output))
         progress.line("up to date")
         return 0
     with progress.step("write") as notes:
         changed = write_atomic(target.out, output)
         notes.append(f"{len(changed)} changed" if changed else "nothing changed")
-    cache.put(slot, render_key, json.dumps(digests(output), sort_keys=True))
+    cache.put(slot, render_key, manifest_text(output))
     for path in changed if verbose else []:
         click.echo(f"wrote {path}", err=True)
     return 0
+
+
+def manifest_text(output: OutputSet) -> str:
+    """What a later no-op run checks the disk against: the owned folders and every file's hash."""
+    return json.dumps({"owned_dirs": sorted(output.owned_dirs), "digests": digests(output)}, sort_keys=True)
