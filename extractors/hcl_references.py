@@ -8,6 +8,7 @@ missing, unknown arguments passed). It never prints; ``python -m extractors.hcl_
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -18,7 +19,21 @@ from typing import Any
 
 import hcl2
 
-__all__ = ["Block", "Diagnostic", "Module", "lint_directory", "lint_module", "load_module", "main", "parse_file"]
+__all__ = [
+    "Block",
+    "Diagnostic",
+    "Module",
+    "Reference",
+    "block_references",
+    "header_line",
+    "lint_directory",
+    "lint_module",
+    "load_module",
+    "main",
+    "parse_file",
+    "parse_text",
+    "references",
+]
 
 # Block-level meta-arguments of a module call that are not input variables.
 MODULE_META_ARGUMENTS = frozenset({"source", "version", "providers", "count", "for_each", "depends_on"})
@@ -124,9 +139,10 @@ def _block(block_type: str, labels: tuple[str, ...], body: dict[str, Any], path:
     return Block(block_type, labels, attributes, blocks, path)
 
 
-def parse_file(path: Path) -> tuple[list[Block], Diagnostic | None]:
-    """Parse one ``.tf`` file into normalised top-level blocks, or return a parse diagnostic."""
-    text = path.read_text(encoding="utf-8")
+def parse_text(text: str, path: Path) -> tuple[list[Block], Diagnostic | None]:
+    """Parse the text of one ``.tf`` (or ``.tf.json``) file into normalised top-level blocks, or a parse diagnostic."""
+    if path.name.endswith(".tf.json"):
+        return _parse_json(text, path)
     try:
         raw = hcl2.loads(text)
     except Exception as exc:  # python-hcl2 raises lark errors of several kinds
@@ -137,12 +153,74 @@ def parse_file(path: Path) -> tuple[list[Block], Diagnostic | None]:
     return root.blocks, None
 
 
+def parse_file(path: Path) -> tuple[list[Block], Diagnostic | None]:
+    """Parse one ``.tf`` or ``.tf.json`` file into normalised top-level blocks, or return a parse diagnostic."""
+    return parse_text(path.read_text(encoding="utf-8"), path)
+
+
+# Labels each top-level block type takes in the JSON syntax; nested objects there are attributes, except these.
+_JSON_LABELS = {"resource": 2, "data": 2, "module": 1, "variable": 1, "output": 1, "provider": 1, "locals": 0,
+                "terraform": 0, "moved": 0, "import": 0, "removed": 0, "check": 1}
+_JSON_NESTED_BLOCKS = frozenset({"lifecycle", "dynamic", "content", "required_providers", "backend", "provisioner",
+                                 "connection"})
+
+
+def _parse_json(text: str, path: Path) -> tuple[list[Block], Diagnostic | None]:
+    """The JSON syntax of Terraform (``.tf.json``), turned into the blocks the HCL syntax gives."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return [], Diagnostic(str(path), exc.lineno, f"parse error: {exc.msg}")
+    if not isinstance(document, dict):
+        return [], Diagnostic(str(path), 1, "parse error: a .tf.json file holds one JSON object")
+    blocks: list[Block] = []
+    for block_type, body in document.items():
+        if block_type == "//":  # the JSON syntax's comment property
+            continue
+        for item in body if isinstance(body, list) else [body]:
+            blocks.extend(_json_blocks(block_type, item, _JSON_LABELS.get(block_type, 0), (), path))
+    return blocks, None
+
+
+def _json_blocks(block_type: str, body: Any, labels_left: int, labels: tuple[str, ...], path: Path) -> list[Block]:
+    if labels_left and isinstance(body, dict):
+        return [b for label, inner in body.items()
+                for item in (inner if isinstance(inner, list) else [inner])
+                for b in _json_blocks(block_type, item, labels_left - 1, (*labels, label), path)]
+    if not isinstance(body, dict):
+        return []
+    attributes: dict[str, Any] = {}
+    nested: list[Block] = []
+    for key, value in body.items():
+        if key == "//":
+            continue
+        if key in _JSON_NESTED_BLOCKS and isinstance(value, dict | list):
+            count = 1 if key in ("dynamic", "provisioner") else 0
+            for item in value if isinstance(value, list) else [value]:
+                nested.extend(_json_blocks(key, item, count, (), path))
+        else:
+            attributes[key] = _json_value(value)
+    return [Block(block_type, labels, attributes, nested, path)]
+
+
+def _json_value(value: Any) -> Any:
+    """JSON strings are templates: quote them the way python-hcl2 leaves HCL strings, so references are found."""
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, dict):
+        return {key: _json_value(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_json_value(inner) for inner in value]
+    return value
+
+
 def load_module(directory: Path) -> Module:
-    """Parse every ``.tf`` file directly inside ``directory``."""
+    """Parse every ``.tf`` and ``.tf.json`` file directly inside ``directory``."""
     module = Module(directory)
-    for path in sorted(directory.glob("*.tf")):
-        module.sources[path] = path.read_text(encoding="utf-8")
-        blocks, error = parse_file(path)
+    for path in sorted([*directory.glob("*.tf"), *directory.glob("*.tf.json")]):
+        text = path.read_text(encoding="utf-8")
+        module.sources[path] = text
+        blocks, error = parse_text(text, path)
         module.blocks.extend(blocks)
         if error:
             module.errors.append(error)
@@ -330,6 +408,70 @@ def references(value: Any) -> list[tuple[str, ...]]:
     return found
 
 
+@dataclass(frozen=True)
+class Reference:
+    """One traversal in a block: the attribute it sits in (dotted through nested blocks) and the dynamic-block
+    iterators in scope there, each with the traversals of the ``for_each`` it ranges over."""
+
+    attribute: str
+    parts: tuple[str, ...]
+    iterators: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = ()
+
+
+def block_references(top: Block) -> Iterator[Reference]:
+    """Every reference in a top-level block, nested and dynamic blocks included, in source order.
+
+    Attributes that are not expressions (a variable's ``type``, ``ignore_changes``) are skipped, and so are the
+    ``provider``/``providers`` meta-arguments of resources, data sources and module calls, which name provider
+    configurations rather than values.
+    """
+    skipped = {"provider", "providers"} if top.type in ("resource", "data", "module") else set()
+    yield from _block_references(top, "", skipped, ())
+
+
+def _block_references(block: Block, prefix: str, skipped: set[str],
+                      iterators: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]) -> Iterator[Reference]:
+    not_expressions = NON_EXPRESSION_ATTRIBUTES.get(block.type, set()) | skipped
+    for name, value in block.attributes.items():
+        if name in not_expressions:
+            continue
+        for parts in references(value):
+            yield Reference(prefix + name, parts, iterators)
+    for child in block.blocks:
+        if child.type == "dynamic" and child.labels:
+            iterator = child.attributes.get("iterator", child.labels[0])
+            iterator = _unquote(str(iterator)).removeprefix("${").removesuffix("}")
+            ranges = references(child.attributes.get("for_each"))
+            for parts in ranges:
+                yield Reference(f"{prefix}{child.labels[0]}.for_each", parts, iterators)
+            inner = ((iterator, tuple(ranges)), *iterators)
+            for content in child.blocks:
+                yield from _block_references(content, f"{prefix}{child.labels[0]}.", set(), inner)
+        else:
+            yield from _block_references(child, f"{prefix}{child.type}.", set(), iterators)
+
+
+def header_line(block: Block, text: str) -> int:
+    """The 1-based line where ``block`` starts in ``text`` (the text of ``block.path``); 1 when not found."""
+    lines = text.splitlines()
+    if block.type == "locals":
+        pattern = re.compile(r"^\s*locals\s*\{")
+    else:
+        labels = "".join(rf'\s+"?{re.escape(label)}"?' for label in block.labels)
+        pattern = re.compile(rf"^\s*{re.escape(block.type)}{labels}\s*\{{")
+    candidates = [n for n, line in enumerate(lines, 1) if pattern.search(line)]
+    if block.type == "locals" and block.attributes:
+        first = next(iter(block.attributes))
+        key = re.compile(rf"^\s*{re.escape(first)}\s*=")
+        for start in candidates:
+            if any(key.search(line) for line in lines[start:]):
+                return start
+    if not candidates and block.labels:  # the JSON syntax: the line naming the last label
+        needle = f'"{block.labels[-1]}"'
+        candidates = [n for n, line in enumerate(lines, 1) if needle in line]
+    return candidates[0] if candidates else 1
+
+
 # --- resolution --------------------------------------------------------------------------------------------------
 
 
@@ -369,29 +511,13 @@ class _Linter:
     def _line(self, block: Block, needle: str | None = None) -> int:
         source = self.module.sources.get(block.path, "")
         lines = source.splitlines()
-        header = self._header_line(block, lines)
+        header = header_line(block, source)
         if needle:
             pattern = re.compile(rf"(?<![\w.-]){re.escape(needle)}(?![\w-])")
             for number in range(header, len(lines) + 1):
                 if pattern.search(lines[number - 1]):
                     return number
         return header
-
-    @staticmethod
-    def _header_line(block: Block, lines: list[str]) -> int:
-        if block.type == "locals":
-            pattern = re.compile(r"^\s*locals\s*\{")
-        else:
-            labels = "".join(rf'\s+"?{re.escape(label)}"?' for label in block.labels)
-            pattern = re.compile(rf"^\s*{re.escape(block.type)}{labels}\s*\{{")
-        candidates = [n for n, text in enumerate(lines, 1) if pattern.search(text)]
-        if block.type == "locals" and block.attributes:
-            first = next(iter(block.attributes))
-            key = re.compile(rf"^\s*{re.escape(first)}\s*=")
-            for start in candidates:
-                if any(key.search(text) for text in lines[start:]):
-                    return start
-        return candidates[0] if candidates else 1
 
     def report(self, block: Block, message: str, needle: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(str(block.path), self._line(block, needle), message))
@@ -406,31 +532,15 @@ class _Linter:
                 names |= {"count"} if "count" in block.attributes else set()
                 names |= {"each"} if "for_each" in block.attributes else set()
                 names |= {"self"} if block.type == "resource" else set()
-            self._walk(block, block, _Scope(frozenset(names)))
+                for meta in ("provider", "providers"):
+                    if meta in block.attributes:
+                        self._check_providers(block, block.attributes[meta])
+            for reference in block_references(block):
+                scope = _Scope(frozenset(names.union(name for name, _ in reference.iterators)))
+                self._resolve(block, reference.parts, scope)
             if block.type == "module":
                 self._check_module_call(block)
         return sorted(set(self.diagnostics))
-
-    def _walk(self, top: Block, block: Block, scope: _Scope) -> None:
-        skipped = NON_EXPRESSION_ATTRIBUTES.get(block.type, set())
-        for name, value in block.attributes.items():
-            if name in skipped:
-                continue
-            if name in ("provider", "providers") and block is top and top.type in ("resource", "data", "module"):
-                self._check_providers(top, value)
-                continue
-            for parts in references(value):
-                self._resolve(top, parts, scope)
-        for child in block.blocks:
-            child_scope = scope
-            if child.type == "dynamic" and child.labels:
-                iterator = child.attributes.get("iterator", child.labels[0])
-                iterator = _unquote(str(iterator)).removeprefix("${").removesuffix("}")
-                for parts in references(child.attributes.get("for_each")):
-                    self._resolve(top, parts, scope)
-                child = Block(child.type, child.labels, {}, child.blocks, child.path)
-                child_scope = _Scope(scope.names | {iterator})
-            self._walk(top, child, child_scope)
 
     def _check_providers(self, top: Block, value: Any) -> None:
         values = value.values() if isinstance(value, dict) else [value]

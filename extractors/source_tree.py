@@ -14,6 +14,8 @@ from extractors.model import Diagnostic
 
 # Files besides Python sources whose content changes what the extractors report.
 METADATA_FILES = ("pyproject.toml", "service.yaml", "setup.py", "setup.cfg")
+# Terraform sources and the committed checkov summary: the infrastructure extractor reads them from the tree.
+INFRA_SUFFIXES = (".tf", ".tf.json", "checkov-summary.json")
 
 
 @dataclass
@@ -69,7 +71,7 @@ class SourceTree:
                 if not _excluded(d, exclude) and not _excluded_path(_join(rel_dir, d), exclude)
             )
             for name in sorted(filenames):
-                if not (name.endswith(".py") or name in METADATA_FILES) or _excluded(name, exclude):
+                if not (name.endswith((".py", *INFRA_SUFFIXES)) or name in METADATA_FILES) or _excluded(name, exclude):
                     continue
                 rel = _join(rel_dir, name)
                 if _excluded_path(rel, exclude):
