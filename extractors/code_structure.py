@@ -1,12 +1,23 @@
-"""Per-service extraction into ``CodeModel`` (see ``extractors.code_model``)."""
+"""Per-service extraction into ``CodeModel`` (see ``extractors.code_model``): the module graph (pydeps + AST), the
+packages the service imports, the classes of its core modules and the tables of its database."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from extractors.code_model import CodeModel
-from extractors.refs import Diagnostic
+from extractors.class_graph import ClassResolver, core_classes
+from extractors.code_model import CodeModel, ServiceCode
+from extractors.er_schema import import_tables, mapped_classes, static_tables
+from extractors.module_graph import (
+    SourceModules,
+    ast_imports,
+    cycles,
+    imported_tops,
+    package_imports,
+    pydeps_imports,
+)
+from extractors.refs import Diagnostic, SourceRef
 
 if TYPE_CHECKING:
     from extractors.model import Service
@@ -15,6 +26,53 @@ if TYPE_CHECKING:
 
 
 def service_code(repo: Path, service: Service, files: list[SourceFile], options: ExtractOptions,
-         diagnostics: list[Diagnostic]) -> CodeModel:
+                 diagnostics: list[Diagnostic]) -> CodeModel:
     """What this service's Python files (its own and its libraries') say; problems go to ``diagnostics``."""
-    return CodeModel()
+    prefix = f"{service.root}/" if service.root else ""
+    own_files = [f for f in files if f.path.startswith(prefix)]
+    modules = SourceModules.of(files)
+    # Top-level packages only: a loose script such as migrations/env.py is not a package of the service.
+    own = {modules.name_of[f.path].split(".")[0] for f in own_files if f.path.endswith("/__init__.py")}
+    own |= {service.app.module.split(".")[0]} | ({service.package} if service.package else set())
+    own &= set(modules.root_of)
+    code = ServiceCode(service=service.name, packages=sorted(own))
+    code.modules = sorted(n for n in modules.by_name if n.split(".")[0] in own)
+    code.package_imports = package_imports(own_files, modules, own)
+    evidence = ast_imports(own_files, modules, own)
+    code.imports, code.graph_source = _module_graph(repo, own_files, modules, own, evidence, diagnostics)
+    code.cycles = cycles(code.modules, code.imports)
+
+    resolver = ClassResolver(modules)
+    code.classes = core_classes(resolver, own)
+    statics = static_tables(resolver, own)
+    code.tables, code.schema_source = statics, "static" if statics else ""
+    mapped = mapped_classes(resolver, own)
+    if mapped and not options.static_only:
+        roots = sorted({str(repo / modules.root_of[p]) for p in modules.root_of})
+        where = SourceRef(mapped[0].path, mapped[0].node.lineno)
+        imported, problem = import_tables(sorted({c.module for c in mapped}), roots, options.python,
+                                          options.import_timeout, where)
+        if imported is not None:
+            located = {t.mapped_by: t.location for t in statics}
+            for table in imported:
+                table.location = located.get(table.mapped_by, SourceRef(""))
+            code.tables, code.schema_source = imported, "import"
+        if problem is not None:
+            diagnostics.append(problem)
+    return CodeModel(services=[code.normalise()])
+
+
+def _module_graph(repo: Path, own_files: list[SourceFile], modules: SourceModules, own: set[str], evidence: list,
+                  diagnostics: list[Diagnostic]) -> tuple[list, str]:
+    """pydeps' graph of each own package; the AST's when pydeps cannot run."""
+    excluded = sorted(imported_tops(own_files, modules) - own)
+    edges = []
+    for package in sorted(own):
+        found, problem = pydeps_imports(repo, package, modules, excluded, own, evidence)
+        if problem is not None:
+            diagnostics.append(problem)
+        if found is None:
+            return evidence, "ast"
+        edges.extend(found)
+    return edges, "pydeps"
+
