@@ -280,3 +280,45 @@ def platform_env(var_dir: Path, nats_url: str, ports: dict[str, int]) -> dict[st
     for service, port in ports.items():
         env[f"ARRAKIS_{env_name(service)}_URL"] = f"http://127.0.0.1:{port}"
     return env
+
+
+@dataclass(frozen=True)
+class StreamMessage:
+    """One message read back from JetStream: its subject, headers and decoded envelope."""
+
+    subject: str
+    headers: dict[str, str]
+    envelope: dict[str, Any]
+
+
+def stream_messages(nats_url: str, subject: str = "arrakis.>", stream: str = "ARRAKIS") -> list[StreamMessage]:
+    """Every message now on ``stream`` under ``subject`` (wildcards allowed), oldest first, via an ephemeral consumer.
+
+    The NATS server of a test session is shared, so callers filter what they read (by a marker in the payload)."""
+    import asyncio
+    import json
+
+    import nats
+
+    async def read() -> list[StreamMessage]:
+        nc = await nats.connect(nats_url)
+        try:
+            sub = await nc.jetstream(timeout=30).pull_subscribe(subject, stream=stream)
+            found: list[StreamMessage] = []
+            while True:
+                try:
+                    batch = await sub.fetch(batch=200, timeout=1)
+                except nats.errors.TimeoutError:
+                    break
+                found += [StreamMessage(m.subject, dict(m.headers or {}), json.loads(m.data)) for m in batch]
+            await sub.unsubscribe()
+            return found
+        finally:
+            await nc.close()
+
+    return asyncio.run(read())
+
+
+def stream_envelopes(nats_url: str, subject: str = "arrakis.>") -> list[dict[str, Any]]:
+    """The envelopes of :func:`stream_messages`."""
+    return [message.envelope for message in stream_messages(nats_url, subject)]

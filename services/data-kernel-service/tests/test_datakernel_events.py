@@ -4,14 +4,13 @@ the consumer is idempotent and the request schema is registered by its owner."""
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 
 import nats
 from sqlalchemy import func, select
 
 from arrakis_common.events import Envelope, lookup_schema
-from arrakis_common.testing import wait_until
+from arrakis_common.testing import stream_envelopes, wait_until
 from data_kernel_service.events import TransformRequested
 from data_kernel_service.models import TransformRun
 
@@ -27,25 +26,10 @@ async def publish(nats_url: str, envelope: Envelope, msg_id: str | None = None) 
         await nc.close()
 
 
-async def completed_event(nats_url: str, run_id: str) -> dict | None:
+def completed_event(nats_url: str, run_id: str) -> dict | None:
     """The transform.completed envelope of ``run_id`` from the stream, or None."""
-    nc = await nats.connect(nats_url)
-    try:
-        sub = await nc.jetstream(timeout=30).pull_subscribe("arrakis.data.transform.completed",
-                                                  durable=f"test-{uuid.uuid4().hex[:10]}", stream="ARRAKIS")
-        for _ in range(20):
-            try:
-                messages = await sub.fetch(batch=100, timeout=1)
-            except nats.errors.TimeoutError:
-                continue
-            for msg in messages:
-                await msg.ack()
-                envelope = json.loads(msg.data)
-                if envelope["payload"]["run_id"] == run_id:
-                    return envelope
-        return None
-    finally:
-        await nc.close()
+    return next((e for e in stream_envelopes(nats_url, "arrakis.data.transform.completed")
+                 if e["payload"]["run_id"] == run_id), None)
 
 
 async def registered_schema(nats_url: str) -> dict | None:
@@ -80,7 +64,7 @@ def test_transform_requested_event_runs_transform(database_url, nats_server, mak
         assert [r["data"] for r in rows] == [{"region": "north", "count": 2}, {"region": "south", "count": 1},
                                              {"region": "east", "count": 1}]
 
-        completed = asyncio.run(completed_event(nats_server.url, run["id"]))
+        completed = wait_until(lambda: completed_event(nats_server.url, run["id"]))
         assert completed is not None, "transform.completed not published"
         assert completed["payload"]["output_dataset_id"] == output["id"]
         assert completed["source"] == "data-kernel-service"

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 
 import nats
 from sqlalchemy import func, select
 
 from arrakis_common.events import Envelope, lookup_schema, utcnow
-from arrakis_common.testing import wait_until
+from arrakis_common.testing import stream_envelopes, wait_until
 from embedding_service.models import Outbox
 from embedding_service.ontology_index import DURABLE
 
@@ -26,26 +25,16 @@ def object_envelope(verb: str, object_id: str, version: int = 1, **properties: o
 async def publish(url: str, envelope: Envelope) -> None:
     nc = await nats.connect(url)
     try:
-        await nc.jetstream().publish(envelope.subject, envelope.model_dump_json().encode(),
+        await nc.jetstream(timeout=30).publish(envelope.subject, envelope.model_dump_json().encode(),
                                      headers={"Nats-Msg-Id": envelope.id})
     finally:
         await nc.close()
 
 
-async def indexed_events(url: str) -> tuple[list[dict], dict | None]:
+async def indexed_schema(url: str) -> dict | None:
     nc = await nats.connect(url)
     try:
-        js = nc.jetstream()
-        sub = await js.pull_subscribe("arrakis.embedding.object.indexed", stream="ARRAKIS")
-        found = []
-        while True:
-            try:
-                messages = await sub.fetch(batch=200, timeout=1)
-            except nats.errors.TimeoutError:
-                break
-            found += [json.loads(m.data) for m in messages]
-        await sub.unsubscribe()
-        return found, await lookup_schema(js, "arrakis.embedding.object.indexed")
+        return await lookup_schema(nc.jetstream(timeout=30), "arrakis.embedding.object.indexed")
     finally:
         await nc.close()
 
@@ -94,7 +83,8 @@ def test_object_events_keep_the_index_in_step(make_client, database_url, nats_se
         assert runtime.bus.handle(subscription, DURABLE, deleted_again) is True  # nothing left to delete: no error
         wait_until(lambda: runtime.bus.pending_count() == 0)
 
-    events, schema = asyncio.run(indexed_events(nats_server.url))
+    events = stream_envelopes(nats_server.url, "arrakis.embedding.object.indexed")
+    schema = asyncio.run(indexed_schema(nats_server.url))
     mine = [e["payload"] for e in events if e["payload"]["object_id"] in (worm, harvester)]
     assert sorted(mine, key=lambda p: p["object_id"] == harvester) == [
         {"collection": "ontology-objects", "object_id": worm}, {"collection": "ontology-objects", "object_id": worm},

@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from arrakis_common.events import Envelope, Event, schema_bucket, utcnow
+from arrakis_common.testing import stream_envelopes
 from event_gateway.app import create_app
 from event_gateway.settings import Settings
 
@@ -156,21 +157,4 @@ def register_schema(nats_server) -> Callable[[type[Event]], dict[str, Any]]:
 @pytest.fixture()
 def stream_messages(nats_server) -> Callable[[str], list[dict[str, Any]]]:
     """Every envelope on the ARRAKIS stream under ``subject`` (wildcards allowed), via an ephemeral consumer."""
-
-    def read(subject: str) -> list[dict[str, Any]]:
-        async def fetch(js: Any) -> list[dict[str, Any]]:
-            sub = await js.pull_subscribe(subject, stream="ARRAKIS")
-            found: list[dict[str, Any]] = []
-            try:
-                while True:
-                    batch = await sub.fetch(batch=100, timeout=0.5)
-                    found += [json.loads(m.data) for m in batch]
-            except nats.errors.TimeoutError:
-                pass
-            finally:
-                await sub.unsubscribe()
-            return found
-
-        return run(_with_js(nats_server.url, fetch))
-
-    return read
+    return lambda subject: stream_envelopes(nats_server.url, subject)

@@ -3,37 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
 import nats
 from ontology_samples import PERSON, PLANET
 from sqlalchemy import func, select
 
 from arrakis_common.events import lookup_schema
-from arrakis_common.testing import wait_until
+from arrakis_common.testing import stream_envelopes, wait_until
 from ontology_management_service.events import PUBLISHED_EVENTS
 from ontology_management_service.models import Outbox
-
-
-async def stream_envelopes(url: str) -> list[dict]:
-    """Every ontology envelope in the stream (the server is shared by the session, so callers filter)."""
-    nc = await nats.connect(url)
-    try:
-        js = nc.jetstream()
-        sub = await js.pull_subscribe("arrakis.ontology.>", stream="ARRAKIS")
-        envelopes = []
-        while True:
-            try:
-                messages = await sub.fetch(batch=200, timeout=1)
-            except nats.errors.TimeoutError:
-                break
-            for msg in messages:
-                envelopes.append(json.loads(msg.data))
-                await msg.ack()
-        await sub.unsubscribe()
-        return envelopes
-    finally:
-        await nc.close()
 
 
 async def registered(url: str, subjects: list[str]) -> dict[str, dict | None]:
@@ -79,7 +57,7 @@ def test_every_change_is_published(make_client, database_url, nats_server, edito
             mine = set(session.scalars(select(Outbox.event_id)).all())
 
     # The server is shared with other tests: keep this run's events, whose ids are in our outbox.
-    envelopes = [e for e in asyncio.run(stream_envelopes(nats_server.url)) if e["id"] in mine]
+    envelopes = [e for e in stream_envelopes(nats_server.url, "arrakis.ontology.>") if e["id"] in mine]
     assert len(envelopes) == len(mine) == 13
     subjects = [e["subject"] for e in envelopes]
     assert subjects == [

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import threading
 import uuid
 from collections.abc import Callable
@@ -12,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, update
 
 from arrakis_common.db import Database
-from arrakis_common.testing import wait_until
+from arrakis_common.testing import StreamMessage, stream_messages, wait_until
 from scheduler_service.firing import RUN_NAMESPACE, fire_due_jobs, fired_event_id, idempotency_key
 from scheduler_service.models import Job, JobRun, Outbox
 
@@ -35,27 +33,9 @@ def scalar(client, stmt):  # noqa: ANN001, ANN201
         return session.execute(stmt).scalar_one()
 
 
-async def find_message(nats_url: str, subject: str, predicate: Callable[[dict], bool]):  # noqa: ANN201
+def find_message(nats_url: str, subject: str, predicate: Callable[[dict], bool]) -> StreamMessage | None:
     """The first message on ``subject`` in the stream whose envelope satisfies ``predicate`` (None if absent)."""
-    import nats
-
-    nc = await nats.connect(nats_url)
-    try:
-        js = nc.jetstream(timeout=30)
-        sub = await js.pull_subscribe(subject, durable=f"test-{uuid.uuid4().hex[:10]}", stream="ARRAKIS")
-        deadline = asyncio.get_running_loop().time() + 20
-        while asyncio.get_running_loop().time() < deadline:
-            try:
-                messages = await sub.fetch(batch=100, timeout=1)
-            except nats.errors.TimeoutError:
-                continue
-            for msg in messages:
-                await msg.ack()
-                if predicate(json.loads(msg.data)):
-                    return msg
-        return None
-    finally:
-        await nc.close()
+    return next((m for m in stream_messages(nats_url, subject) if predicate(m.envelope)), None)
 
 
 def test_due_job_publishes_fired_and_target_events_to_nats(database_url, nats_server, make_client, auth_header):
@@ -71,18 +51,18 @@ def test_due_job_publishes_fired_and_target_events_to_nats(database_url, nats_se
         client.post(f"/jobs/{job['id']}/pause", headers=auth_header("ed", "editor"))
         wait_until(lambda: scalar(client, select(func.count()).where(Outbox.published_at.is_(None))) == 0)
 
-    first = asyncio.run(find_message(nats_server.url, subject, lambda e: e["id"] == run["event_id"]))
+    first = find_message(nats_server.url, subject, lambda e: e["id"] == run["event_id"])
     assert first is not None, "target event not published"
-    envelope = json.loads(first.data)
+    envelope = first.envelope
     assert first.subject == subject and envelope["subject"] == subject
     assert envelope["payload"] == {"transform_id": "t-42", "n": 1}
     assert envelope["id"] == str(uuid.uuid5(RUN_NAMESPACE, run["idempotency_key"]))
     assert first.headers["Nats-Msg-Id"] == envelope["id"] and envelope["source"] == "scheduler-service"
 
-    fired = asyncio.run(find_message(nats_server.url, "arrakis.scheduler.job.fired",
-                                     lambda e: e["payload"]["run_id"] == run["id"]))
+    fired = find_message(nats_server.url, "arrakis.scheduler.job.fired",
+                         lambda e: e["payload"]["run_id"] == run["id"])
     assert fired is not None, "job.fired not published"
-    fired_envelope = json.loads(fired.data)
+    fired_envelope = fired.envelope
     assert fired.headers["Nats-Msg-Id"] == fired_envelope["id"] and fired_envelope["payload"]["job_id"] == job["id"]
     assert fired_envelope["id"] == fired_event_id(run["idempotency_key"])
     assert fired_envelope["payload"]["idempotency_key"] == run["idempotency_key"]

@@ -10,27 +10,12 @@ import nats
 from user_helpers import bearer, login, register
 
 from arrakis_common.events import lookup_schema
-from arrakis_common.testing import wait_until
+from arrakis_common.testing import stream_envelopes, wait_until
 
 
 def user_events(nats_url: str, marker: str) -> list[dict]:
     """Envelopes on arrakis.user.> whose payload mentions ``marker`` (the stream is shared by the whole session)."""
-
-    async def fetch() -> list[dict]:
-        nc = await nats.connect(nats_url)
-        js = nc.jetstream(timeout=30)
-        sub = await js.pull_subscribe("arrakis.user.>", stream="ARRAKIS")
-        found: list[dict] = []
-        while True:
-            try:
-                messages = await sub.fetch(batch=100, timeout=0.5)
-            except nats.errors.TimeoutError:
-                break
-            found += [json.loads(m.data) for m in messages]
-        await nc.close()
-        return [env for env in found if marker in json.dumps(env["payload"])]
-
-    return asyncio.run(fetch())
+    return [env for env in stream_envelopes(nats_url, "arrakis.user.>") if marker in json.dumps(env["payload"])]
 
 
 def registered_schema(nats_url: str, subject: str) -> dict | None:
