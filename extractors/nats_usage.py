@@ -1,20 +1,808 @@
-"""Per-service extraction into ``EventModel`` (see ``extractors.event_model``)."""
+"""Per-service extraction into ``EventModel`` (see ``extractors.event_model``): NATS usage read from the AST.
+
+Two kinds of call sites are recognised:
+
+* our bus (``arrakis_common.events.EventBus``): ``bus.publish(session, Event(...))``, ``bus.publish_envelope``,
+  ``bus.subscribe(subject, durable=..., handler=...)`` and ``bus.declare(*events)``;
+* raw nats-py: ``nc.publish/subscribe/request`` and ``js.publish/subscribe/pull_subscribe/add_stream``, reached through
+  aliases (``self.js``, injected clients, attributes), and through wrapper functions whose parameter becomes the
+  subject (followed up to three levels of callers).
+
+Subjects come from literals, module constants, class attributes, ``Event.subject`` class variables, settings field
+defaults and f-strings (whose unknown parts become ``{param}``); what is left is reported as only known at run time.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
+import ast
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
 
-from extractors.event_model import EventModel
-from extractors.refs import Diagnostic
+from extractors.event_model import RECEIVE, SEND, EventMessage, EventModel, EventStream, EventUsage
+from extractors.python_modules import call_name, dotted, keyword, literal
+from extractors.refs import Diagnostic, Severity, SourceRef
 
 if TYPE_CHECKING:
     from extractors.model import Service
     from extractors.service_scan import ExtractOptions
     from extractors.source_tree import SourceFile
 
+SCHEMA_RUNNER = Path(__file__).with_name("event_schema_runner.py")
+_MODEL_BASES = {"BaseModel", "Event", "BaseSettings"}
+_CORE_TYPES = {"NATS", "Client"}
+_JS_TYPES = {"JetStreamContext"}
+_BUS_TYPES = {"EventBus"}
+_CORE_NAMES = {"nc", "nats_client", "conn", "connection", "client"}
+_JS_NAMES = {"js", "jetstream"}
+_BUS_NAMES = {"bus", "event_bus"}
+_SCALARS: dict[str, dict[str, str]] = {
+    "int": {"type": "integer"}, "float": {"type": "number"}, "Decimal": {"type": "number"},
+    "str": {"type": "string"}, "bool": {"type": "boolean"}, "UUID": {"type": "string", "format": "uuid"},
+    "datetime": {"type": "string", "format": "date-time"}, "date": {"type": "string", "format": "date"},
+    "bytes": {"type": "string"}, "dict": {"type": "object"}, "list": {"type": "array"}, "Any": {},
+}
+
+
+@dataclass
+class Module:
+    """One parsed module of the service and the names it defines or imports."""
+
+    name: str
+    path: str
+    tree: ast.Module
+    imports: dict[str, tuple[str, str]] = field(default_factory=dict)  # local name -> (module, name)
+    constants: dict[str, ast.expr] = field(default_factory=dict)
+    functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)
+    classes: dict[str, ast.ClassDef] = field(default_factory=dict)
+
+
+@dataclass
+class Site:
+    """Where a call is: module, enclosing class and function."""
+
+    module: Module
+    cls: ast.ClassDef | None
+    func: ast.FunctionDef | ast.AsyncFunctionDef | None
+    node: ast.Call
+
+    @property
+    def ref(self) -> SourceRef:
+        return SourceRef(self.module.path, self.node.lineno)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """An evaluated subject: an address, or the run-time expression, or the wrapper parameter it came from."""
+
+    address: str = ""
+    dynamic: str = ""
+    param: str = ""
+
+
+@dataclass
+class Wrapper:
+    """A function whose parameter becomes the subject of a NATS call inside it."""
+
+    name: str
+    param: str
+    index: int
+    template: EventUsage
+
+
+def module_names(files: list[SourceFile]) -> dict[str, str]:
+    """Dotted module name per file path: packages are the folders holding ``__init__.py``."""
+    paths = {f.path for f in files}
+    names = {}
+    for path in paths:
+        parts = list(PurePosixPath(path).with_suffix("").parts)
+        start = len(parts) - 1
+        while start > 0 and str(PurePosixPath(*parts[:start], "__init__.py")) in paths:
+            start -= 1
+        dotted_parts = parts[start:]
+        if dotted_parts[-1] == "__init__":
+            dotted_parts.pop()
+        if dotted_parts:
+            names[path] = ".".join(dotted_parts)
+    return names
+
+
+def import_root(path: str, module: str) -> str:
+    """The folder that must be on ``sys.path`` for ``module`` (defined in ``path``) to import."""
+    depth = module.count(".") + (2 if path.endswith("__init__.py") else 1)
+    parts = PurePosixPath(path).parts
+    return str(PurePosixPath(*parts[: len(parts) - depth])) if len(parts) > depth else ""
+
+
+class EventReader:
+    """Reads one service's modules into usages, messages and streams."""
+
+    def __init__(self, service: str, files: list[SourceFile], diagnostics: list[Diagnostic]) -> None:
+        self.service = service
+        self.diagnostics = diagnostics
+        self.modules: dict[str, Module] = {}
+        names = module_names(files)
+        for f in sorted(files, key=lambda f: f.path):
+            parsed = f.parsed
+            if isinstance(parsed, ast.Module) and f.path in names:
+                self.modules[names[f.path]] = self._index(Module(names[f.path], f.path, parsed))
+        self.usages: list[EventUsage] = []
+        self.streams: dict[str, EventStream] = {}
+        self.message_classes: dict[str, tuple[Module, ast.ClassDef]] = {}
+        self.declared: set[str] = set()
+        self.wrappers: list[Wrapper] = []
+        self.client_attrs: dict[tuple[str, str], str] = {}  # (class name, "self.x") -> core | jetstream | bus
+
+    # ------------------------------------------------------------ indexing
+
+    def _index(self, module: Module) -> Module:
+        for stmt in module.tree.body:
+            if isinstance(stmt, ast.ImportFrom):
+                base = self._absolute(module, stmt)
+                for alias in stmt.names:
+                    module.imports[alias.asname or alias.name] = (base, alias.name)
+            elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+                module.constants[stmt.targets[0].id] = stmt.value
+            elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is not None:
+                module.constants[stmt.target.id] = stmt.value
+            elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+                module.functions[stmt.name] = stmt
+            elif isinstance(stmt, ast.ClassDef):
+                module.classes[stmt.name] = stmt
+        return module
+
+    def _absolute(self, module: Module, node: ast.ImportFrom) -> str:
+        if not node.level:
+            return node.module or ""
+        is_package = module.path.endswith("__init__.py")
+        base = module.name.split(".") if is_package else module.name.split(".")[:-1]
+        base = base[: len(base) - (node.level - 1)] if node.level > 1 else base
+        return ".".join([*base, node.module] if node.module else base)
+
+    def lookup(self, module: Module, name: str, depth: int = 0) -> tuple[Module, Any] | None:
+        """What ``name`` means in ``module``: (defining module, class/function/constant node)."""
+        for table in (module.classes, module.functions, module.constants):
+            if name in table:
+                return module, table[name]
+        if name in module.imports and depth < 5:
+            source, original = module.imports[name]
+            target = self.modules.get(source)
+            if target is not None:
+                return self.lookup(target, original, depth + 1)
+            sub = self.modules.get(f"{source}.{original}")
+            if sub is not None:
+                return sub, sub.tree
+        return None
+
+    def find_class(self, module: Module, name: str) -> tuple[Module, ast.ClassDef] | None:
+        """The class ``name`` refers to in ``module``, if it is defined in the scanned files."""
+        found = self.lookup(module, name)
+        if found and isinstance(found[1], ast.ClassDef):
+            return found[0], found[1]
+        return None
+
+    def bases(self, module: Module, cls: ast.ClassDef) -> list[tuple[Module, ast.ClassDef]]:
+        """The class and its ancestors defined in the scanned files, nearest first."""
+        chain, queue, seen = [], [(module, cls)], set()
+        while queue:
+            mod, node = queue.pop(0)
+            if (mod.name, node.name) in seen:
+                continue
+            seen.add((mod.name, node.name))
+            chain.append((mod, node))
+            for base in node.bases:
+                found = self.find_class(mod, dotted(base).split(".")[-1]) if dotted(base) else None
+                if found:
+                    queue.append(found)
+        return chain
+
+    def is_model(self, module: Module, cls: ast.ClassDef) -> bool:
+        """Whether the class is a pydantic model (by its bases' names)."""
+        return any(dotted(b).split(".")[-1] in _MODEL_BASES for _, c in self.bases(module, cls) for b in c.bases)
+
+    def class_constant(self, module: Module, cls: ast.ClassDef, name: str) -> tuple[Module, ast.expr] | None:
+        """A class attribute's value (``subject: ClassVar[str] = "..."``), inherited ones included."""
+        for mod, node in self.bases(module, cls):
+            for stmt in node.body:
+                if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name:
+                    if stmt.value is not None:
+                        return mod, stmt.value
+                if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets):
+                    return mod, stmt.value
+        return None
+
+    def settings_default(self, name: str) -> str | None:
+        """The default of settings field ``name`` in a pydantic settings class (the service's own first)."""
+        ordered = sorted(self.modules.values(), key=lambda m: (not m.path.startswith(self.own_root), m.path))
+        for module in ordered:
+            for cls in module.classes.values():
+                if not (cls.name.endswith("Settings") or self._has_settings_base(module, cls)):
+                    continue
+                for stmt in cls.body:
+                    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name:
+                        value = stmt.value
+                        if isinstance(value, ast.Call) and call_name(value) == "Field":
+                            value = value.args[0] if value.args else keyword(value, "default")
+                        text = literal(value)
+                        if isinstance(text, str | list | tuple):
+                            return text if isinstance(text, str) else ",".join(map(str, text))
+        return None
+
+    def _has_settings_base(self, module: Module, cls: ast.ClassDef) -> bool:
+        return any(dotted(b).split(".")[-1].endswith("Settings") for _, c in self.bases(module, cls) for b in c.bases)
+
+    own_root = ""
+
+    # ------------------------------------------------------------ evaluation
+
+    def assigned(self, site: Site, name: str) -> ast.expr | None:
+        """The last value assigned to local ``name`` before the call, in the enclosing function."""
+        if site.func is None:
+            return None
+        best: ast.expr | None = None
+        for node in ast.walk(site.func):
+            if isinstance(node, ast.Assign | ast.AnnAssign) and node.lineno < site.node.lineno:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if any(isinstance(t, ast.Name) and t.id == name for t in targets) and node.value is not None:
+                    if best is None or node.lineno > getattr(best, "lineno", 0):
+                        best = node.value
+        return best
+
+    def params(self, site: Site) -> list[str]:
+        """Parameter names of the enclosing function, ``self`` dropped."""
+        if site.func is None:
+            return []
+        args = site.func.args
+        names = [a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]]
+        return names[1:] if names[:1] in (["self"], ["cls"]) else names
+
+    def subject(self, node: ast.expr | None, site: Site, module: Module | None = None, depth: int = 0) -> Subject:
+        """Evaluate a subject expression statically."""
+        module = module or site.module
+        if node is None or depth > 8:
+            return Subject(dynamic="?")
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return Subject(node.value)
+        if isinstance(node, ast.JoinedStr):
+            return Subject("".join(self._fstring_part(v, site, module, depth) for v in node.values))
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = self.subject(node.left, site, module, depth + 1), self.subject(node.right, site, module,
+                                                                                           depth + 1)
+            if left.address and right.address:
+                return Subject(left.address + right.address)
+        if isinstance(node, ast.Name):
+            if module is site.module and (local := self.assigned(site, node.id)) is not None:
+                return self.subject(local, site, module, depth + 1)
+            if module is site.module and node.id in self.params(site):
+                return Subject(dynamic=node.id, param=node.id)
+            found = self.lookup(module, node.id)
+            if found and isinstance(found[1], ast.expr):
+                return self.subject(found[1], site, found[0], depth + 1)
+        if isinstance(node, ast.Attribute):
+            text = self._attribute_subject(node, site, module, depth)
+            if text is not None:
+                return Subject(text)
+        return Subject(dynamic=ast.unparse(node))
+
+    def _attribute_subject(self, node: ast.Attribute, site: Site, module: Module, depth: int) -> str | None:
+        owner = dotted(node.value)
+        if owner:
+            found = self.find_class(module, owner.split(".")[-1])
+            if found:
+                value = self.class_constant(found[0], found[1], node.attr)
+                if value is not None:
+                    result = self.subject(value[1], site, value[0], depth + 1)
+                    return result.address or None
+        base_text = ast.unparse(node.value).lower()
+        if "settings" in base_text or "config" in base_text:
+            return self.settings_default(node.attr)
+        return None
+
+    def _fstring_part(self, value: ast.expr, site: Site, module: Module, depth: int) -> str:
+        if isinstance(value, ast.Constant):
+            return str(value.value)
+        inner = value.value if isinstance(value, ast.FormattedValue) else value
+        resolved = self.subject(inner, site, module, depth + 1)
+        if resolved.address:
+            return resolved.address
+        name = dotted(inner).split(".")[-1] if dotted(inner) else call_name(inner) or "param"
+        return "{" + re.sub(r"\W", "_", name) + "}"
+
+    def model_class(self, node: ast.expr | None, site: Site, depth: int = 0) -> tuple[Module, ast.ClassDef] | None:
+        """The pydantic model a payload expression is built from (``Model(...)``, ``event.model_dump_json()``...)."""
+        if node is None or depth > 6:
+            return None
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Name | ast.Attribute) and dotted(func):
+                found = self.find_class(site.module, dotted(func).split(".")[-1])
+                if found and self.is_model(*found):
+                    return found
+            if isinstance(func, ast.Attribute):  # a method call: event.model_dump_json().encode() and the like
+                if (inner := self.model_class(func.value, site, depth + 1)) is not None:
+                    return inner
+            for arg in [*node.args, *(k.value for k in node.keywords)]:  # a factory given the event class
+                if isinstance(arg, ast.Name):
+                    found = self.find_class(site.module, arg.id)
+                    if found and self.is_model(*found):
+                        return found
+            return None
+        if isinstance(node, ast.Attribute):
+            return self.model_class(node.value, site, depth + 1)
+        if isinstance(node, ast.Name):
+            local = self.assigned(site, node.id)
+            if local is not None:
+                return self.model_class(local, site, depth + 1)
+            if site.func is not None:
+                for arg in [*site.func.args.args, *site.func.args.kwonlyargs]:
+                    if arg.arg == node.id and arg.annotation is not None and dotted(arg.annotation):
+                        found = self.find_class(site.module, dotted(arg.annotation).split(".")[-1])
+                        if found and self.is_model(*found):
+                            return found
+        return None
+
+    def handler_model(self, node: ast.expr | None, site: Site) -> tuple[str, tuple[Module, ast.ClassDef] | None]:
+        """A handler's name and the model it expects (a parameter hint, or ``Model.model_validate_json(...)``)."""
+        if node is None:
+            return "", None
+        name = ast.unparse(node)
+        target = node.func if isinstance(node, ast.Call) else node
+        fn: ast.FunctionDef | ast.AsyncFunctionDef | None = None
+        module = site.module
+        if isinstance(target, ast.Attribute) and site.cls is not None:
+            fn = next((s for s in site.cls.body if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)
+                       and s.name == target.attr), None)
+        elif isinstance(target, ast.Name):
+            found = self.lookup(site.module, target.id)
+            if found and isinstance(found[1], ast.FunctionDef | ast.AsyncFunctionDef):
+                module, fn = found
+        if fn is None:
+            return name, None
+        for arg in fn.args.args:
+            hint = dotted(arg.annotation) if arg.annotation is not None else ""
+            found_cls = self.find_class(module, hint.split(".")[-1]) if hint else None
+            if found_cls and self.is_model(*found_cls) and found_cls[1].name != "Envelope":
+                return name, found_cls
+        for inner in ast.walk(fn):
+            if isinstance(inner, ast.Call) and call_name(inner) in ("model_validate_json", "model_validate",
+                                                                    "parse_raw", "parse_obj"):
+                owner = dotted(inner.func.value) if isinstance(inner.func, ast.Attribute) else ""
+                found_cls = self.find_class(module, owner.split(".")[-1]) if owner else None
+                if found_cls and self.is_model(*found_cls) and found_cls[1].name != "Envelope":
+                    return name, found_cls
+        return name, None
+
+    # ------------------------------------------------------------ clients
+
+    def client_kind(self, receiver: ast.expr, site: Site) -> str:
+        """``core``, ``jetstream``, ``bus`` or "" for the object a method is called on."""
+        if isinstance(receiver, ast.Call) and call_name(receiver) == "jetstream":
+            return "jetstream"
+        if isinstance(receiver, ast.Await):
+            return self.client_kind(receiver.value, site)
+        text = dotted(receiver)
+        if not text:
+            return ""
+        if site.cls is not None and (kind := self.client_attrs.get((site.cls.name, text))):
+            return kind
+        if isinstance(receiver, ast.Name):
+            if (local := self.assigned(site, receiver.id)) is not None and (kind := self._made_kind(local, site)):
+                return kind
+            if site.func is not None:
+                for arg in [*site.func.args.args, *site.func.args.kwonlyargs]:
+                    if arg.arg == receiver.id and arg.annotation is not None:
+                        if kind := self._type_kind(arg.annotation):
+                            return kind
+        last = text.split(".")[-1]
+        if last in _BUS_NAMES:
+            return "bus"
+        if last in _JS_NAMES:
+            return "jetstream"
+        if last in _CORE_NAMES:
+            return "core"
+        return ""
+
+    def _type_kind(self, annotation: ast.expr) -> str:
+        names = {n.id for n in ast.walk(annotation) if isinstance(n, ast.Name)} | {
+            n.attr for n in ast.walk(annotation) if isinstance(n, ast.Attribute)}
+        if names & _BUS_TYPES:
+            return "bus"
+        if names & _JS_TYPES:
+            return "jetstream"
+        if names & _CORE_TYPES:
+            return "core"
+        return ""
+
+    def _made_kind(self, value: ast.expr, site: Site) -> str:
+        if isinstance(value, ast.Await):
+            value = value.value
+        if not isinstance(value, ast.Call):
+            return self.client_kind(value, site) if isinstance(value, ast.Name | ast.Attribute) else ""
+        name = call_name(value)
+        if name == "jetstream":
+            return "jetstream"
+        if dotted(value.func) in ("nats.connect", "connect") or name in _CORE_TYPES:
+            return "core"
+        if name in _BUS_TYPES:
+            return "bus"
+        return ""
+
+    def _collect_attributes(self) -> None:
+        """``self.x = <client>`` anywhere in a class makes ``self.x`` a client in every method of it."""
+        for module in self.modules.values():
+            for cls in [n for n in ast.walk(module.tree) if isinstance(n, ast.ClassDef)]:
+                for fn in [s for s in cls.body if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)]:
+                    for node in ast.walk(fn):
+                        targets = node.targets if isinstance(node, ast.Assign) else (
+                            [node.target] if isinstance(node, ast.AnnAssign) else [])
+                        for target in targets:
+                            if isinstance(target, ast.Attribute) and dotted(target).startswith("self."):
+                                site = Site(module, cls, fn, ast.Call(ast.Name("_"), [], [], lineno=node.lineno))
+                                kind = self._made_kind(node.value, site) if node.value is not None else ""
+                                if not kind and isinstance(node, ast.AnnAssign):
+                                    kind = self._type_kind(node.annotation)
+                                if kind:
+                                    self.client_attrs[(cls.name, dotted(target))] = kind
+
+    # ------------------------------------------------------------ the walk
+
+    def read(self) -> None:
+        """Walk every module; then resolve wrappers through their callers."""
+        self._collect_attributes()
+        calls: list[Site] = []
+        for module in self.modules.values():
+            self._walk(module, module.tree, None, None, calls)
+        for site in calls:
+            self._call(site)
+        self._resolve_wrappers(calls)
+
+    def _walk(self, module: Module, node: ast.AST, cls: ast.ClassDef | None,
+              func: ast.FunctionDef | ast.AsyncFunctionDef | None, calls: list[Site]) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                self._walk(module, child, child, func, calls)
+            elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                self._walk(module, child, cls, child, calls)
+            else:
+                if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute):
+                    calls.append(Site(module, cls, func, child))
+                self._walk(module, child, cls, func, calls)
+
+    def _is_bus_implementation(self, cls: ast.ClassDef | None) -> bool:
+        # The bus's own transport calls are documented through the bus API its callers use.
+        methods = {s.name for s in cls.body if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)} if cls else set()
+        return {"publish", "subscribe", "declare"} <= methods
+
+    def _call(self, site: Site) -> None:
+        method = site.node.func.attr  # type: ignore[union-attr]
+        if method not in ("publish", "publish_envelope", "subscribe", "pull_subscribe", "request", "declare",
+                          "add_stream"):
+            return
+        kind = self.client_kind(site.node.func.value, site)  # type: ignore[union-attr]
+        if method == "add_stream" and kind in ("jetstream", "") and self._mentions_stream(site):
+            self._stream(site)
+            return
+        if not kind or self._is_bus_implementation(site.cls):
+            return
+        if kind == "bus":
+            self._bus_call(site, method)
+        elif method != "declare":
+            self._raw_call(site, method, kind)
+
+    def _mentions_stream(self, site: Site) -> bool:
+        return bool(site.node.args or keyword(site.node, "subjects") or keyword(site.node, "config"))
+
+    def _arg(self, site: Site, index: int, name: str) -> ast.expr | None:
+        value = keyword(site.node, name)
+        if value is None and len(site.node.args) > index and not isinstance(site.node.args[index], ast.Starred):
+            value = site.node.args[index]
+        return value
+
+    def _text(self, node: ast.expr | None, site: Site) -> str:
+        if node is None:
+            return ""
+        resolved = self.subject(node, site)
+        return resolved.address or ast.unparse(node)
+
+    def _add(self, site: Site, action: str, subject: Subject, api: str, call: str, **extra: str) -> None:
+        usage = EventUsage(self.service, action, subject.address, api, call, site.ref,
+                           dynamic="" if subject.address else subject.dynamic, **extra)
+        if subject.param and site.func is not None:
+            index = self.params(site).index(subject.param)
+            self.wrappers.append(Wrapper(site.func.name, subject.param, index, usage))
+            return
+        self.usages.append(usage)
+
+    def _note_message(self, found: tuple[Module, ast.ClassDef] | None) -> str:
+        if found is None:
+            return ""
+        self.message_classes.setdefault(found[1].name, found)
+        return found[1].name
+
+    def _raw_call(self, site: Site, method: str, kind: str) -> None:
+        subject = self.subject(self._arg(site, 0, "subject"), site)
+        if method in ("publish", "request"):
+            payload = self._arg(site, 1, "payload") or self._arg(site, 1, "data")
+            message = self._note_message(self.model_class(payload, site))
+            stream = self._text(keyword(site.node, "stream"), site) if kind == "jetstream" else ""
+            self._add(site, SEND, subject, kind, method, message=message, stream=stream)
+            return
+        queue = self._text(self._arg(site, 1, "queue") if method == "subscribe" else keyword(site.node, "queue"), site)
+        durable_node = keyword(site.node, "durable") or (self._arg(site, 1, "durable") if method == "pull_subscribe"
+                                                          else None)
+        handler, model = self.handler_model(keyword(site.node, "cb"), site)
+        self._add(site, RECEIVE, subject, kind, method, message=self._note_message(model), queue=queue,
+                  durable=self._text(durable_node, site), stream=self._text(keyword(site.node, "stream"), site),
+                  handler=handler)
+
+    def _bus_call(self, site: Site, method: str) -> None:
+        if method == "declare":
+            for arg in site.node.args:
+                for found in self._event_classes(arg.value if isinstance(arg, ast.Starred) else arg, site):
+                    self.declared.add(self._note_message(found))
+            return
+        if method == "subscribe":
+            subject_node = self._arg(site, 0, "subject")
+            subject = self.subject(subject_node, site)
+            message = ""
+            if isinstance(subject_node, ast.Attribute) and dotted(subject_node.value):
+                found = self.find_class(site.module, dotted(subject_node.value).split(".")[-1])
+                message = self._note_message(found) if found and self.is_model(*found) else ""
+            handler = self._arg(site, 2, "handler")
+            self._add(site, RECEIVE, subject, "bus", method, message=message,
+                      durable=self._text(self._arg(site, 1, "durable"), site),
+                      handler=ast.unparse(handler) if handler is not None else "")
+            return
+        if method == "publish":
+            found = self.model_class(self._arg(site, 1, "event"), site)
+            subject_node = keyword(site.node, "subject")
+            subject = self.subject(subject_node, site) if subject_node is not None else self._class_subject(found)
+            self._add(site, SEND, subject, "bus", method, message=self._note_message(found))
+        elif method == "publish_envelope":
+            subject, found = self._envelope(self._arg(site, 1, "envelope"), site)
+            self._add(site, SEND, subject, "bus", method, message=self._note_message(found) if subject.address else "")
+
+    def _class_subject(self, found: tuple[Module, ast.ClassDef] | None) -> Subject:
+        if found is None:
+            return Subject(dynamic="the event's class is not known statically")
+        value = self.class_constant(found[0], found[1], "subject")
+        if value is None:
+            return Subject(dynamic=f"{found[1].name}.subject")
+        text = literal(value[1])
+        return Subject(text) if isinstance(text, str) and text else Subject(dynamic=f"{found[1].name}.subject")
+
+    def _envelope(self, node: ast.expr | None, site: Site, depth: int = 0) -> tuple[Subject, Any]:
+        """Subject and event class of an envelope expression (``Envelope.wrap(event, subject=...)``...)."""
+        if depth > 6 or node is None:
+            return Subject(dynamic="?"), None
+        if isinstance(node, ast.Name) and (local := self.assigned(site, node.id)) is not None:
+            return self._envelope(local, site, depth + 1)
+        if isinstance(node, ast.Call):
+            name = call_name(node)
+            if name == "wrap":
+                found = self.model_class(node.args[0] if node.args else keyword(node, "event"), site)
+                given = keyword(node, "subject")
+                return (self.subject(given, site) if given is not None else self._class_subject(found)), found
+            if name == "Envelope" or (isinstance(node.func, ast.Name) and keyword(node, "subject") is not None):
+                return self.subject(keyword(node, "subject"), site), None
+            if isinstance(node.func, ast.Attribute):  # .model_copy(update=...) keeps the subject
+                return self._envelope(node.func.value, site, depth + 1)
+        return Subject(dynamic=ast.unparse(node)), None
+
+    def _event_classes(self, node: ast.expr, site: Site) -> list[tuple[Module, ast.ClassDef]]:
+        if isinstance(node, ast.Name):
+            found = self.lookup(site.module, node.id)
+            if found and isinstance(found[1], ast.ClassDef):
+                return [(found[0], found[1])]
+            if found and isinstance(found[1], ast.Tuple | ast.List):
+                inner = Site(found[0], None, None, site.node)
+                return [c for e in found[1].elts for c in self._event_classes(e, inner)]
+        if isinstance(node, ast.Tuple | ast.List):
+            return [c for e in node.elts for c in self._event_classes(e, site)]
+        return []
+
+    def _stream(self, site: Site) -> None:
+        config = self._arg(site, 0, "config")
+        if isinstance(config, ast.Name) and (local := self.assigned(site, config.id)) is not None:
+            config = local
+        source = config if isinstance(config, ast.Call) else site.node
+        name = self.subject(keyword(source, "name"), site)
+        subjects_node = keyword(source, "subjects")
+        subjects: list[str] = []
+        if isinstance(subjects_node, ast.Name):
+            found = self.lookup(site.module, subjects_node.id)
+            subjects_node = found[1] if found and isinstance(found[1], ast.expr) else subjects_node
+        for element in subjects_node.elts if isinstance(subjects_node, ast.List | ast.Tuple) else []:
+            resolved = self.subject(element, site)
+            subjects.append(resolved.address or "{" + resolved.dynamic + "}")
+        stream_name = name.address or f"{{{name.dynamic}}}"
+        stream = self.streams.setdefault(stream_name, EventStream(stream_name))
+        stream.subjects = sorted(set(stream.subjects) | set(subjects))
+        stream.evidence = sorted({*stream.evidence, site.ref})
+
+    def _resolve_wrappers(self, calls: list[Site]) -> None:
+        pending = list(self.wrappers)
+        for _level in range(3):
+            later: list[Wrapper] = []
+            for wrapper in pending:
+                callers = [s for s in calls if call_name(s.node) == wrapper.name] + self._plain_calls(wrapper.name)
+                resolved = False
+                for site in callers:
+                    arg = keyword(site.node, wrapper.param)
+                    if arg is None and len(site.node.args) > wrapper.index:
+                        arg = site.node.args[wrapper.index]
+                    if arg is None:
+                        continue
+                    subject = self.subject(arg, site)
+                    usage = replace(wrapper.template, address=subject.address, location=site.ref,
+                                    via=f"{wrapper.name} ({wrapper.template.location})",
+                                    dynamic="" if subject.address else subject.dynamic)
+                    if subject.param and site.func is not None:
+                        later.append(Wrapper(site.func.name, subject.param, self.params(site).index(subject.param),
+                                             usage))
+                    else:
+                        self.usages.append(usage)
+                    resolved = True
+                if not resolved:
+                    self.usages.append(replace(wrapper.template, dynamic=wrapper.param))
+            pending = later
+        self.usages.extend(replace(w.template, dynamic=w.param) for w in pending)
+
+    def _plain_calls(self, name: str) -> list[Site]:
+        sites = []
+        for module in self.modules.values():
+            holder: list[Site] = []
+            self._walk_plain(module, module.tree, None, None, holder, name)
+            sites.extend(holder)
+        return sites
+
+    def _walk_plain(self, module: Module, node: ast.AST, cls: ast.ClassDef | None,
+                    func: ast.FunctionDef | ast.AsyncFunctionDef | None, found: list[Site], name: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                self._walk_plain(module, child, child, func, found, name)
+            elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                self._walk_plain(module, child, cls, child, found, name)
+            else:
+                if isinstance(child, ast.Call) and isinstance(child.func, ast.Name) and child.func.id == name:
+                    found.append(Site(module, cls, func, child))
+                self._walk_plain(module, child, cls, func, found, name)
+
+    # ------------------------------------------------------------ messages
+
+    def static_schema(self, module: Module, cls: ast.ClassDef) -> dict[str, Any]:
+        """A JSON Schema of a pydantic model from its annotated fields (aliases honoured)."""
+        properties: dict[str, Any] = {}
+        required: list[str] = []
+        for mod, node in reversed(self.bases(module, cls)):
+            for stmt in node.body:
+                if not (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)):
+                    continue
+                if "ClassVar" in ast.unparse(stmt.annotation) or stmt.target.id == "model_config":
+                    continue
+                name, value = stmt.target.id, stmt.value
+                if isinstance(value, ast.Call) and call_name(value) == "Field":
+                    alias = literal(keyword(value, "alias"))
+                    name = alias if isinstance(alias, str) else name
+                    has_default = bool(value.args) or any(k.arg in ("default", "default_factory")
+                                                          for k in value.keywords)
+                else:
+                    has_default = value is not None
+                schema = self._type_schema(stmt.annotation, mod)
+                schema["title"] = name.replace("_", " ").title()
+                properties[name] = schema
+                if has_default:
+                    required = [r for r in required if r != name]
+                elif name not in required:
+                    required.append(name)
+        schema: dict[str, Any] = {"title": cls.name, "type": "object", "properties": properties}
+        if required:
+            schema["required"] = required
+        if (doc := ast.get_docstring(cls)) is not None:
+            schema["description"] = doc
+        return schema
+
+    def _type_schema(self, annotation: ast.expr, module: Module) -> dict[str, Any]:
+        if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+            options = [self._type_schema(s, module) for s in (annotation.left, annotation.right)]
+            return {"anyOf": options}
+        if isinstance(annotation, ast.Constant) and annotation.value is None:
+            return {"type": "null"}
+        if isinstance(annotation, ast.Subscript):
+            outer = dotted(annotation.value).split(".")[-1]
+            items = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
+            if outer in ("list", "List", "tuple", "set", "Sequence"):
+                return {"type": "array", "items": self._type_schema(items[0], module)}
+            if outer in ("dict", "Dict", "Mapping"):
+                return {"type": "object"}
+            if outer == "Optional":
+                return {"anyOf": [self._type_schema(items[0], module), {"type": "null"}]}
+            if outer == "Literal":
+                return {"enum": [literal(i) for i in items]}
+            return self._type_schema(items[0], module)
+        name = dotted(annotation).split(".")[-1] if dotted(annotation) else ""
+        if name in _SCALARS:
+            return dict(_SCALARS[name])
+        found = self.find_class(module, name) if name else None
+        if found and self.is_model(*found):
+            return self.static_schema(*found)
+        return {"type": "object"} if name else {}
+
+    def messages(self, options: ExtractOptions, repo: Path) -> list[EventMessage]:
+        """Every message class seen, with its JSON Schema (imported unless static-only, else from the AST)."""
+        imported: dict[str, dict[str, Any]] = {}
+        if not options.static_only and self.message_classes:
+            imported = self._import_schemas(options, repo)
+        out = []
+        for name, (module, cls) in sorted(self.message_classes.items()):
+            subject = self.class_constant(module, cls, "subject")
+            version = self.class_constant(module, cls, "version")
+            subject_text = literal(subject[1]) if subject else ""
+            version_value = literal(version[1]) if version else 1
+            schema = imported.get(f"{module.name}:{name}")
+            out.append(EventMessage(
+                name=name,
+                schema=schema if schema is not None else self.static_schema(module, cls),
+                schema_source="import" if schema is not None else "static",
+                subject=subject_text if isinstance(subject_text, str) else "",
+                version=version_value if isinstance(version_value, int) else 1,
+                description=ast.get_docstring(cls) or "",
+                module=module.name,
+                location=SourceRef(module.path, cls.lineno),
+                declared_by=[self.service] if name in self.declared else [],
+            ))
+        return out
+
+    def _import_schemas(self, options: ExtractOptions, repo: Path) -> dict[str, dict[str, Any]]:
+        targets = sorted({f"{m.name}:{c.name}" for m, c in self.message_classes.values()})
+        roots = sorted({str(repo / import_root(m.path, m.name)) for m, _ in self.message_classes.values()})
+        env = {k: v for k, v in os.environ.items() if not k.upper().endswith("_PROXY")}
+        env.update({"ARRAKIS_DOCS_IMPORT": "1", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
+                    "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""})
+        command = [options.python or sys.executable, str(SCHEMA_RUNNER), json.dumps(roots), *targets]
+        first = next(iter(sorted(self.message_classes.values(), key=lambda x: x[0].path)))
+        where = SourceRef(first[0].path, first[1].lineno)
+        with tempfile.TemporaryDirectory(prefix="arrakis-docs-events-") as scratch:
+            try:
+                done = subprocess.run(command, cwd=scratch, env=env, capture_output=True, text=True,
+                                      timeout=options.import_timeout, check=False)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                self.diagnostics.append(Diagnostic(where.path, where.line, f"event schemas not imported: {exc}",
+                                                   Severity.WARNING))
+                return {}
+        try:
+            result = json.loads(done.stdout or "{}")
+        except json.JSONDecodeError:
+            result = {}
+        for target, problem in sorted(result.get("errors", {}).items()):
+            self.diagnostics.append(Diagnostic(where.path, where.line, f"schema of {target} read statically: {problem}",
+                                               Severity.WARNING))
+        if done.returncode != 0 and not result:
+            reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            self.diagnostics.append(Diagnostic(where.path, where.line, f"event schemas read statically: {reason}",
+                                               Severity.WARNING))
+        return result.get("schemas", {})
+
 
 def service_events(repo: Path, service: Service, files: list[SourceFile], options: ExtractOptions,
-         diagnostics: list[Diagnostic]) -> EventModel:
+                   diagnostics: list[Diagnostic]) -> EventModel:
     """What this service's Python files (its own and its libraries') say; problems go to ``diagnostics``."""
-    return EventModel()
+    # Test code and test helpers (arrakis_common.testing, conftest) are not the service's runtime behaviour.
+    own = [f for f in files if "/tests/" not in f.path and not PurePosixPath(f.path).name.startswith("test_")
+           and PurePosixPath(f.path).name not in ("testing.py", "conftest.py")]
+    reader = EventReader(service.name, own, diagnostics)
+    reader.own_root = f"{service.root}/" if service.root else ""
+    reader.read()
+    for usage in reader.usages:
+        if not usage.address:
+            diagnostics.append(Diagnostic(usage.location.path, usage.location.line,
+                                          f"{usage.action} subject only known at run time: {usage.dynamic}",
+                                          Severity.INFO))
+    return EventModel(usages=reader.usages, messages=reader.messages(options, repo),
+                      streams=list(reader.streams.values())).normalise()
