@@ -40,6 +40,7 @@ class ServiceRuntime:
     started_at: float = field(default_factory=time.time)
     jobs: list[BackgroundJob] = field(default_factory=list)
     startup: list[Callable[[ServiceRuntime], None]] = field(default_factory=list)
+    shutdown: list[Callable[[ServiceRuntime], None]] = field(default_factory=list)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def database(self) -> Database:
@@ -167,6 +168,8 @@ def build_app(
                 task.cancel()
             await asyncio.gather(*runtime.tasks, return_exceptions=True)
             await bus.stop()
+            for hook in reversed(runtime.shutdown):
+                await asyncio.to_thread(hook, runtime)
             runtime.db.dispose()
 
     app = FastAPI(title=title, description=description, version=settings.service_version, lifespan=lifespan)

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 import nats
 from nats.js.api import ConsumerConfig, StorageType, StreamConfig
+from nats.js.errors import KeyDeletedError, KeyNotFoundError
 from opentelemetry import propagate, trace
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import DateTime, Integer, String, Text, select, update
@@ -383,13 +384,13 @@ async def schema_bucket(js: Any) -> Any:
 
 
 async def lookup_schema(js: Any, subject: str) -> dict[str, Any] | None:
-    """The registered schema record of ``subject``, or None when no service declared it."""
+    """The registered schema record of ``subject``, or None when no service declared it; raises when NATS fails."""
     kv = await schema_bucket(js)
     try:
         entry = await kv.get(subject)
-    except Exception:
+    except (KeyNotFoundError, KeyDeletedError):
         return None
-    return json.loads(entry.value) if entry and entry.value else None
+    return json.loads(entry.value) if entry.value else None
 
 
 def subject_matches(pattern: str, subject: str) -> bool:

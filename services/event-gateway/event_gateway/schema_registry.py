@@ -92,8 +92,6 @@ class SchemaRegistry:
         js = self._jetstream(bus)
         record = await self._call(lookup_schema(js, subject))
         if record is None:
-            # lookup_schema also answers None when the read failed: tell "unknown" from "unreachable".
-            self._jetstream(bus)
             return None
         parsed = SchemaRecord.from_registry(subject, record)
         self._cache[subject] = (time.monotonic() + self.cache_seconds, parsed)

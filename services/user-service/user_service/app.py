@@ -28,7 +28,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The signing key is read (or created) on start, never while building the app.
     runtime.startup.append(lambda _runtime: issuer.load())
     app.state.issuer = issuer
-    app.state.security_store = make_security_store(settings.redis_url)
+    store = app.state.security_store = make_security_store(settings.redis_url)
+    runtime.shutdown.append(lambda _runtime: store.close())
     runtime.bus.declare(UserCreated, UserUpdated, LoginFailed)
     app.include_router(auth.router)
     app.include_router(users.router)
