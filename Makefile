@@ -26,7 +26,7 @@ system-deps:
 lint: install
 	$(BIN)/ruff check .
 
-test-python: install system-deps
+test-python: install system-deps npm-install
 	PATH="$(BIN):$$PATH" $(BIN)/python -m pytest -q -rs
 
 test: lint $(TEST_TARGETS)
