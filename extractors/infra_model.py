@@ -210,3 +210,32 @@ class InfraModel:
     def module_doc(self, directory: str) -> ModuleDoc | None:
         """The definition view of one folder."""
         return next((m for m in self.modules if m.directory == directory), None)
+
+    def uses(self) -> dict[str, set[str]]:
+        """Each resource's (and data source's) dependencies on other resources, through variables, locals, outputs
+        and module boundaries: the references a map draws."""
+        out: dict[str, set[str]] = {}
+        for edge in self.edges:
+            if edge.kind in (REFERENCE, DEPENDS_ON):
+                out.setdefault(edge.source, set()).add(edge.target)
+        index = self._index()
+        found: dict[str, set[str]] = {}
+        for node in self.nodes:
+            if node.kind not in (RESOURCE, DATA):
+                continue
+            reached: set[str] = set()
+            seen: set[str] = set()
+            pending = list(out.get(node.id, ()))
+            while pending:
+                current = pending.pop()
+                target = index.get(current)
+                if current in seen or target is None:
+                    continue
+                seen.add(current)
+                if target.kind in (RESOURCE, DATA):
+                    reached.add(current)
+                elif target.kind in (VARIABLE, LOCAL, OUTPUT):
+                    pending.extend(out.get(current, ()))
+            reached.discard(node.id)
+            found[node.id] = reached
+        return found
