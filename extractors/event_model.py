@@ -21,6 +21,11 @@ RECEIVE = "receive"
 _PARAM = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
 
 
+def event_api_name(service: str) -> str:
+    """Name of the API (Backstage entity, AsyncAPI document) of one service's events."""
+    return f"{service}-events"
+
+
 def subject_matches(pattern: str, subject: str) -> bool:
     """NATS matching: ``*`` matches one token, a final ``>`` one or more; ``{param}`` tokens behave like ``*``."""
     want, have = pattern.split("."), subject.split(".")
@@ -164,6 +169,26 @@ class EventModel:
                                   if any(subject_matches(p, item.address) for p in s.subjects))
         self.channels = list(channels.values())
         self.normalise()
+        self._api_edges(model)
+
+    def _api_edges(self, model: Any) -> None:
+        """A service provides its event API; a receiver consumes the event API of each producer it hears."""
+        from extractors.model import Edge, entity_id  # the model module imports this one
+
+        known = {s.name for s in getattr(model, "services", [])}
+        for service in self.services():
+            if service in known:
+                evidence = tuple(sorted({u.location for u in self.usages_of(service)}))
+                model.edges.append(Edge(entity_id("service", service), entity_id("api", event_api_name(service)),
+                                        "provides-api", evidence))
+        for item in self.channels:
+            for consumer in item.consumers:
+                evidence = tuple(sorted({u.location for u in self.usages_of(consumer, RECEIVE)
+                                         if u.address and subject_matches(u.address, item.address)}))
+                for producer in item.producers:
+                    if producer != consumer and {producer, consumer} <= known:
+                        model.edges.append(Edge(entity_id("service", consumer),
+                                                entity_id("api", event_api_name(producer)), "consumes-api", evidence))
 
     def normalise(self) -> EventModel:
         """Sort every list so the same input always serialises to the same bytes."""

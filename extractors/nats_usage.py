@@ -542,6 +542,10 @@ class EventReader:
                   handler=handler)
 
     def _bus_call(self, site: Site, method: str) -> None:
+        # What our bus puts on the wire is the envelope; its schema wraps every bus message.
+        for module in self.modules.values():
+            if "Envelope" in module.classes and self.is_model(module, module.classes["Envelope"]):
+                self._note_message((module, module.classes["Envelope"]))
         if method == "declare":
             for arg in site.node.args:
                 for found in self._event_classes(arg.value if isinstance(arg, ast.Starred) else arg, site):

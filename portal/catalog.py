@@ -11,6 +11,8 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from extractors.model import ArchitectureModel, Datastore, Service
+from portal.asyncapi_specs import PLATFORM, asyncapi_documents
+from portal.asyncapi_specs import spec_filename as asyncapi_filename
 from portal.openapi_specs import SPEC_DIR, spec_filename
 from portal.yaml_text import dump_yaml
 
@@ -48,6 +50,8 @@ class CatalogWriter:
             api = self.model.api_of(service)
             if api is not None:
                 entities[f"{SPEC_DIR}/{api.name}.yaml"] = self.api(service, spec_filename(api))
+        for name, document in sorted(asyncapi_documents(self.model).items()):
+            entities[f"{SPEC_DIR}/{name}.yaml"] = self.event_api(name, document)
         for store in self.model.datastores:
             entities[f"resources/{store.name}.yaml"] = self.resource(store)
         for system, members in sorted(self._grouped("system").items()):
@@ -104,6 +108,22 @@ class CatalogWriter:
         }
         description = f"{api.title} {api.version} ({api.mode} mode)".strip()
         return self._entity("API", api.name, description, spec, self._annotations(service))
+
+    def event_api(self, name: str, document: dict[str, Any]) -> dict[str, Any]:
+        """An API entity of type asyncapi: a service's events, or (``PLATFORM``) every event of the platform."""
+        service = next((s for s in self.services if name == f"{s.name}-events"), None)
+        spec = {
+            "type": "asyncapi",
+            "lifecycle": service.lifecycle if service else "production",
+            "owner": f"group:{service.owner if service else self.system_owner}",
+            "system": service.system if service else _most_common([s.system for s in self.services], "default"),
+            "definition": {"$text": f"./{asyncapi_filename(name)}"},
+        }
+        description = f"{document['info']['title']} (AsyncAPI {document['asyncapi']})"
+        annotations = self._annotations(service) if service else None
+        if name == PLATFORM:
+            description += ": every subject, producer and consumer"
+        return self._entity("API", name, description, spec, annotations)
 
     def resource(self, store: Datastore) -> dict[str, Any]:
         """A Resource per datastore, owned by its only user or else by the system's owner."""

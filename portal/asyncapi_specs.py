@@ -1,0 +1,213 @@
+"""Writer: AsyncAPI 3.0 documents, one per service (its own point of view) and one for the whole platform.
+
+A service's ``send`` operations are the subjects it publishes, its ``receive`` operations what it subscribes to.
+Messages sent through our bus travel inside the bus's envelope, so their payload is the envelope schema with the
+event's schema under ``payload``. NATS bindings carry only ``queue`` (the one operation field the NATS binding
+defines); JetStream stream, durable and ack policy are ``x-jetstream`` extensions.
+"""
+
+from __future__ import annotations
+
+import copy
+import keyword
+import re
+from typing import Any
+
+from extractors.event_model import (
+    RECEIVE,
+    SEND,
+    EventModel,
+    EventUsage,
+    event_api_name,
+    parameters_of,
+    subject_matches,
+)
+from extractors.model import ArchitectureModel, Service
+
+ASYNCAPI_VERSION = "3.0.0"
+ENVELOPE = "Envelope"
+PLATFORM = "platform-events"
+NATS_BINDING_VERSION = "0.1.0"
+
+
+def spec_filename(name: str) -> str:
+    """File name of an AsyncAPI document beside the API entities."""
+    return f"{name}.asyncapi.yaml"
+
+
+def identifier(text: str) -> str:
+    """A valid Python identifier made from ``text`` (used for channel and operation ids)."""
+    text = text.replace(">", "all").replace("*", "any")
+    ident = re.sub(r"\W+", "_", text).strip("_") or "x"
+    if ident[0].isdigit() or keyword.iskeyword(ident):
+        ident = f"_{ident}"
+    return ident
+
+
+def _rewrite_refs(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: (v.replace("#/$defs/", "#/components/schemas/") if k == "$ref" and isinstance(v, str)
+                    else _rewrite_refs(v)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_rewrite_refs(v) for v in node]
+    return node
+
+
+class AsyncApiBuilder:
+    """Builds AsyncAPI documents from the events part of the model."""
+
+    def __init__(self, model: ArchitectureModel) -> None:
+        self.model = model
+        self.events: EventModel = model.events
+        self.bus_messages = {u.message for u in self.events.usages if u.api == "bus" and u.message}
+
+    def services(self) -> list[Service]:
+        """Services with at least one NATS usage."""
+        used = set(self.events.services())
+        return [s for s in self.model.services if s.name in used]
+
+    def document(self, service: Service | None) -> dict[str, Any]:
+        """The AsyncAPI document of one service, or (``None``) of the whole platform."""
+        usages = [u for u in self.events.usages if service is None or u.service == service.name]
+        schemas: dict[str, Any] = {}
+        messages: dict[str, Any] = {}
+        channels: dict[str, Any] = {}
+        operations: dict[str, Any] = {}
+        grouped: dict[tuple[str, str, str], list[EventUsage]] = {}
+        for use in usages:
+            if use.address:
+                key = (use.service if service is None else "", use.action, use.address)
+                grouped.setdefault(key, []).append(use)
+        for (owner, action, address), uses in sorted(grouped.items()):
+            channel_id = identifier(address)
+            names = self._channel_messages(address, uses)
+            channel = channels.setdefault(channel_id, self._channel(address, names))
+            for name in names:
+                messages[name] = self._message(name, schemas)
+            op_id = identifier(f"{owner}_{action}_{address}" if owner else f"{action}_{address}")
+            operations[op_id] = self._operation(action, channel_id, channel, uses, names)
+        title = f"{service.name} events" if service else f"{self.model.repo.name} platform events"
+        info: dict[str, Any] = {"title": title, "version": service.version if service else "1.0.0",
+                                "description": self._description(service)}
+        document: dict[str, Any] = {
+            "asyncapi": ASYNCAPI_VERSION,
+            "info": info,
+            "defaultContentType": "application/json",
+            "channels": channels,
+            "operations": operations,
+            "components": {"messages": messages, "schemas": schemas},
+        }
+        dynamic = [u for u in usages if not u.address]
+        if dynamic:
+            document["x-arrakis-dynamic-subjects"] = [
+                {"service": u.service, "action": u.action, "expression": u.dynamic, "code": str(u.location)}
+                for u in dynamic]
+        streams = [s for s in self.events.streams if any(u.address and any(subject_matches(p, u.address)
+                                                                              for p in s.subjects) for u in usages)]
+        if streams:
+            document["x-jetstream-streams"] = {s.name: {"subjects": s.subjects} for s in streams}
+        return document
+
+    def _description(self, service: Service | None) -> str:
+        if service is None:
+            return ("Every NATS subject the platform's services publish or subscribe to, with one operation per "
+                    "service and direction. Generated by arrakis-docs from the code.")
+        return (f"What {service.name} sends (publishes) and receives (subscribes to) on NATS, from its own point "
+                "of view. Generated by arrakis-docs from the code.")
+
+    def _channel_messages(self, address: str, uses: list[EventUsage]) -> list[str]:
+        names = {u.message for u in uses if u.message}
+        if not names and uses[0].action == RECEIVE:
+            for other in self.events.channels:
+                if not other.pattern and subject_matches(address, other.address):
+                    names.update(other.messages)
+        return sorted(n for n in names if self.events.message(n) is not None)
+
+    def _channel(self, address: str, names: list[str]) -> dict[str, Any]:
+        channel: dict[str, Any] = {"address": address}
+        parameters = parameters_of(address)
+        if parameters:
+            channel["parameters"] = {p: {"description": f"Token of the subject filled in at run time ({p})."}
+                                     for p in parameters}
+        if names:
+            channel["messages"] = {n: {"$ref": f"#/components/messages/{n}"} for n in names}
+        linked = self.events.channel(address)
+        if linked is not None and linked.streams:
+            channel["x-jetstream-streams"] = linked.streams
+        return channel
+
+    def _operation(self, action: str, channel_id: str, channel: dict[str, Any], uses: list[EventUsage],
+                   names: list[str]) -> dict[str, Any]:
+        first = uses[0]
+        verb = "Publishes to" if action == SEND else "Subscribes to"
+        operation: dict[str, Any] = {
+            "action": action,
+            "channel": {"$ref": f"#/channels/{channel_id}"},
+            "summary": f"{verb} {channel['address']}",
+            "x-arrakis-code": sorted({str(u.location) for u in uses}),
+        }
+        if names:
+            operation["messages"] = [{"$ref": f"#/channels/{channel_id}/messages/{n}"} for n in names]
+        queue = next((u.queue for u in uses if u.queue), "")
+        if queue:
+            operation["bindings"] = {"nats": {"queue": queue, "bindingVersion": NATS_BINDING_VERSION}}
+        jetstream: dict[str, Any] = {}
+        if any(u.api in ("bus", "jetstream") for u in uses):
+            streams = channel.get("x-jetstream-streams") or sorted({u.stream for u in uses if u.stream})
+            if streams:
+                jetstream["stream"] = streams[0]
+            durable = next((u.durable for u in uses if u.durable), "")
+            if durable:
+                jetstream["durable"] = durable
+            if action == RECEIVE:
+                jetstream["ack"] = "explicit"
+                jetstream["consumer"] = "pull" if any(u.call == "pull_subscribe" or u.api == "bus" for u in uses) \
+                    else "push"
+        if jetstream:
+            operation["x-jetstream"] = jetstream
+        handlers = sorted({u.handler for u in uses if u.handler})
+        if handlers:
+            operation["x-arrakis-handlers"] = handlers
+        wrappers = sorted({u.via for u in uses if u.via})
+        if wrappers:
+            operation["x-arrakis-via"] = wrappers
+        operation["x-arrakis-api"] = first.api
+        return operation
+
+    def _message(self, name: str, schemas: dict[str, Any]) -> dict[str, Any]:
+        message = self.events.message(name)
+        assert message is not None
+        schema = copy.deepcopy(message.schema)
+        for def_name, definition in sorted(schema.pop("$defs", {}).items()):
+            schemas.setdefault(def_name, _rewrite_refs(definition))
+        schemas[name] = _rewrite_refs(schema)
+        payload_ref = {"$ref": f"#/components/schemas/{name}"}
+        envelope = self.events.message(ENVELOPE)
+        result: dict[str, Any] = {"name": name, "title": name, "contentType": "application/json",
+                                  "x-arrakis-schema-source": message.schema_source,
+                                  "x-arrakis-code": str(message.location)}
+        if message.description:
+            result["summary"] = message.description.splitlines()[0]
+        if name in self.bus_messages and envelope is not None:
+            wrapped = _rewrite_refs(copy.deepcopy(envelope.schema))
+            for def_name, definition in sorted(wrapped.pop("$defs", {}).items()):
+                schemas.setdefault(def_name, definition)
+            wrapped["title"] = f"{name}{ENVELOPE}"
+            wrapped.setdefault("properties", {})["payload"] = payload_ref
+            if message.subject:
+                wrapped["properties"]["subject"] = {"const": message.subject, "title": "Subject", "type": "string"}
+            schemas[f"{name}{ENVELOPE}"] = wrapped
+            result["payload"] = {"$ref": f"#/components/schemas/{name}{ENVELOPE}"}
+            result["x-arrakis-envelope"] = ENVELOPE
+        else:
+            result["payload"] = payload_ref
+        return result
+
+
+def asyncapi_documents(model: ArchitectureModel) -> dict[str, dict[str, Any]]:
+    """AsyncAPI documents by API name: one per service with NATS usage, and the platform-wide one."""
+    builder = AsyncApiBuilder(model)
+    documents = {event_api_name(s.name): builder.document(s) for s in builder.services()}
+    if documents:
+        documents[PLATFORM] = builder.document(None)
+    return documents
