@@ -204,6 +204,7 @@ class _GraphBuilder:
             for name, value in block.attributes.items():
                 local = Block("locals", (), {name: value}, [], block.path)
                 identifier = add(LOCAL, f"{path}local.{name}", block, name=name)
+                self.blocks[identifier] = local
                 link(identifier, local)
         for block in module.of_type("output"):
             identifier = add(OUTPUT, f"{path}output.{block.labels[0]}", block, name=block.labels[0])
@@ -291,6 +292,27 @@ class _Semantics:
             elif node.kind in (VARIABLE, LOCAL, OUTPUT):
                 start.extend(e.target for e in self.out.get(current, []))
         return found
+
+    def set_keys(self) -> None:
+        """``keys`` of each ``for_each`` block: those of the nearest literal map (a local) its ``for_each`` reaches."""
+        for node in self.nodes.values():
+            if node.multiplicity != "for_each":
+                continue
+            pending = [e.target for e in self.out.get(node.id, []) if e.detail == "for_each"]
+            seen: set[str] = set()
+            while pending and not node.keys:
+                current = pending.pop(0)
+                if current in seen or current not in self.nodes:
+                    continue
+                seen.add(current)
+                target = self.nodes[current]
+                if target.kind == LOCAL:
+                    value = next(iter(self.blocks[current].attributes.values()), None)
+                    if isinstance(value, dict) and value and not any(k.startswith("${") for k in value):
+                        node.keys = sorted(_unquote(k) for k in value if k != "__is_block__")
+                        break
+                if target.kind in (VARIABLE, LOCAL, OUTPUT):
+                    pending.extend(e.target for e in self.out.get(current, []))
 
     def of_type(self, *types: str) -> list[InfraNode]:
         return [n for n in self.nodes.values() if n.kind == RESOURCE and n.type in types]
@@ -516,7 +538,9 @@ def build_model(texts: dict[str, str], diagnostics: list[Diagnostic],
         if folders[directory].module.blocks:
             builder.instantiate(directory, directory, "", (directory,), root_set | {directory})
             roots.append(directory)
-    edges = builder.edges + _Semantics(builder.nodes, builder.blocks, builder.edges).edges()
+    semantics = _Semantics(builder.nodes, builder.blocks, builder.edges)
+    semantics.set_keys()
+    edges = builder.edges + semantics.edges()
     model = InfraModel(roots=roots, primary_root=primary, nodes=list(builder.nodes.values()), edges=edges,
                        modules=[_module_doc(f, d in root_set) for d, f in folders.items()], files=len(texts))
     for path, text in sorted((checkov or {}).items()):

@@ -53,6 +53,7 @@ class InfraNode:
     source: str = ""  # a module call's source as written
     version: str = ""  # a module call's version constraint
     target: str = ""  # a local module call: the folder its source resolves to ("" for external sources)
+    keys: list[str] = field(default_factory=list)  # for_each keys when a literal map decides them
     location: SourceRef = field(default_factory=lambda: SourceRef(""))
 
 

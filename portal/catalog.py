@@ -13,6 +13,7 @@ from typing import Any
 from extractors.model import ArchitectureModel, Datastore, Service
 from portal.asyncapi_specs import PLATFORM, asyncapi_documents
 from portal.asyncapi_specs import spec_filename as asyncapi_filename
+from portal.infra_catalog import add_terraform_entities
 from portal.openapi_specs import SPEC_DIR, spec_filename
 from portal.yaml_text import dump_yaml
 
@@ -60,6 +61,8 @@ class CatalogWriter:
             entities[f"domains/{domain}.yaml"] = self.domain(domain, members)
         for group in sorted({s.owner for s in self.services} | {self.system_owner}):
             entities[f"groups/{group}.yaml"] = self.group(group)
+        add_terraform_entities(entities, self.model, self.system_owner,
+                               _most_common([s.system for s in self.services], "default"), API_VERSION)
         out = {f"{self.catalog_dir}/{path}": dump_yaml(entity, HEADER) for path, entity in sorted(entities.items())}
         out[f"{self.catalog_dir}/catalog-info.yaml"] = dump_yaml(self.location(sorted(entities)), HEADER)
         return out
