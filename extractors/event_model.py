@@ -17,6 +17,7 @@ from typing import Any
 from extractors.refs import SourceRef
 
 SEND = "send"
+ENVELOPE = "Envelope"  # the wire wrapper of our bus; not an event of its own
 RECEIVE = "receive"
 _PARAM = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
 

@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from extractors.event_model import (
+    ENVELOPE,
     RECEIVE,
     SEND,
     EventModel,
@@ -25,7 +26,6 @@ from extractors.event_model import (
 from extractors.model import ArchitectureModel, Service
 
 ASYNCAPI_VERSION = "3.0.0"
-ENVELOPE = "Envelope"
 PLATFORM = "platform-events"
 NATS_BINDING_VERSION = "0.1.0"
 
@@ -86,6 +86,8 @@ class AsyncApiBuilder:
                 messages[name] = self._message(name, schemas)
             op_id = identifier(f"{owner}_{action}_{address}" if owner else f"{action}_{address}")
             operations[op_id] = self._operation(action, channel_id, channel, uses, names)
+            if owner:
+                operations[op_id]["x-arrakis-service"] = owner
         title = f"{service.name} events" if service else f"{self.model.repo.name} platform events"
         info: dict[str, Any] = {"title": title, "version": service.version if service else "1.0.0",
                                 "description": self._description(service)}

@@ -241,3 +241,38 @@ def openapi_problems(specs: list[Path], out: Path) -> list[Problem]:
             message = str(getattr(exc, "message", "") or exc).splitlines()[0]
             problems.append(Problem(_rel(spec, out), 0, "openapi", f"{type(exc).__name__}: {message}"))
     return problems
+
+
+# ---------------------------------------------------------------- AsyncAPI and events
+
+
+def asyncapi_specs(out: Path, catalog_dir: str) -> list[Path]:
+    """Every generated AsyncAPI document."""
+    return sorted((out / catalog_dir).glob("apis/*.asyncapi.yaml"))
+
+
+def asyncapi_problems(specs: list[Path], out: Path) -> list[Problem]:
+    """Diagnostics of severity error from @asyncapi/parser (``tools/validate-asyncapi.mjs``)."""
+    if not specs:
+        return []
+    done = subprocess.run(["node", str(TOOLKIT_ROOT / "tools" / "validate-asyncapi.mjs"), *map(str, specs)],
+                          capture_output=True, text=True, cwd=TOOLKIT_ROOT, timeout=300, check=False)
+    try:
+        found = json.loads(done.stdout or "null")
+    except json.JSONDecodeError:
+        found = None
+    if not isinstance(found, list):
+        return [Problem("tools/validate-asyncapi.mjs", 0, "asyncapi", (done.stderr.strip() or "no output")[-300:])]
+    return [Problem(_rel(Path(d["file"]), out), d["line"], "asyncapi", f"{d['code']}: {d['message']}")
+            for d in found if d.get("severity") == 0]
+
+
+def event_orphan_warnings(specs: list[Path], out: Path) -> list[Problem]:
+    """Published but never consumed, consumed but never published, matched only through wildcards (warnings)."""
+    from portal.event_pages import orphan_report  # imported here: only `validate` pays for it
+
+    platform = next((s for s in specs if s.name == "platform-events.asyncapi.yaml"), None)
+    if platform is None:
+        return []
+    document = yaml.safe_load(platform.read_text(encoding="utf-8")) or {}
+    return [Problem(_rel(platform, out), 0, "events", f"warning: {line}") for line in orphan_report(document)]

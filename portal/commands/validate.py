@@ -9,8 +9,11 @@ from portal.progress import Progress
 from portal.validation import (
     TOOLKIT_ROOT,
     Problem,
+    asyncapi_problems,
+    asyncapi_specs,
     backstage_problems,
     ensure_node_modules,
+    event_orphan_warnings,
     load_catalog,
     openapi_problems,
     redocly_problems,
@@ -40,6 +43,11 @@ def run(target: Target, verbose: bool) -> int:
         config = own if own.is_file() else TOOLKIT_ROOT / "redocly.yaml"
         with progress.step("redocly lint"):
             problems += redocly_problems(loaded.specs, target.out, config)
+        with progress.step("asyncapi parser"):
+            problems += asyncapi_problems(asyncapi_specs(target.out, target.config.catalog_dir), target.out)
+    # Orphan events are warnings: printed, never a failure.
+    for warning in event_orphan_warnings(asyncapi_specs(target.out, target.config.catalog_dir), target.out):
+        click.echo(str(warning), err=True)
     for problem in problems:
         click.echo(str(problem))
     if problems:
