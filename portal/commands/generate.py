@@ -10,6 +10,9 @@ import click
 from extractors.model import dumps
 from extractors.service_scan import ExtractOptions
 from portal.commands.common import Target, report
+from portal.diagrams_output import diagram_renders
+from portal.infra_checkov import run_checkov
+from portal.infra_renders import infra_renders
 from portal.output import OutputSet, differences, digests, matches, write_atomic
 from portal.progress import Progress
 from portal.render import render
@@ -29,12 +32,17 @@ def parse_spec_urls(values: tuple[str, ...], only: str) -> dict[str, str]:
     return urls
 
 
-def run(target: Target, check: bool, static_only: bool, only: str, verbose: bool, from_url: tuple[str, ...]) -> int:
+def run(target: Target, check: bool, static_only: bool, only: str, verbose: bool, from_url: tuple[str, ...],
+        with_checkov: bool = False) -> int:
     """Generate (or check) the documentation of ``target``; returns the exit code."""
     progress = Progress()
     config = target.config
     options = ExtractOptions(static_only=static_only, python=config.python, import_timeout=config.import_timeout,
                              spec_urls=parse_spec_urls(from_url, only), streams=config.streams)
+    if with_checkov and not check:  # refreshes the committed summary the scan then reads
+        with progress.step("checkov") as notes:
+            summary, problem = run_checkov(target.repo)
+            notes.append(problem or str(summary.relative_to(target.repo) if summary else ""))
     model = target.model(progress, options, only)
     if only and model.service(only) is None:
         raise click.UsageError(f"no service named {only!r}")
@@ -68,6 +76,12 @@ def run(target: Target, check: bool, static_only: bool, only: str, verbose: bool
     cache.put(slot, render_key, manifest_text(output))
     for path in changed if verbose else []:
         click.echo(f"wrote {path}", err=True)
+    with progress.step("renders"):  # SVGs: git-ignored, not drift-checked, so after the write and not in --check
+        for problem in diagram_renders(model, target.repo, target.out):
+            click.echo(f"warning: {problem}", err=True)
+    with progress.step("infrastructure renders"):  # SVG with AWS icons: git-ignored, not in --check
+        for problem in infra_renders(model, target.repo, target.out):
+            click.echo(f"warning: {problem}", err=True)
     return 0
 
 
