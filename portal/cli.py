@@ -29,11 +29,13 @@ def main() -> None:
 @click.option("--static-only", is_flag=True, help="Never import application code; read the AST only.")
 @click.option("--only", default="", metavar="NAME", help="Extract this service afresh, others from cache.")
 @click.option("--from-url", multiple=True, metavar="[NAME=]URL", help="Read a running service's /openapi.json.")
+@click.option("--with-checkov", is_flag=True, help="Run checkov first and record its per-module summary.")
 @click.option("-v", "--verbose", is_flag=True, help="Show warnings and every written file.")
 def generate(repo: str, out: str | None, check: bool, static_only: bool, only: str, from_url: tuple[str, ...],
-             verbose: bool) -> None:
+             verbose: bool, with_checkov: bool) -> None:
     """Scan the repository and write the catalog and API specs."""
-    sys.exit(generate_command.run(Target.of(repo, out), check, static_only, only, verbose, from_url))
+    sys.exit(generate_command.run(Target.of(repo, out), check, static_only, only, verbose, from_url,
+                                  with_checkov))
 
 
 @main.command()

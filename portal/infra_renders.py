@@ -1,0 +1,122 @@
+"""Renders step: the infrastructure maps as SVG with AWS icons, through the ``diagrams`` library (Graphviz).
+
+Binary output, git-ignored and not drift-checked: ``generate`` calls :func:`infra_renders` after writing, never in
+``--check``. The icons Graphviz embeds by absolute path are inlined as ``data:`` URIs, so an SVG works anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from extractors.infra_model import CAN_ACCESS, CONNECTS, RESOURCE, InfraModel, InfraNode
+from extractors.model import ArchitectureModel
+from portal.infra_maps import MAJOR_TYPES, Placement, node_label, top_module
+from portal.infra_output import RENDERS_DIR
+
+# Terraform type -> diagrams icon (module path, class name); anything else gets a generic AWS icon.
+ICONS = {
+    "aws_vpc": ("diagrams.aws.network", "VPC"),
+    "aws_nat_gateway": ("diagrams.aws.network", "NATGateway"),
+    "aws_internet_gateway": ("diagrams.aws.network", "InternetGateway"),
+    "aws_vpc_endpoint": ("diagrams.aws.network", "Endpoint"),
+    "aws_route53_zone": ("diagrams.aws.network", "Route53HostedZone"),
+    "aws_eks_cluster": ("diagrams.aws.compute", "EKS"),
+    "aws_eks_node_group": ("diagrams.aws.compute", "EC2AutoScaling"),
+    "aws_db_instance": ("diagrams.aws.database", "RDS"),
+    "aws_elasticache_replication_group": ("diagrams.aws.database", "ElastiCache"),
+    "aws_s3_bucket": ("diagrams.aws.storage", "S3"),
+    "aws_kms_key": ("diagrams.aws.security", "KMS"),
+    "aws_secretsmanager_secret": ("diagrams.aws.security", "SecretsManager"),
+    "aws_acm_certificate": ("diagrams.aws.security", "ACM"),
+    "aws_guardduty_detector": ("diagrams.aws.security", "Guardduty"),
+    "aws_cloudtrail": ("diagrams.aws.management", "Cloudtrail"),
+    "aws_sns_topic": ("diagrams.aws.integration", "SNS"),
+    "aws_backup_vault": ("diagrams.aws.storage", "Backup"),
+    "helm_release": ("diagrams.k8s.ecosystem", "Helm"),
+    "kubernetes_deployment_v1": ("diagrams.k8s.compute", "Deployment"),
+    "kubernetes_service_account_v1": ("diagrams.k8s.rbac", "ServiceAccount"),
+}
+_IMAGE = re.compile(r'xlink:href="([^"]+\.png)"')
+
+
+def _icon(node: InfraNode) -> type:
+    import importlib
+
+    module, name = ICONS.get(node.type, ("diagrams.aws.general", "General"))
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return importlib.import_module("diagrams.aws.general").General
+
+
+def inline_images(svg: str) -> str:
+    """Replace every image Graphviz references by file path with a base64 ``data:`` URI."""
+    def data_uri(match: re.Match[str]) -> str:
+        path = Path(match.group(1))
+        if not path.is_file():
+            return match.group(0)
+        return f'xlink:href="data:image/png;base64,{base64.b64encode(path.read_bytes()).decode()}"'
+    return _IMAGE.sub(data_uri, svg)
+
+
+def overview_svg(infra: InfraModel) -> str:
+    """The high-level map (major resources by VPC, subnet tier and module) as an SVG with inlined icons."""
+    from diagrams import Cluster, Diagram, Edge
+
+    placement = Placement.of(infra)
+    major = [n for n in infra.of_kind(RESOURCE, infra.primary_root) if n.type in MAJOR_TYPES]
+    groups: dict[tuple[str, ...], list[InfraNode]] = {}
+    for node in major:
+        vpc = placement.vpc.get(node.id) if node.type != "aws_vpc" else None
+        if vpc:
+            key: tuple[str, ...] = ("VPC", f"{placement.tier.get(node.id, 'vpc')} subnets")
+        else:
+            key = (top_module(node) or "root module",)
+        groups.setdefault(key, []).append(node)
+    with tempfile.TemporaryDirectory() as work:
+        target = Path(work) / "overview"
+        made: dict[str, object] = {}
+        with Diagram("Infrastructure", filename=str(target), outformat="svg", show=False, direction="LR",
+                     graph_attr={"fontsize": "12", "splines": "spline"}):
+            tiers = sorted(k for k in groups if len(k) == 2)
+            if tiers:
+                with Cluster("VPC"):
+                    for key in tiers:
+                        with Cluster(key[1]):
+                            _place(groups[key], made)
+            for key in sorted(k for k in groups if len(k) == 1):
+                with Cluster(key[0]):
+                    _place(groups[key], made)
+            for edge in infra.edges_of(CONNECTS, CAN_ACCESS):
+                if edge.source in made and edge.target in made:
+                    made[edge.source] >> Edge(style="dashed", label="network" if edge.kind == CONNECTS
+                                              else "IRSA") >> made[edge.target]  # type: ignore[operator]
+        return inline_images((Path(work) / "overview.svg").read_text(encoding="utf-8"))
+
+
+def _place(nodes: list[InfraNode], made: dict[str, object]) -> None:
+    for node in sorted(nodes, key=lambda n: n.id):
+        made[node.id] = _icon(node)(node_label(node).replace(" (", "\n("))
+
+
+def infra_renders(model: ArchitectureModel, repo: Path, out: Path) -> list[str]:
+    """Write the SVG renders under ``RENDERS_DIR``; returns problems, one line each (never raises for them)."""
+    if not model.infra.nodes:
+        return []
+    if shutil.which("dot") is None:
+        return ["graphviz `dot` not found: infrastructure SVG skipped"]
+    try:
+        svg = overview_svg(model.infra)
+    except Exception as exc:  # the diagrams library and Graphviz fail in many ways; a render is never fatal
+        return [f"infrastructure SVG: {type(exc).__name__}: {exc}"]
+    target = out / RENDERS_DIR / "overview.svg"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
+    tmp.write_text(svg, encoding="utf-8")
+    tmp.replace(target)
+    return []
