@@ -6,8 +6,11 @@ import sys
 
 import click
 
+from portal.commands import build as build_command
+from portal.commands import export as export_command
 from portal.commands import generate as generate_command
 from portal.commands import model as model_command
+from portal.commands import serve as serve_command
 from portal.commands import validate as validate_command
 from portal.commands.common import Target
 
@@ -56,3 +59,41 @@ def validate(repo: str, out: str | None, verbose: bool) -> None:
 def model(repo: str, out: str | None, as_json: bool, static_only: bool, verbose: bool) -> None:
     """Print the extracted architecture model."""
     sys.exit(model_command.run(Target.of(repo, out), as_json, static_only, verbose))
+
+
+@main.command()
+@repo_option
+@out_option
+@click.option("--skip-generate", is_flag=True, help="Build from the pages already on disk.")
+@click.option("--static-only", is_flag=True, help="Never import application code; read the AST only.")
+@click.option("--site", default=None, type=click.Path(file_okay=False), help="Output folder (default: site/).")
+@click.option("-v", "--verbose", is_flag=True, help="Show warnings and every written file.")
+def build(repo: str, out: str | None, skip_generate: bool, static_only: bool, site: str | None, verbose: bool) -> None:
+    """Generate, then build the portal with `mkdocs build --strict` (vendored assets, no network)."""
+    sys.exit(build_command.run(Target.of(repo, out), skip_generate, static_only, site, verbose))
+
+
+@main.command()
+@repo_option
+@out_option
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="ARRAKIS_HOST")
+@click.option("--port", default=8000, show_default=True, type=int, envvar="ARRAKIS_PORTAL_PORT")
+@click.option("--build", "rebuild", is_flag=True, help="Rebuild the site (without generating) before serving.")
+def serve(repo: str, out: str | None, host: str, port: int, rebuild: bool) -> None:
+    """Serve the built portal with /status.json (live health) and the API proxy for Swagger UI."""
+    sys.exit(serve_command.run(Target.of(repo, out), host, port, rebuild))
+
+
+@main.group()
+def export() -> None:
+    """Write the documentation in another tool's format."""
+
+
+@export.command("eventcatalog")
+@click.argument("directory", type=click.Path(file_okay=False))
+@repo_option
+@click.option("--static-only", is_flag=True, help="Never import application code; read the AST only.")
+@click.option("-v", "--verbose", is_flag=True, help="Show progress lines and warnings.")
+def export_eventcatalog(directory: str, repo: str, static_only: bool, verbose: bool) -> None:
+    """Write an EventCatalog (domains, services, events, channels, teams) of the platform's events into DIRECTORY."""
+    sys.exit(export_command.run(Target.of(repo, None), directory, static_only, verbose))

@@ -30,19 +30,23 @@ TITLES = {"apis": "APIs", "how-to": "How-to", "catalog": "Catalog"}
 SPEC_SUFFIXES = (".openapi.yaml", ".openapi.json")
 
 
-def _root(config: MkDocsConfig) -> Path:
-    return Path(config.config_file_path).resolve().parent
+TOOLKIT_ROOT = Path(__file__).resolve().parents[1]
 
 
-def vendored_sources(root: Path) -> dict[str, Path]:
-    """Site path -> file to copy, for every vendored asset and committed OpenAPI spec; raises if an asset is missing."""
+def vendored_sources(docs_dir: Path, catalog_dir: str = "catalog") -> dict[str, Path]:
+    """Site path -> file to copy, for every vendored asset and committed OpenAPI spec; raises if an asset is missing.
+
+    ``node_modules`` is the documented repository's own when it has one, else the toolkit's."""
+    repo = docs_dir.resolve().parent
+    modules = next((r / "node_modules" for r in (repo, TOOLKIT_ROOT) if (r / "node_modules").is_dir()),
+                   TOOLKIT_ROOT / "node_modules")
     found: dict[str, Path] = {}
     for source, dest in VENDORED.items():
-        path = root / "node_modules" / source
+        path = modules / source
         if not path.is_file():
-            raise PluginError(f"missing {path.relative_to(root)}: run `npm ci` (make npm-install) first")
+            raise PluginError(f"missing node_modules/{source}: run `npm ci` (make npm-install) first")
         found[dest] = path
-    for spec in sorted((root / "catalog" / "apis").glob("*")):
+    for spec in sorted((repo / catalog_dir / "apis").glob("*")):
         if spec.name.endswith(SPEC_SUFFIXES):
             found[f"assets/specs/{spec.name}"] = spec
     return found
@@ -50,7 +54,7 @@ def vendored_sources(root: Path) -> dict[str, Path]:
 
 def on_files(files: Files, config: MkDocsConfig, **_: Any) -> Files:
     """Add vendored assets and specs as static files of the site."""
-    for dest, path in vendored_sources(_root(config)).items():
+    for dest, path in vendored_sources(Path(config.docs_dir)).items():
         files.append(File.generated(config, dest, abs_src_path=str(path)))
     return files
 

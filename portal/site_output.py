@@ -117,7 +117,8 @@ class SiteWriter:
         for page in planned + ["services/index.md", "apis/index.md", "catalog/index.md", *LOOSE_PAGES]:
             self.files[f"{DOCS}/{page}"] = ""
         for service in self.model.services:
-            self.page(service_page(service.name), "service.md.j2", s=self.service_data(service, service_page(service.name)))
+            page = service_page(service.name)
+            self.page(page, "service.md.j2", s=self.service_data(service, page))
             self.techdocs(service)
         for api in self.model.apis:
             self.api_pages(api.name)
@@ -192,7 +193,8 @@ class SiteWriter:
         api = next(a for a in self.model.apis if a.name == name)
         info = api.document.get("info", {})
         return {"name": api.name, "title": f"{api.title or api.name} API", "service": api.service,
-                "version": api.version or info.get("version", ""), "description": (info.get("description") or "").strip(),
+                "version": api.version or info.get("version", ""),
+                "description": (info.get("description") or "").strip(),
                 "service_link": rel(source, service_page(api.service)) if portal else "",
                 "link": rel(source, api_page(api.name)), "try_link": rel(source, api_try_page(api.name)),
                 "spec_path": self.spec_path(api.name), "operations": operations(api.document),
@@ -233,7 +235,8 @@ class SiteWriter:
             self.page(page, "catalog_entity.md.j2", e={
                 "name": name, "kind": kind, "description": cell(entity["metadata"].get("description", "")),
                 "relations": relations, "path": entity["path"],
-                "mentions": [self.link(page, p, self.pages.title(p)) for p in self.pages.mentioning("infrastructure", name)],
+                "mentions": [self.link(page, p, self.pages.title(p))
+                             for p in self.pages.mentioning("infrastructure", name)],
                 "yaml": yaml.safe_dump(entity["body"], sort_keys=True, allow_unicode=True).rstrip()})
         order = ["Domain", "System", "Group", "Component", "API", "Resource"]
         self.page("catalog/index.md", "catalog_index.md.j2", catalog_dir=self.config.catalog_dir,
@@ -295,9 +298,9 @@ class SiteWriter:
         """TechDocs sources beside the service: mkdocs.yml with only techdocs-core, docs/index.md and docs/api.md."""
         base = service.root
         data = self.service_data(service, "index.md", techdocs=True)
+        description = yaml.safe_dump(_summary(service.description, 300), width=1000).removesuffix("...\n").strip()
         self.files[f"{base}/mkdocs.yml"] = self.techdocs_env.get_template("mkdocs.yml.j2").render(
-            name=service.name, description=yaml.safe_dump(_summary(service.description, 300)).strip().removesuffix(
-                "\n...").strip())
+            name=service.name, description=description)
         self.files[f"{base}/docs/index.md"] = self.techdocs_env.get_template("index.md.j2").render(s=data)
         api = self.model.api_of(service)
         if api:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the platform the way `make up` does: NATS JetStream and the seven services under honcho (Procfile).
+# Runs the platform the way `make up` does: NATS JetStream, the seven services and the docs portal under honcho
+# (Procfile).
 # Every port is configurable through its ARRAKIS_*_PORT variable; data lives under ARRAKIS_VAR_DIR (default var/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,7 @@ export ARRAKIS_DATA_KERNEL_SERVICE_PORT=${ARRAKIS_DATA_KERNEL_SERVICE_PORT:-8004
 export ARRAKIS_EMBEDDING_SERVICE_PORT=${ARRAKIS_EMBEDDING_SERVICE_PORT:-8005}
 export ARRAKIS_SCHEDULER_SERVICE_PORT=${ARRAKIS_SCHEDULER_SERVICE_PORT:-8006}
 export ARRAKIS_EVENT_GATEWAY_PORT=${ARRAKIS_EVENT_GATEWAY_PORT:-8007}
+export ARRAKIS_PORTAL_PORT=${ARRAKIS_PORTAL_PORT:-8000}  # arrakis-docs serve: the portal and its /status.json
 # What the services read (pydantic-settings, prefix ARRAKIS_).
 export ARRAKIS_DATA_DIR="$ARRAKIS_VAR_DIR/data"
 export ARRAKIS_NATS_URL="nats://$ARRAKIS_HOST:$ARRAKIS_NATS_PORT"

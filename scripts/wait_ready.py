@@ -46,6 +46,9 @@ def main() -> None:
     host = os.environ.get("ARRAKIS_HOST", "127.0.0.1")
     print(f"  {'nats':<30} nats://{host}:{os.environ['ARRAKIS_NATS_PORT']}   "
           f"(monitoring http://{host}:{os.environ['ARRAKIS_NATS_MONITOR_PORT']})", flush=True)
+    if os.environ.get("ARRAKIS_PORTAL_PORT"):
+        print(f"  {'portal':<30} http://{host}:{os.environ['ARRAKIS_PORTAL_PORT']}/   (status page: status.html)",
+              flush=True)
     print("Ctrl-C stops everything; data is kept under " + os.environ.get("ARRAKIS_VAR_DIR", "var"), flush=True)
     while True:
         time.sleep(3600)

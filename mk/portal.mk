@@ -1,0 +1,23 @@
+# The portal: `make up` needs node_modules (mermaid.js and Swagger UI are served from it), the TechDocs check needs
+# mkdocs-techdocs-core, kept in its own venv because it pins an older mkdocs-material than the portal uses.
+TECHDOCS_CORE_VERSION := 1.7.1
+TECHDOCS_VENV := .venv-techdocs
+
+.PHONY: techdocs-venv portal-build bench-portal
+
+$(TECHDOCS_VENV)/.installed:
+	test -x $(TECHDOCS_VENV)/bin/python || $(PYTHON) -m venv $(TECHDOCS_VENV)
+	$(TECHDOCS_VENV)/bin/pip install -q mkdocs-techdocs-core==$(TECHDOCS_CORE_VERSION)
+	touch $@
+
+techdocs-venv: $(TECHDOCS_VENV)/.installed
+
+portal-build: install npm-install
+	$(BIN)/arrakis-docs build
+
+bench-portal: install npm-install
+	$(BIN)/python bench/portal_bench.py
+
+up: npm-install
+test-python: npm-install techdocs-venv
+bench: bench-portal
