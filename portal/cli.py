@@ -8,7 +8,6 @@ import click
 
 from portal.commands import build as build_command
 from portal.commands import export as export_command
-from portal.commands import export as export_command
 from portal.commands import generate as generate_command
 from portal.commands import model as model_command
 from portal.commands import serve as serve_command
@@ -83,21 +82,6 @@ def build(repo: str, out: str | None, skip_generate: bool, static_only: bool, si
 def serve(repo: str, out: str | None, host: str, port: int, rebuild: bool) -> None:
     """Serve the built portal with /status.json (live health) and the API proxy for Swagger UI."""
     sys.exit(serve_command.run(Target.of(repo, out), host, port, rebuild))
-
-
-@main.group()
-def export() -> None:
-    """Write the documentation in another tool's format."""
-
-
-@export.command("eventcatalog")
-@click.argument("directory", type=click.Path(file_okay=False))
-@repo_option
-@click.option("--static-only", is_flag=True, help="Never import application code; read the AST only.")
-@click.option("-v", "--verbose", is_flag=True, help="Show progress lines and warnings.")
-def export_eventcatalog(directory: str, repo: str, static_only: bool, verbose: bool) -> None:
-    """Write an EventCatalog (domains, services, events, channels, teams) of the platform's events into DIRECTORY."""
-    sys.exit(export_command.run(Target.of(repo, None), directory, static_only, verbose))
 
 
 @main.group()
