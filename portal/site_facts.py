@@ -77,14 +77,15 @@ def event_facts(model: ArchitectureModel) -> EventFacts:
     return facts
 
 
-def infra_of(model: ArchitectureModel, service: str) -> list[dict[str, str]]:
-    """Infrastructure records of the infra sub-model that name ``service`` (by a service/services/workload key)."""
-    rows = []
+def infra_by_service(model: ArchitectureModel) -> dict[str, list[dict[str, str]]]:
+    """Infrastructure records of the infra sub-model by the service they name (a service/services key)."""
+    found: dict[str, dict[str, dict[str, str]]] = {}
     for record in _records(to_jsonable(model.infra)):
         owners = _names(record.get("service", [])) | _names(record.get("services", []))
-        if service not in owners:
-            continue
         name = record.get("address") or record.get("id") or record.get("name")
-        if isinstance(name, str) and name:
-            rows.append({"name": name, "type": str(record.get("type") or record.get("kind") or "")})
-    return sorted({r["name"]: r for r in rows}.values(), key=lambda r: r["name"])
+        if not owners or not isinstance(name, str) or not name:
+            continue
+        row = {"name": name, "type": str(record.get("type") or record.get("kind") or "")}
+        for owner in owners:
+            found.setdefault(owner, {})[name] = row
+    return {owner: [rows[k] for k in sorted(rows)] for owner, rows in found.items()}

@@ -22,12 +22,13 @@ from portal.catalog import catalog_files
 from portal.diagrams_output import diagram_outputs
 from portal.events_output import event_outputs
 from portal.infra_output import infra_outputs
-from portal.openapi_specs import spec_files
+from portal.openapi_specs import SPEC_DIR, spec_filename
 from portal.output import Rendered
-from portal.site_facts import EventFacts, event_facts, infra_of
+from portal.site_facts import EventFacts, event_facts, infra_by_service
 from portal.site_links import DOCS, Pages, anchor, api_page, api_try_page, entity_page, page_title, rel, service_page
 from portal.site_openapi import cell, operations, schemas
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 OWNED_DIRS = [f"{DOCS}/services", f"{DOCS}/apis", f"{DOCS}/catalog"]
 LOOSE_PAGES = ["index.md", "status.md", "architecture-index.md"]
@@ -82,6 +83,7 @@ class SiteWriter:
         self.pages = pages
         self.entities = entities
         self.events: EventFacts = event_facts(model)
+        self.infra = infra_by_service(model)
         self.env = environment("pages")
         self.techdocs_env = environment("techdocs")
         self.files: dict[str, str] = {}
@@ -122,6 +124,9 @@ class SiteWriter:
             self.techdocs(service)
         for api in self.model.apis:
             self.api_pages(api.name)
+        rows = [{**self.api_data(a.name, "apis/index.md"), "count": len(operations(a.document))}
+                for a in self.model.apis]
+        self.page("apis/index.md", "apis_index.md.j2", apis=rows)
         self.catalog_pages()
         self.page("services/index.md", "services_index.md.j2", services=self.service_rows("services/index.md"))
         self.page("index.md", "home.md.j2", **self.home_data())
@@ -186,7 +191,7 @@ class SiteWriter:
                            if e.target.startswith("service:")],
             "consumes": [ref(source, e.target) + " API" for e in self.model.edges_from(sid, "consumes-api")],
             "dependents": [ref(source, e.source) for e in self.model.edges_to(sid, "depends-on")],
-            "diagrams": diagrams, "infra": infra_of(self.model, service.name), "infra_pages": infra_pages,
+            "diagrams": diagrams, "infra": self.infra.get(service.name, []), "infra_pages": infra_pages,
         }
 
     def api_data(self, name: str, source: str, portal: bool = True) -> dict[str, Any]:
@@ -202,8 +207,7 @@ class SiteWriter:
 
     def spec_path(self, name: str) -> str:
         api = next(a for a in self.model.apis if a.name == name)
-        return next((p for p in spec_files(self.model, self.config.catalog_dir)
-                     if posixpath.basename(p).startswith(f"{api.name}.")), "")
+        return f"{self.config.catalog_dir}/{SPEC_DIR}/{spec_filename(api)}"
 
     def api_pages(self, name: str) -> None:
         source = api_page(name)
@@ -213,9 +217,6 @@ class SiteWriter:
         self.page(try_source, "api_try.md.j2", a=self.api_data(name, try_source),
                   vendor=rel(try_source, "assets/vendor"), assets=rel(try_source, "assets"),
                   spec_url=rel(try_source, f"assets/specs/{spec}"))
-        rows = [{**self.api_data(a.name, "apis/index.md"), "count": len(operations(a.document))}
-                for a in self.model.apis]
-        self.page("apis/index.md", "apis_index.md.j2", apis=rows)
 
     def catalog_pages(self) -> None:
         groups: dict[str, list[dict[str, str]]] = {}
@@ -317,7 +318,7 @@ def catalog_entities(model: ArchitectureModel, config: RepoConfig, sibling_files
         if not path.endswith((".yaml", ".yml")):
             continue
         try:
-            documents = list(yaml.safe_load_all(text))
+            documents = list(yaml.load_all(text, Loader=_LOADER))
         except yaml.YAMLError:
             continue
         for body in documents:
