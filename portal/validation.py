@@ -56,6 +56,7 @@ class LoadedCatalog:
     entities: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     specs: list[Path] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    definitions: list[Path] = field(default_factory=list)  # every $text target (OpenAPI, AsyncAPI, ...)
 
 
 def load_catalog(out: Path, catalog_dir: str) -> LoadedCatalog:
@@ -78,7 +79,7 @@ def load_catalog(out: Path, catalog_dir: str) -> LoadedCatalog:
                 targets = entity.get("spec", {}).get("targets", []) or []
                 queue.extend(path.parent / t for t in targets if isinstance(t, str))
             loaded.entities.append((_rel(path, out), _resolve_text(entity, path, out, loaded)))
-    listed = {_rel(p, out) for p in seen} | {_rel(p, out) for p in loaded.specs}
+    listed = {_rel(p, out) for p in seen} | {_rel(p, out) for p in [*loaded.specs, *loaded.definitions]}
     for stray in sorted((out / catalog_dir).rglob("*.yaml")):
         if _rel(stray, out) not in listed:
             loaded.problems.append(Problem(_rel(stray, out), 0, "catalog", "not reachable from catalog-info.yaml"))
@@ -115,6 +116,7 @@ def _resolve_text(entity: dict[str, Any], path: Path, out: Path, loaded: LoadedC
         return entity
     if entity.get("spec", {}).get("type") == "openapi":
         loaded.specs.append(target)
+    loaded.definitions.append(target)
     resolved = json.loads(json.dumps(entity))
     resolved["spec"]["definition"] = target.read_text(encoding="utf-8")
     return resolved
@@ -276,3 +278,25 @@ def event_orphan_warnings(specs: list[Path], out: Path) -> list[Problem]:
         return []
     document = yaml.safe_load(platform.read_text(encoding="utf-8")) or {}
     return [Problem(_rel(platform, out), 0, "events", f"warning: {line}") for line in orphan_report(document)]
+
+
+# ---------------------------------------------------------------- code rules (from the model)
+
+
+def code_rule_problems(model: Any) -> tuple[list[Problem], list[Problem]]:
+    """``(errors, warnings)``: a service importing another service's package is an error at its file:line;
+    a module import cycle is a warning."""
+    owner = model.code.service_of_package()
+    errors, warnings = [], []
+    for code in model.code.services:
+        for used in code.package_imports:
+            other = owner.get(used.package, code.service)
+            if other != code.service:
+                errors.append(Problem(used.location.path, used.location.line, "imports",
+                                      f"{code.service} imports {used.package} of {other}: services may import "
+                                      f"shared libraries only, never each other"))
+        for group in code.cycles:
+            first = next((i.location for i in code.imports if i.source in group and i.target in group), None)
+            warnings.append(Problem(first.path if first else "", first.line if first else 0, "cycles",
+                                    f"{code.service}: import cycle {' -> '.join(group)}"))
+    return errors, warnings

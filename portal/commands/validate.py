@@ -12,6 +12,7 @@ from portal.validation import (
     asyncapi_problems,
     asyncapi_specs,
     backstage_problems,
+    code_rule_problems,
     ensure_node_modules,
     event_orphan_warnings,
     load_catalog,
@@ -48,6 +49,11 @@ def run(target: Target, verbose: bool) -> int:
     # Orphan events are warnings: printed, never a failure.
     for warning in event_orphan_warnings(asyncapi_specs(target.out, target.config.catalog_dir), target.out):
         click.echo(str(warning), err=True)
+    with progress.step("code rules"):
+        errors, warnings = code_rule_problems(target.model(progress))
+        problems += errors
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
     for problem in problems:
         click.echo(str(problem))
     if problems:
