@@ -81,6 +81,7 @@ class ServiceCode:
 
     service: str
     packages: list[str] = field(default_factory=list)  # its own top-level packages
+    libraries: list[str] = field(default_factory=list)  # top-level packages of the repository libraries it uses
     modules: list[str] = field(default_factory=list)
     imports: list[ModuleImport] = field(default_factory=list)
     cycles: list[list[str]] = field(default_factory=list)  # strongly connected module groups (size > 1)
@@ -93,6 +94,7 @@ class ServiceCode:
     def normalise(self) -> ServiceCode:
         """Sort every list."""
         self.packages = sorted(set(self.packages))
+        self.libraries = sorted(set(self.libraries))
         self.modules = sorted(set(self.modules))
         self.imports = sorted(set(self.imports))
         self.cycles = sorted(sorted(c) for c in self.cycles)

@@ -36,6 +36,7 @@ def service_code(repo: Path, service: Service, files: list[SourceFile], options:
     own |= {service.app.module.split(".")[0]} | ({service.package} if service.package else set())
     own &= set(modules.root_of)
     code = ServiceCode(service=service.name, packages=sorted(own))
+    code.libraries = sorted(p for p in modules.root_of if p not in own and modules.is_package(p))
     code.modules = sorted(n for n in modules.by_name if n.split(".")[0] in own)
     code.package_imports = package_imports(own_files, modules, own)
     evidence = ast_imports(own_files, modules, own)
