@@ -96,6 +96,10 @@ class StatusPoller:
                 "version": info.get("version", ""), "uptime_seconds": info.get("uptime_seconds"),
                 "checks": ready if isinstance(ready, dict) else {}}
 
+    async def unconfigured(self, name: str) -> dict[str, Any]:
+        return {"name": name, "url": "", "live": False, "ready": False, "version": "", "uptime_seconds": None,
+                "checks": {"error": f"ARRAKIS_{env_key(name)}_PORT is not set"}}
+
     async def streams(self) -> dict[str, Any]:
         code, data = await self._get(f"{self.nats}/jsz?streams=true")
         if code != 200 or not isinstance(data, dict):
@@ -111,11 +115,12 @@ class StatusPoller:
         return {"ok": True, "url": self.nats, "streams": streams, "messages": data.get("messages", 0)}
 
     async def status(self) -> dict[str, Any]:
-        """The whole picture, at most ``CACHE_SECONDS`` old."""
+        """The whole picture, at most ``CACHE_SECONDS`` old; services without a configured URL are reported down."""
         now = time.monotonic()
         if self.cached and now - self.cached[0] < CACHE_SECONDS:
             return self.cached[1]
-        services = await asyncio.gather(*(self.service(n, u) for n, u in sorted(self.services.items())))
+        services = await asyncio.gather(*(self.service(n, u) if u else self.unconfigured(n)
+                                          for n, u in sorted(self.services.items())))
         result = {"services": list(services), "nats": await self.streams()}
         self.cached = (now, result)
         return result
@@ -124,9 +129,10 @@ class StatusPoller:
 def create_app(site: Path, catalog: Path, env: Mapping[str, str] | None = None) -> Starlette:
     """The portal's ASGI application."""
     env = os.environ if env is None else env
-    urls = service_urls(component_names(catalog), env)
+    names = component_names(catalog)
+    urls = service_urls(names, env)
     client = httpx.AsyncClient(trust_env=False)
-    poller = StatusPoller(urls, nats_monitor_url(env), client)
+    poller = StatusPoller({name: urls.get(name, "") for name in names}, nats_monitor_url(env), client)
 
     async def status(_request: Request) -> JSONResponse:
         return JSONResponse(await poller.status(), headers={"Cache-Control": "no-store"})

@@ -1,0 +1,36 @@
+// Renders the page's Mermaid blocks with the vendored mermaid.js, loaded only on pages that have diagrams (it is
+// large). The SVG goes into the block itself, so tests and readers see it; a block that fails is marked.
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var mermaidUrl = new URL("../vendor/mermaid/mermaid.min.js", script.src).href;
+
+  function render() {
+    var blocks = Array.prototype.slice.call(document.querySelectorAll("div.mermaid-diagram:not([data-rendered])"));
+    if (!blocks.length) return;
+    var dark = document.body.getAttribute("data-md-color-scheme") === "slate";
+    window.mermaid.initialize({ startOnLoad: false, securityLevel: "strict", theme: dark ? "dark" : "default" });
+    blocks.forEach(function (block, index) {
+      var source = block.textContent;
+      window.mermaid.render("arrakis-mermaid-" + index + "-" + Date.now(), source).then(function (result) {
+        block.innerHTML = result.svg;
+        block.setAttribute("data-rendered", "svg");
+      }).catch(function (error) {
+        block.setAttribute("data-rendered", "error");
+        block.setAttribute("data-error", String(error && error.message || error));
+        console.warn("Mermaid: " + (error && error.message || error));
+      });
+    });
+  }
+
+  function start() {
+    if (!document.querySelector("div.mermaid-diagram")) return;
+    if (window.mermaid) { render(); return; }
+    var tag = document.createElement("script");
+    tag.src = mermaidUrl;
+    tag.onload = render;
+    document.head.appendChild(tag);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
+})();
