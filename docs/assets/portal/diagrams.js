@@ -32,5 +32,6 @@
     document.head.appendChild(tag);
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
+  // After the load event: the page is usable at once and mermaid.js (large) does not hold it up.
+  if (document.readyState === "complete") start(); else window.addEventListener("load", start);
 })();
