@@ -50,7 +50,9 @@ class _Server(uvicorn.Server):
 @pytest.fixture(scope="module")
 def site() -> Iterator[Path]:
     out = Path(tempfile.mkdtemp(prefix="portal-site-"))
-    done = subprocess.run([sys.executable, "-c", "from portal.cli import main; main()", "build", "--skip-generate", "--site", str(out)],
+    command = [sys.executable, "-c", "from portal.cli import main; main()", "build", "--skip-generate",
+               "--site", str(out)]
+    done = subprocess.run(command,
                           cwd=ROOT, capture_output=True, text=True, timeout=240, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     yield out
