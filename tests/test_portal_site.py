@@ -301,8 +301,11 @@ def test_techdocs_cli_builds_a_service(tmp_path: Path) -> None:
     assert ref, "the Component has no techdocs-ref"
     source = (ROOT / "catalog" / "components" / ref.group(1)).resolve()
     assert (source / "mkdocs.yml").is_file(), f"techdocs-ref points at {source}, which has no mkdocs.yml"
+    # techdocs-cli rewrites mkdocs.yml in place: build a copy so the committed file stays as generated.
+    copy = tmp_path / "source"
+    shutil.copytree(source, copy, ignore=shutil.ignore_patterns("site", "__pycache__", "*.egg-info"))
     env = {**os.environ, "PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}"}
-    done = subprocess.run([str(techdocs), "generate", "--no-docker", "--source-dir", str(source), "--output-dir",
+    done = subprocess.run([str(techdocs), "generate", "--no-docker", "--source-dir", str(copy), "--output-dir",
                            str(tmp_path / "out")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
                           check=False)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
