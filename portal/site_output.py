@@ -35,7 +35,9 @@ LOOSE_PAGES = ["index.md", "status.md", "architecture-index.md"]
 # Sections other writers fill; the portal links whatever pages they hold.
 OTHER_SECTIONS = [("Architecture", "architecture"), ("Diagrams", "diagrams"), ("Events", "events"),
                   ("Infrastructure", "infrastructure")]
-_MERMAID = re.compile(r"```mermaid\n(.*?)```", re.DOTALL)
+# A Mermaid block under a heading that names the system context (the diagrams writer's C4 context), anchor kept.
+_CONTEXT = re.compile(r"^#+ +([^\n]*context[^\n]*)\n(?:(?!#)[^\n]*\n)*?```mermaid\n(.*?)```",
+                      re.DOTALL | re.MULTILINE | re.IGNORECASE)
 Writer = Callable[[ArchitectureModel, Path, RepoConfig], Rendered]
 SIBLINGS: tuple[Writer, ...] = (event_outputs, diagram_outputs, infra_outputs)
 
@@ -268,10 +270,10 @@ class SiteWriter:
         sections += [{"title": self.pages.title(p), "link": p, "note": ""} for p in self.pages.under("how-to")]
         context = None
         for page in self.pages.under("architecture"):
-            match = _MERMAID.search(self.pages.texts[page])
-            if match and "context" in (page + self.pages.title(page)).lower():
+            match = _CONTEXT.search(self.pages.texts[page])
+            if match:
                 context = {"title": self.pages.title(page), "link": rel(source, page),
-                           "mermaid": match.group(1).rstrip("\n")}
+                           "mermaid": match.group(2).rstrip("\n")}
                 break
         name = self.model.repo.name or "the platform"
         summary = (f"The {', '.join(systems) or name} platform: {len(self.model.services)} services, documented "
