@@ -322,3 +322,23 @@ def stream_messages(nats_url: str, subject: str = "arrakis.>", stream: str = "AR
 def stream_envelopes(nats_url: str, subject: str = "arrakis.>") -> list[dict[str, Any]]:
     """The envelopes of :func:`stream_messages`."""
     return [message.envelope for message in stream_messages(nats_url, subject)]
+
+
+def client_factory(create_app: Callable[..., Any], settings_type: type[Any], data_dir: Path,
+                   verifier: Any = None, **defaults: Any) -> Callable[..., Any]:
+    """``make(database_url, nats_url=None, **settings)`` -> a TestClient over the real app (use it in ``with`` so the
+    lifespan runs). ``defaults`` are the service's test settings; a ``nats_url`` turns the event bus on; a
+    ``verifier`` (the ``token_issuer`` fixture) makes the app accept ``auth_header`` tokens."""
+    from fastapi.testclient import TestClient
+
+    def make(database_url: str, nats_url: str | None = None, **overrides: Any) -> TestClient:
+        values: dict[str, Any] = {"data_dir": data_dir, "outbox_poll_seconds": 0.05, **defaults}
+        if nats_url:
+            values.update(nats_url=nats_url, events_enabled=True)
+        values.update(overrides)
+        app = create_app(settings_type(database_url=database_url, **values))
+        if verifier is not None:
+            app.state.verifier = verifier
+        return TestClient(app)
+
+    return make
