@@ -21,7 +21,7 @@ import nats
 from nats.js.api import ConsumerConfig, StorageType, StreamConfig
 from nats.js.errors import KeyDeletedError, KeyNotFoundError
 from opentelemetry import propagate, trace
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import DateTime, Integer, String, Text, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -64,6 +64,12 @@ class Envelope(BaseModel):
     source: str
     trace: dict[str, str] = Field(default_factory=dict)
     payload: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("trace", "payload", mode="before")
+    @classmethod
+    def _null_is_empty(cls, value: Any) -> Any:
+        # Clients generated from the AsyncAPI documents send an unset optional object as null.
+        return {} if value is None else value
 
     @classmethod
     def wrap(cls, event: Event, *, source: str, subject: str | None = None) -> Envelope:

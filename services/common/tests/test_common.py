@@ -136,3 +136,9 @@ def test_subject_matches_follows_nats_wildcards(pattern: str, subject: str, expe
     from arrakis_common.events import subject_matches
 
     assert subject_matches(pattern, subject) is expected
+
+
+def test_envelope_takes_null_trace_and_payload_as_empty():
+    envelope = Envelope.model_validate({"id": "e1", "subject": "arrakis.a.b.c", "type": "T", "occurred_at":
+                                        "2026-01-01T00:00:00Z", "source": "client", "trace": None, "payload": None})
+    assert envelope.trace == {} and envelope.payload == {}
