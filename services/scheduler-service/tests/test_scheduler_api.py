@@ -44,7 +44,8 @@ def test_six_field_expressions_put_seconds_first_and_run_in_utc():
 
 def test_job_crud_pause_resume_and_history(database_url, make_client, auth_header):
     editor, viewer = auth_header("ed", "editor"), auth_header("vi", "viewer")
-    with make_client(database_url) as client:
+    # The loop stays off: the every-5-seconds jobs below would otherwise fire on a slow run and add outbox rows.
+    with make_client(database_url, scheduler_loop_enabled=False) as client:
         created = client.post("/jobs", json=job_body(), headers=editor)
         assert created.status_code == 201, created.text
         job = created.json()
