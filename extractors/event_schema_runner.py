@@ -8,20 +8,14 @@ before anything is imported. Output: {"schemas": {"MODULE:CLASS": schema}, "erro
 
 import importlib
 import json
-import socket
 import sys
 
-
-def _no_network(*_args: object, **_kwargs: object) -> None:
-    raise OSError("network access is disabled while arrakis-docs imports event models")
+from arrakis_no_network import cut_network
 
 
 def main(argv: list[str]) -> int:
     roots, *targets = argv
-    socket.socket.connect = _no_network  # type: ignore[method-assign]
-    socket.socket.connect_ex = _no_network  # type: ignore[method-assign]
-    socket.create_connection = _no_network  # type: ignore[assignment]
-    socket.getaddrinfo = _no_network  # type: ignore[assignment]
+    cut_network("imports event models")
     sys.path[:0] = json.loads(roots)
     schemas, errors = {}, {}
     for target in targets:

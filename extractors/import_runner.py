@@ -8,21 +8,14 @@ network is cut before the app is imported: building an app must not connect anyw
 
 import importlib
 import json
-import socket
 import sys
 
-
-def _no_network(*_args: object, **_kwargs: object) -> None:
-    raise OSError("network access is disabled while arrakis-docs imports an application")
+from arrakis_no_network import cut_network
 
 
 def main(argv: list[str]) -> int:
     module_name, attribute, kind, *roots = argv
-    for cls in (socket.socket,):
-        cls.connect = _no_network  # type: ignore[method-assign]
-        cls.connect_ex = _no_network  # type: ignore[method-assign]
-    socket.create_connection = _no_network  # type: ignore[assignment]
-    socket.getaddrinfo = _no_network  # type: ignore[assignment]
+    cut_network("imports an application")
     sys.path[:0] = roots
     module = importlib.import_module(module_name)
     target = getattr(module, attribute)

@@ -8,12 +8,9 @@ anything is imported: declaring tables must not connect anywhere.
 
 import importlib
 import json
-import socket
 import sys
 
-
-def _refuse(*_args: object, **_kwargs: object) -> None:
-    raise OSError("network access is disabled while arrakis-docs reads table metadata")
+from arrakis_no_network import cut_network
 
 
 def _metadatas(module: object) -> list:
@@ -62,10 +59,7 @@ def _table(table: object, mapped_by: str) -> dict:
 
 def main(argv: list[str]) -> int:
     modules, *roots = argv
-    socket.socket.connect = _refuse  # type: ignore[method-assign]
-    socket.socket.connect_ex = _refuse  # type: ignore[method-assign]
-    socket.create_connection = _refuse  # type: ignore[assignment]
-    socket.getaddrinfo = _refuse  # type: ignore[assignment]
+    cut_network("imports database models")
     sys.path[:0] = roots
     tables: dict = {}
     for name in modules.split(","):
