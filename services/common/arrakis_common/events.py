@@ -333,7 +333,7 @@ class EventBus:
                     pull = await self.js.pull_subscribe(sub.subject, durable=durable, stream=self.settings.nats_stream,
                                                         config=config)
                 messages = await pull.fetch(batch=50, timeout=1)
-            except nats.errors.TimeoutError:
+            except TimeoutError:  # nats.errors.TimeoutError, or asyncio's own when the fetch deadline runs out
                 continue
             except asyncio.CancelledError:
                 raise

@@ -308,7 +308,7 @@ def stream_messages(nats_url: str, subject: str = "arrakis.>", stream: str = "AR
             while True:
                 try:
                     batch = await sub.fetch(batch=200, timeout=1)
-                except nats.errors.TimeoutError:
+                except TimeoutError:  # nats.errors.TimeoutError, or asyncio's own when the fetch deadline runs out
                     break
                 found += [StreamMessage(m.subject, dict(m.headers or {}), json.loads(m.data)) for m in batch]
             await sub.unsubscribe()
