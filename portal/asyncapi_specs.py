@@ -1,9 +1,10 @@
 """Writer: AsyncAPI 3.0 documents, one per service (its own point of view) and one for the whole platform.
 
 A service's ``send`` operations are the subjects it publishes, its ``receive`` operations what it subscribes to.
-Messages sent through our bus travel inside the bus's envelope, so their payload is the envelope schema with the
-event's schema under ``payload``. NATS bindings carry only ``queue`` (the one operation field the NATS binding
-defines); JetStream stream, durable and ack policy are ``x-jetstream`` extensions.
+Messages sent through our bus travel inside the bus's envelope, so their payload is the envelope schema (named after
+the message) with the event's own schema, ``<Message>Payload``, under ``payload``. NATS bindings carry only ``queue``
+(the one operation field the NATS binding defines); JetStream stream, durable and ack policy are ``x-jetstream``
+extensions.
 """
 
 from __future__ import annotations
@@ -83,7 +84,8 @@ class AsyncApiBuilder:
             names = self._channel_messages(address, uses)
             channel = channels.setdefault(channel_id, self._channel(address, names))
             for name in names:
-                messages[name] = self._message(name, schemas)
+                if name not in messages:
+                    messages[name] = self._message(name, schemas)
             op_id = identifier(f"{owner}_{action}_{address}" if owner else f"{action}_{address}")
             operations[op_id] = self._operation(action, channel_id, channel, uses, names)
             if owner:
@@ -97,7 +99,7 @@ class AsyncApiBuilder:
             "defaultContentType": "application/json",
             "channels": channels,
             "operations": operations,
-            "components": {"messages": messages, "schemas": schemas},
+            "components": {"messages": messages, "schemas": self._wrap_envelopes(messages, schemas)},
         }
         dynamic = [u for u in usages if not u.address]
         if dynamic:
@@ -177,33 +179,67 @@ class AsyncApiBuilder:
         return operation
 
     def _message(self, name: str, schemas: dict[str, Any]) -> dict[str, Any]:
+        """The message ``name``, its payload schema registered under ``name`` (see :meth:`_wrap_envelopes`)."""
         message = self.events.message(name)
         assert message is not None
         schema = copy.deepcopy(message.schema)
         for def_name, definition in sorted(schema.pop("$defs", {}).items()):
             schemas.setdefault(def_name, _rewrite_refs(definition))
         schemas[name] = _rewrite_refs(schema)
-        payload_ref = {"$ref": f"#/components/schemas/{name}"}
-        envelope = self.events.message(ENVELOPE)
         result: dict[str, Any] = {"name": name, "title": name, "contentType": "application/json",
                                   "x-arrakis-schema-source": message.schema_source,
-                                  "x-arrakis-code": str(message.location)}
+                                  "x-arrakis-code": str(message.location),
+                                  "payload": {"$ref": f"#/components/schemas/{name}"}}
         if message.description:
             result["summary"] = message.description.splitlines()[0]
-        if name in self.bus_messages and envelope is not None:
+        return result
+
+    def _wrap_envelopes(self, messages: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+        """Schemas with every bus message's payload schema the envelope, still named after the message, so code
+        generators that name a message's type after the message (asyncapi-python) type what travels on the wire.
+        The event's own schema moves to ``<Message>Payload``, and every reference to it follows."""
+        envelope = self.events.message(ENVELOPE)
+        wrapped_names = sorted(n for n in messages if n in self.bus_messages)
+        if envelope is None or not wrapped_names:
+            return schemas
+        renamed: dict[str, str] = {}
+        for name in wrapped_names:
+            renamed[name] = _free_name(f"{name}Payload", schemas.keys() | renamed.values())
+        result = {renamed.get(k, k): _rename_refs(v, renamed) for k, v in schemas.items()}
+        for name, inner in renamed.items():
+            result[inner]["title"] = inner
             wrapped = _rewrite_refs(copy.deepcopy(envelope.schema))
             for def_name, definition in sorted(wrapped.pop("$defs", {}).items()):
-                schemas.setdefault(def_name, definition)
-            wrapped["title"] = f"{name}{ENVELOPE}"
-            wrapped.setdefault("properties", {})["payload"] = payload_ref
-            if message.subject:
-                wrapped["properties"]["subject"] = {"const": message.subject, "title": "Subject", "type": "string"}
-            schemas[f"{name}{ENVELOPE}"] = wrapped
-            result["payload"] = {"$ref": f"#/components/schemas/{name}{ENVELOPE}"}
-            result["x-arrakis-envelope"] = ENVELOPE
-        else:
-            result["payload"] = payload_ref
-        return result
+                result.setdefault(def_name, definition)
+            wrapped["title"] = name
+            wrapped.setdefault("properties", {})["payload"] = {"$ref": f"#/components/schemas/{inner}"}
+            subject = self.events.message(name).subject  # type: ignore[union-attr]
+            if subject:
+                wrapped["properties"]["subject"] = {"const": subject, "title": "Subject", "type": "string"}
+            result[name] = wrapped
+            messages[name]["x-arrakis-envelope"] = ENVELOPE
+        return dict(sorted(result.items()))
+
+
+def _free_name(wanted: str, taken: set[str]) -> str:
+    """``wanted``, or ``wanted2``, ``wanted3``... when a schema of that name exists already."""
+    name, n = wanted, 1
+    while name in taken:
+        n += 1
+        name = f"{wanted}{n}"
+    return name
+
+
+def _rename_refs(node: Any, renamed: dict[str, str]) -> Any:
+    """``node`` with every ``#/components/schemas/<old>`` reference pointing at its new name."""
+    prefix = "#/components/schemas/"
+    if isinstance(node, dict):
+        return {k: (prefix + renamed.get(v[len(prefix):], v[len(prefix):])
+                    if k == "$ref" and isinstance(v, str) and v.startswith(prefix) else _rename_refs(v, renamed))
+                for k, v in node.items()}
+    if isinstance(node, list):
+        return [_rename_refs(v, renamed) for v in node]
+    return node
 
 
 def asyncapi_documents(model: ArchitectureModel) -> dict[str, dict[str, Any]]:

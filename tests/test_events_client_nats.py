@@ -1,7 +1,8 @@
-"""The generated asyncapi-python client of data-kernel-service talks to the running service over real NATS: a
-``TransformRequested`` envelope sent through the generated producer and our nats-py wire makes the service run the
-transform, which its HTTP API then shows as an event-triggered run carrying our envelope id. The wire's own
-contract (Nats-Msg-Id from the envelope id, receiving and acking) is checked on a stream of its own."""
+"""The generated asyncapi-python client of data-kernel-service talks to the running service over real NATS, both ways:
+a ``TransformRequested`` envelope sent through the generated producer and our nats-py wire makes the service run the
+transform (its HTTP API shows an event-triggered run carrying our envelope id), and the ``TransformCompleted`` envelope
+the service then publishes is received and decoded into the generated, typed model. The wire's own contract
+(Nats-Msg-Id from the envelope id, receiving and acking) is checked on a stream of its own."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import nats
 import yaml
@@ -26,6 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 SPEC = REPO / "catalog" / "apis" / "data-kernel-service-events.asyncapi.yaml"
 CODEGEN = Path(sys.executable).with_name("asyncapi-python-codegen")
 SUBJECT = "arrakis.data.transform.requested"
+COMPLETED = "arrakis.data.transform.completed"
 COLUMNS = [{"name": "region", "type": "string", "nullable": False},
            {"name": "quantity", "type": "integer", "nullable": False}]
 ROWS = [{"region": "north", "quantity": 3}, {"region": "south", "quantity": 10}, {"region": "north", "quantity": 1}]
@@ -43,11 +46,14 @@ def load_wire() -> ModuleType:
 
 
 def client_view(service_spec: Path, target: Path) -> Path:
-    """The service's spec seen from a client that requests transforms: the service receives the request, so the
-    client sends it (AsyncAPI 3 operations are written from the application's own point of view)."""
+    """The service's spec seen from a client that requests transforms and hears when they complete: the service
+    receives the request and sends the completion, so the client does the opposite (AsyncAPI 3 operations are written
+    from the application's own point of view)."""
     document = yaml.safe_load(service_spec.read_text(encoding="utf-8"))
-    operation = document["operations"]["receive_arrakis_data_transform_requested"]
-    document["operations"] = {"send_arrakis_data_transform_requested": {**operation, "action": "send"}}
+    request = document["operations"]["receive_arrakis_data_transform_requested"]
+    completion = document["operations"]["send_arrakis_data_transform_completed"]
+    document["operations"] = {"send_arrakis_data_transform_requested": {**request, "action": "send"},
+                              "receive_arrakis_data_transform_completed": {**completion, "action": "receive"}}
     target.write_text(yaml.safe_dump(document, sort_keys=True), encoding="utf-8")
     return target
 
@@ -63,7 +69,7 @@ def generate(spec: Path, out: Path, package: str) -> tuple[ModuleType, ModuleTyp
         sys.path.remove(str(out))
 
 
-def test_generated_client_requests_a_transform_over_nats(tmp_path: Path, nats_server, token_issuer,
+def test_generated_client_requests_a_transform_over_nats(tmp_path: Path, fresh_codecs: None, nats_server, token_issuer,
                                                          auth_header) -> None:
     wire = load_wire()
     generated, messages = generate(client_view(SPEC, tmp_path / "client.asyncapi.yaml"), tmp_path, "dk_client")
@@ -82,27 +88,36 @@ def test_generated_client_requests_a_transform_over_nats(tmp_path: Path, nats_se
         assert created.status_code == 201, created.text
         transform_id = created.json()["id"]
 
-        # The message of the spec is the platform envelope; the generated models type both it and its payload.
-        # trace is set: left out, the generated model would send `"trace": null`, which the spec's `type: object`
-        # does not allow and the service drops as malformed.
-        request = messages.TransformRequestedEnvelope(
+        # The message of the spec is the platform envelope, named after the message; the event is its payload.
+        request = messages.TransformRequested(
             id=str(uuid.uuid4()), subject=SUBJECT, type="TransformRequested", version=1,
-            occurred_at=datetime.now(UTC), source="asyncapi-python-client", trace={},
-            payload=messages.TransformRequested(transform_id=transform_id, requested_by="generated-client"))
+            occurred_at=datetime.now(UTC), source="asyncapi-python-client",
+            payload=messages.TransformRequestedPayload(transform_id=transform_id, requested_by="generated-client"))
 
-        async def send() -> None:
+        async def request_and_hear_completion() -> Any:
             nc = await nats.connect(nats_server.url)
+            completions: asyncio.Queue[Any] = asyncio.Queue()
             try:
                 app = generated.Application(wire.NatsWire(nc))
+
+                @app.consumer.receive_arrakis_data_transform_completed
+                async def completed(message: Any) -> None:
+                    if message.payload.transform_id == transform_id:
+                        await completions.put(message)
+
                 await app.start()
-                # The router is typed with the payload model: asyncapi-python picks a message's model by the message's
-                # name, which here is the payload schema's; its JSON codec encodes whatever model it is given.
-                await app.producer.send_arrakis_data_transform_requested(request)  # type: ignore[arg-type]
+                await app.producer.send_arrakis_data_transform_requested(request)
+                heard = await asyncio.wait_for(completions.get(), timeout=60)
                 await app.stop()
+                return heard
             finally:
                 await nc.close()
 
-        asyncio.run(send())
+        heard = asyncio.run(request_and_hear_completion())
+        assert isinstance(heard, messages.TransformCompleted)
+        assert isinstance(heard.payload, messages.TransformCompletedPayload)
+        assert (heard.subject, heard.type, heard.source) == (COMPLETED, "TransformCompleted", "data-kernel-service")
+        assert (heard.payload.rows_in, heard.payload.rows_out) == (3, 2)
 
         def runs() -> list[dict]:
             return client.get(f"/transforms/{transform_id}/runs", headers=editor).json()["items"]
@@ -110,6 +125,7 @@ def test_generated_client_requests_a_transform_over_nats(tmp_path: Path, nats_se
         [run] = wait_until(runs)
         assert (run["status"], run["trigger"], run["event_id"]) == ("succeeded", "event", request.id)
         assert run["requested_by"] == "generated-client" and (run["rows_in"], run["rows_out"]) == (3, 2)
+        assert heard.payload.run_id == run["id"]
 
 
 def test_wire_sets_the_envelope_id_as_nats_msg_id_and_receives(nats_server) -> None:

@@ -15,6 +15,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from arrakis_common.events import Envelope
+from data_kernel_service.events import TransformRequested
 from portal.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
@@ -42,7 +44,7 @@ def test_every_asyncapi_document_parses_without_errors() -> None:
             assert set(operation.get("bindings", {}).get("nats", {})) <= {"queue", "bindingVersion"}
 
 
-def test_generated_python_client_receives_a_typed_message_in_memory(tmp_path: Path) -> None:
+def test_generated_python_client_receives_a_typed_message_in_memory(tmp_path: Path, fresh_codecs: None) -> None:
     spec = APIS / "data-kernel-service-events.asyncapi.yaml"
     done = subprocess.run([str(CODEGEN), str(spec), str(tmp_path / "dk_events")], capture_output=True, text=True,
                           timeout=120, check=False)
@@ -56,6 +58,8 @@ def test_generated_python_client_receives_a_typed_message_in_memory(tmp_path: Pa
     from asyncapi_python.contrib.wire.in_memory import InMemoryMessage, InMemoryWire, get_bus
 
     received: list[object] = []
+    # What the scheduler's bus really puts on the wire: the platform envelope around the event.
+    sent = Envelope.wrap(TransformRequested(transform_id="t-1", requested_by="scheduler"), source="scheduler-service")
 
     async def exchange() -> None:
         app = generated.Application(InMemoryWire())
@@ -65,9 +69,7 @@ def test_generated_python_client_receives_a_typed_message_in_memory(tmp_path: Pa
             received.append(message)
 
         await app.start()
-        sent = messages.TransformRequested(transform_id="t-1", requested_by="scheduler")
-        await get_bus().publish("arrakis.data.transform.requested",
-                                InMemoryMessage(sent.model_dump_json().encode()))
+        await get_bus().publish(sent.subject, InMemoryMessage(sent.model_dump_json().encode()))
         for _ in range(100):
             if received:
                 break
@@ -75,9 +77,10 @@ def test_generated_python_client_receives_a_typed_message_in_memory(tmp_path: Pa
         await app.stop()
 
     asyncio.run(exchange())
-    assert len(received) == 1
-    assert type(received[0]).__name__ == "TransformRequested"
-    assert received[0].transform_id == "t-1"  # type: ignore[attr-defined]
+    [message] = received
+    assert isinstance(message, messages.TransformRequested)
+    assert isinstance(message.payload, messages.TransformRequestedPayload)
+    assert (message.id, message.source, message.payload.transform_id) == (sent.id, "scheduler-service", "t-1")
 
 
 @pytest.mark.skipif(NODE is None, reason="node is needed for @eventcatalog/linter")
