@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,6 +122,10 @@ class PostgresServer:
         self._pg_ctl = pg_ctl
         self._data = data
 
+    @property
+    def postgres_binary(self) -> str:
+        return str(Path(self._pg_ctl).parent / "postgres")
+
     def stop(self) -> None:
         if self.external_url:
             return
@@ -163,12 +168,68 @@ class RedisServer:
             self.proc.wait(timeout=10)
 
 
+# -- the run's account of real servers: which tests ran against which server, and how they ended ----------------------
+SERVER_FIXTURES = {"postgres_server": "PostgreSQL", "nats_server": "NATS JetStream", "redis_server": "Redis",
+                   "platform": "Whole platform (scripts/up.sh)"}
+_SERVERS: dict[str, str] = {}
+_OUTCOMES: dict[str, Counter[str]] = {}
+
+
+def record_server(kind: str, description: str) -> None:
+    """Name the real server behind ``kind`` (a value of SERVER_FIXTURES) in the run's closing summary; a second start
+    of the same kind is added to the first."""
+    _SERVERS[kind] = f"{_SERVERS[kind]}; {description}" if kind in _SERVERS else description
+
+
+def _version(cmd: list[str]) -> str:
+    """The first line a server binary prints for ``--version`` (build details after `` sha=`` left out)."""
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=10, check=False)
+    except OSError:
+        return "version unknown"
+    lines = (done.stdout or done.stderr).strip().splitlines()
+    return lines[0].split(" sha=")[0] if lines else "version unknown"
+
+
+def _servers_of(item: pytest.Item) -> set[str]:
+    names = set(getattr(item, "fixturenames", ()))
+    kinds = {kind for fixture, kind in SERVER_FIXTURES.items() if fixture in names}
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and callspec.params.get("database_url") == "postgresql":
+        kinds.add(SERVER_FIXTURES["postgres_server"])  # asked for at run time, so not in the fixture closure
+    return kinds
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report = yield
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        for kind in _servers_of(item):
+            _OUTCOMES.setdefault(kind, Counter())[report.outcome] += 1
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """One line per real server: how many tests ran against it, how they ended, and which server it was."""
+    if not _OUTCOMES:
+        return
+    terminalreporter.section("real servers")
+    for kind in sorted(_OUTCOMES):
+        counts = _OUTCOMES[kind]
+        ended = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+        server = _SERVERS.get(kind, "")
+        terminalreporter.write_line(f"{kind}: {sum(counts.values())} tests ({ended})" + (f"; {server}" if server
+                                                                                          else ""))
+
+
 @pytest.fixture(scope="session")
 def nats_server() -> Iterator[NatsServer]:
     """A real JetStream server for the whole test session."""
     with tempfile.TemporaryDirectory(prefix="arrakis-nats-") as store:
         server = NatsServer(store_dir=Path(store))
         server.start()
+        record_server(SERVER_FIXTURES["nats_server"], f"{_version([_binary('nats-server'), '--version'])} "
+                                                      f"on {server.url}")
         yield server
         server.stop()
 
@@ -179,6 +240,8 @@ def postgres_server() -> Iterator[PostgresServer]:
     root = Path(tempfile.mkdtemp(prefix="arrakis-pg-"))
     server = PostgresServer(root=root, external_url=os.environ.get("ARRAKIS_TEST_POSTGRES_URL"))
     server.start()
+    record_server(SERVER_FIXTURES["postgres_server"], "the server of ARRAKIS_TEST_POSTGRES_URL" if server.external_url
+                  else f"{_version([server.postgres_binary, '--version'])} on 127.0.0.1:{server.port}")
     yield server
     server.stop()
     shutil.rmtree(root, ignore_errors=True)
@@ -188,6 +251,8 @@ def postgres_server() -> Iterator[PostgresServer]:
 def redis_server() -> Iterator[RedisServer]:
     server = RedisServer()
     server.start()
+    record_server(SERVER_FIXTURES["redis_server"], f"{_version([_binary('redis-server'), '--version'])} "
+                                                   f"on {server.url}")
     yield server
     server.stop()
 
