@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from extractors.class_graph import ClassResolver, core_classes
 from extractors.code_model import CodeModel, ServiceCode
 from extractors.er_schema import import_tables, mapped_classes, static_tables
+from extractors.import_session import ImportSession, session_or_own
 from extractors.module_graph import (
     SourceModules,
     ast_imports,
@@ -26,8 +27,9 @@ if TYPE_CHECKING:
 
 
 def service_code(repo: Path, service: Service, files: list[SourceFile], options: ExtractOptions,
-                 diagnostics: list[Diagnostic]) -> CodeModel:
-    """What this service's Python files (its own and its libraries') say; problems go to ``diagnostics``."""
+                 diagnostics: list[Diagnostic], imports: ImportSession | None = None) -> CodeModel:
+    """What this service's Python files (its own and its libraries') say; problems go to ``diagnostics``. Tables are
+    imported through ``imports`` (the service's shared session; one of its own when None)."""
     prefix = f"{service.root}/" if service.root else ""
     own_files = [f for f in files if f.path.startswith(prefix)]
     modules = SourceModules.of(files)
@@ -51,8 +53,8 @@ def service_code(repo: Path, service: Service, files: list[SourceFile], options:
     if mapped and not options.static_only:
         roots = sorted({str(repo / modules.root_of[p]) for p in modules.root_of})
         where = SourceRef(mapped[0].path, mapped[0].node.lineno)
-        imported, problem = import_tables(sorted({c.module for c in mapped}), roots, options.python,
-                                          options.import_timeout, where)
+        with session_or_own(imports, options.python, options.import_timeout) as session:
+            imported, problem = import_tables(sorted({c.module for c in mapped}), roots, session, where)
         if imported is not None:
             located = {t.mapped_by: t.location for t in statics}
             for table in imported:

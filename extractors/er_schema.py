@@ -8,19 +8,16 @@ foreign keys ``table.column``, indexes as SQLAlchemy names them by default (``ix
 from __future__ import annotations
 
 import ast
-import json
-import os
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from extractors.class_graph import ClassDef, ClassResolver
 from extractors.code_model import Column, Index, Table
 from extractors.python_modules import call_name, keyword, literal
 from extractors.refs import Diagnostic, Severity, SourceRef
 
-RUNNER = Path(__file__).with_name("schema_runner.py")
+if TYPE_CHECKING:
+    from extractors.import_session import ImportSession
+
 # SQLAlchemy's default type for a ``Mapped[...]`` annotation without an explicit column type.
 _ANNOTATION_TYPES = {"int": "Integer", "str": "String", "bool": "Boolean", "float": "Float", "datetime": "DateTime",
                      "date": "Date", "time": "Time", "Decimal": "Numeric", "UUID": "Uuid", "bytes": "LargeBinary",
@@ -164,27 +161,14 @@ def _table_args(node: ast.ClassDef, table: Table) -> None:
                 table.unique.append(tuple(str(n) for n in names))
 
 
-def import_tables(modules: list[str], roots: list[str], python: str, timeout: float,
+def import_tables(modules: list[str], roots: list[str], imports: ImportSession,
                   where: SourceRef) -> tuple[list[Table] | None, Diagnostic | None]:
-    """Tables from SQLAlchemy's own metadata, by importing ``modules`` in a sandboxed subprocess."""
-    env = {k: v for k, v in os.environ.items() if not k.upper().endswith("_PROXY")}
-    env.update({"ARRAKIS_DOCS_IMPORT": "1", "PYTHONDONTWRITEBYTECODE": "1", "NO_PROXY": "",
-                "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9"})
-    command = [python or sys.executable, str(RUNNER), ",".join(modules), *roots]
-    with tempfile.TemporaryDirectory(prefix="arrakis-docs-schema-") as scratch:
-        try:
-            done = subprocess.run(command, cwd=scratch, env=env, capture_output=True, text=True, timeout=timeout,
-                                  check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return None, Diagnostic(where.path, where.line, f"reading table metadata failed: {exc}", Severity.WARNING)
-    if done.returncode != 0:
-        reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
+    """Tables from SQLAlchemy's own metadata, by importing ``modules`` in the service's sandboxed interpreter."""
+    done = imports.run("tables", roots, modules=modules)
+    if not done.ok:
         return None, Diagnostic(where.path, where.line, f"importing the models failed, tables read from the AST: "
-                                f"{reason}", Severity.WARNING)
-    try:
-        data = json.loads(done.stdout)
-    except json.JSONDecodeError as exc:
-        return None, Diagnostic(where.path, where.line, f"table metadata was not JSON: {exc}", Severity.WARNING)
+                                f"{done.error}", Severity.WARNING)
+    data = done.result
     tables = []
     for item in data:
         tables.append(Table(

@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import hcl2
-
 __all__ = [
     "Block",
     "Diagnostic",
@@ -143,6 +141,8 @@ def parse_text(text: str, path: Path) -> tuple[list[Block], Diagnostic | None]:
     """Parse the text of one ``.tf`` (or ``.tf.json``) file into normalised top-level blocks, or a parse diagnostic."""
     if path.name.endswith(".tf.json"):
         return _parse_json(text, path)
+    import hcl2  # here, not at the top: a run whose model is cached never parses HCL and need not import lark
+
     try:
         raw = hcl2.loads(text)
     except Exception as exc:  # python-hcl2 raises lark errors of several kinds

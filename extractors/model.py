@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
+import hashlib
 import json
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -182,6 +185,12 @@ class ArchitectureModel:
         """Canonical JSON text (sorted keys, two-space indent, trailing newline)."""
         return dumps(self.normalise())
 
+    def fingerprint(self) -> str:
+        """SHA-256 of the canonical content: equal for equal models. Compact JSON, which the C encoder writes (an
+        indented dump takes the pure-Python path and is several times slower on a large model)."""
+        text = json.dumps(to_jsonable(self.normalise()), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
 
 def merge_edges(edges: list[Edge]) -> list[Edge]:
     """Merge edges with the same (source, target, kind), uniting their evidence; sorted."""
@@ -199,10 +208,23 @@ def entity_id(kind: str, name: str) -> str:
 # ---------------------------------------------------------------- serialisation
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+@functools.cache
+def _field_names(tp: type) -> tuple[str, ...] | None:
+    """The field names of a dataclass type, or None for any other type (asked once per type)."""
+    return tuple(f.name for f in dataclasses.fields(tp)) if dataclasses.is_dataclass(tp) else None
+
+
 def to_jsonable(value: Any) -> Any:
     """Turn model objects into plain JSON data (dicts with str keys, lists, scalars)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    tp = type(value)
+    if tp in _PLAIN:
+        return value
+    names = _field_names(tp)
+    if names is not None:
+        return {name: to_jsonable(getattr(value, name)) for name in names}
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, dict):
@@ -219,29 +241,41 @@ def dumps(value: Any) -> str:
 
 def from_jsonable(cls: type[T], data: Any) -> T:
     """Rebuild a model object of type ``cls`` from :func:`to_jsonable` output (used by the cache)."""
-    return typing.cast(T, _decode(cls, data))
+    return typing.cast(T, _decoder(cls)(data))
 
 
-def _decode(tp: Any, data: Any) -> Any:
+def _keep(data: Any) -> Any:
+    return data
+
+
+@functools.cache
+def _decoder(tp: Any) -> Callable[[Any], Any]:
+    """A function rebuilding values of type ``tp`` from JSON data (None stays None); built once per type, since
+    resolving annotations and inspecting types costs far more than decoding one value."""
     origin = typing.get_origin(tp)
-    if tp is Any or data is None:
-        return data
     if origin in (typing.Union, types.UnionType):
         options = [a for a in typing.get_args(tp) if a is not type(None)]
-        return _decode(options[0], data) if len(options) == 1 else data
-    if origin is list:
-        (item,) = typing.get_args(tp)
-        return [_decode(item, v) for v in data]
-    if origin is tuple:
-        item = typing.get_args(tp)[0]
-        return tuple(_decode(item, v) for v in data)
+        return _decoder(options[0]) if len(options) == 1 else _keep
+    if origin in (list, tuple):
+        item, container = typing.get_args(tp)[0], origin
+        return lambda data: None if data is None else container(_decoder(item)(v) for v in data)
     if origin is dict:
-        _, item = typing.get_args(tp)
-        return {k: _decode(item, v) for k, v in data.items()}
+        value = typing.get_args(tp)[1]
+        return lambda data: None if data is None else {k: _decoder(value)(v) for k, v in data.items()}
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        hints = typing.get_type_hints(tp)
-        kwargs = {f.name: _decode(hints[f.name], data[f.name]) for f in dataclasses.fields(tp) if f.name in data}
-        return tp(**kwargs)
+        def dataclass_of(data: Any) -> Any:
+            if data is None:
+                return None
+            hints = _field_hints(tp)  # resolved at first use, so a dataclass may refer to itself
+            return tp(**{name: _decoder(hint)(data[name]) for name, hint in hints if name in data})
+        return dataclass_of
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return tp(data)
-    return data
+        return lambda data: None if data is None else tp(data)
+    return _keep
+
+
+@functools.cache
+def _field_hints(tp: type) -> tuple[tuple[str, Any], ...]:
+    """(name, resolved type) of each field of a dataclass."""
+    hints = typing.get_type_hints(tp)
+    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(tp))

@@ -15,26 +15,22 @@ defaults and f-strings (whose unknown parts become ``{param}``); what is left is
 from __future__ import annotations
 
 import ast
-import json
-import os
 import re
-import subprocess
-import sys
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from extractors.event_model import RECEIVE, SEND, EventMessage, EventModel, EventStream, EventUsage
+from extractors.import_session import session_or_own
 from extractors.python_modules import call_name, dotted, keyword, literal
 from extractors.refs import Diagnostic, Severity, SourceRef
 
 if TYPE_CHECKING:
+    from extractors.import_session import ImportSession
     from extractors.model import Service
     from extractors.service_scan import ExtractOptions
     from extractors.source_tree import SourceFile
 
-SCHEMA_RUNNER = Path(__file__).with_name("event_schema_runner.py")
 _MODEL_BASES = {"BaseModel", "Event", "BaseSettings"}
 _CORE_TYPES = {"NATS", "Client"}
 _JS_TYPES = {"JetStreamContext"}
@@ -738,11 +734,11 @@ class EventReader:
             return self.static_schema(*found)
         return {"type": "object"} if name else {}
 
-    def messages(self, options: ExtractOptions, repo: Path) -> list[EventMessage]:
+    def messages(self, options: ExtractOptions, repo: Path, imports: ImportSession) -> list[EventMessage]:
         """Every message class seen, with its JSON Schema (imported unless static-only, else from the AST)."""
         imported: dict[str, dict[str, Any]] = {}
         if not options.static_only and self.message_classes:
-            imported = self._import_schemas(options, repo)
+            imported = self._import_schemas(repo, imports)
         out = []
         for name, (module, cls) in sorted(self.message_classes.items()):
             subject = self.class_constant(module, cls, "subject")
@@ -763,40 +759,26 @@ class EventReader:
             ))
         return out
 
-    def _import_schemas(self, options: ExtractOptions, repo: Path) -> dict[str, dict[str, Any]]:
+    def _import_schemas(self, repo: Path, imports: ImportSession) -> dict[str, dict[str, Any]]:
         targets = sorted({f"{m.name}:{c.name}" for m, c in self.message_classes.values()})
         roots = sorted({str(repo / import_root(m.path, m.name)) for m, _ in self.message_classes.values()})
-        env = {k: v for k, v in os.environ.items() if not k.upper().endswith("_PROXY")}
-        env.update({"ARRAKIS_DOCS_IMPORT": "1", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
-                    "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""})
-        command = [options.python or sys.executable, str(SCHEMA_RUNNER), json.dumps(roots), *targets]
         first = next(iter(sorted(self.message_classes.values(), key=lambda x: x[0].path)))
         where = SourceRef(first[0].path, first[1].lineno)
-        with tempfile.TemporaryDirectory(prefix="arrakis-docs-events-") as scratch:
-            try:
-                done = subprocess.run(command, cwd=scratch, env=env, capture_output=True, text=True,
-                                      timeout=options.import_timeout, check=False)
-            except (OSError, subprocess.TimeoutExpired) as exc:
-                self.diagnostics.append(Diagnostic(where.path, where.line, f"event schemas not imported: {exc}",
-                                                   Severity.WARNING))
-                return {}
-        try:
-            result = json.loads(done.stdout or "{}")
-        except json.JSONDecodeError:
-            result = {}
-        for target, problem in sorted(result.get("errors", {}).items()):
+        done = imports.run("event_schemas", roots, targets=targets)
+        if not done.ok:
+            self.diagnostics.append(Diagnostic(where.path, where.line, f"event schemas read statically: {done.error}",
+                                               Severity.WARNING))
+            return {}
+        for target, problem in sorted(done.result.get("errors", {}).items()):
             self.diagnostics.append(Diagnostic(where.path, where.line, f"schema of {target} read statically: {problem}",
                                                Severity.WARNING))
-        if done.returncode != 0 and not result:
-            reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            self.diagnostics.append(Diagnostic(where.path, where.line, f"event schemas read statically: {reason}",
-                                               Severity.WARNING))
-        return result.get("schemas", {})
+        return done.result.get("schemas", {})
 
 
 def service_events(repo: Path, service: Service, files: list[SourceFile], options: ExtractOptions,
-                   diagnostics: list[Diagnostic]) -> EventModel:
-    """What this service's Python files (its own and its libraries') say; problems go to ``diagnostics``."""
+                   diagnostics: list[Diagnostic], imports: ImportSession | None = None) -> EventModel:
+    """What this service's Python files (its own and its libraries') say; problems go to ``diagnostics``. Event
+    schemas are imported through ``imports`` (the service's shared session; one of its own when None)."""
     # Test code and test helpers (arrakis_common.testing, conftest) are not the service's runtime behaviour.
     own = [f for f in files if "/tests/" not in f.path and not PurePosixPath(f.path).name.startswith("test_")
            and PurePosixPath(f.path).name not in ("testing.py", "conftest.py")]
@@ -808,5 +790,6 @@ def service_events(repo: Path, service: Service, files: list[SourceFile], option
             diagnostics.append(Diagnostic(usage.location.path, usage.location.line,
                                           f"{usage.action} subject only known at run time: {usage.dynamic}",
                                           Severity.INFO))
-    return EventModel(usages=reader.usages, messages=reader.messages(options, repo),
-                      streams=list(reader.streams.values())).normalise()
+    with session_or_own(imports, options.python, options.import_timeout) as session:
+        messages = reader.messages(options, repo, session)
+    return EventModel(usages=reader.usages, messages=messages, streams=list(reader.streams.values())).normalise()

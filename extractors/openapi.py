@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import re
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from extractors.fastapi_routes import RouteReader, StaticRoute, docstring, unique_id
+from extractors.import_session import ImportSession
 from extractors.model import Diagnostic, Service, Severity
 from extractors.python_modules import ModuleIndex, annotation_names, call_name, literal
 
-RUNNER = Path(__file__).with_name("import_runner.py")
 OPENAPI_VERSION = "3.1.0"
 _SCALARS: dict[str, dict[str, str]] = {
     "int": {"type": "integer"},
@@ -59,41 +55,21 @@ _VALIDATION_SCHEMAS: dict[str, Any] = {
 # ---------------------------------------------------------------- import mode
 
 
-def import_spec(service: Service, repo: Path, library_roots: list[str], python: str,
-                timeout: float) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
-    """Import the app in a subprocess (timeout, no network, ``ARRAKIS_DOCS_IMPORT=1``) and return ``app.openapi()``."""
+def import_spec(service: Service, repo: Path, library_roots: list[str],
+                imports: ImportSession) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
+    """Import the app in the service's sandboxed interpreter (no network, ``ARRAKIS_DOCS_IMPORT=1``) and return
+    ``app.openapi()``; on failure, None and a warning at the innermost frame of the repository that failed."""
     roots = [str(repo / r) if r else str(repo) for r in [service.app.import_root, *library_roots]]
-    env = {k: v for k, v in os.environ.items() if not k.upper().endswith("_PROXY")}
-    env.update({
-        "ARRAKIS_DOCS_IMPORT": "1",
-        "PYTHONHASHSEED": "0",  # set iteration order inside the app (e.g. methods of api_route) is then stable
-        "PYTHONDONTWRITEBYTECODE": "1",
-        # Belt and braces beside the socket guard in the runner: any HTTP client honouring proxies goes nowhere.
-        "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "ALL_PROXY": "http://127.0.0.1:9",
-        "NO_PROXY": "",
-    })
-    command = [python or sys.executable, str(RUNNER), service.app.module, service.app.attribute, service.app.kind,
-               *roots]
     location = service.app.location
-    with tempfile.TemporaryDirectory(prefix="arrakis-docs-import-") as scratch:  # stray files land here
-        try:
-            done = subprocess.run(command, cwd=scratch, env=env, capture_output=True, text=True, timeout=timeout,
-                                  check=False)
-        except subprocess.TimeoutExpired:
-            return None, [Diagnostic(location.path, location.line, f"importing the app timed out after {timeout:g}s",
-                                     Severity.WARNING)]
-        except OSError as exc:
-            return None, [Diagnostic(location.path, location.line, f"cannot run {command[0]}: {exc}",
-                                     Severity.WARNING)]
-    if done.returncode != 0:
-        path, line = _innermost_repo_frame(done.stderr, repo) or (location.path, location.line)
-        reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return None, [Diagnostic(path, line, f"import failed, static extraction used instead: {reason}",
+    done = imports.run("openapi", roots, module=service.app.module, attribute=service.app.attribute,
+                       kind=service.app.kind)
+    if not done.ok:
+        path, line = _innermost_repo_frame(done.traceback, repo) or (location.path, location.line)
+        return None, [Diagnostic(path, line, f"import failed, static extraction used instead: {done.error}",
                                  Severity.WARNING)]
-    try:
-        document = json.loads(done.stdout)
-    except json.JSONDecodeError as exc:
-        return None, [Diagnostic(location.path, location.line, f"app.openapi() printed no JSON: {exc}",
+    document = done.result
+    if not isinstance(document, dict):
+        return None, [Diagnostic(location.path, location.line, "app.openapi() returned no JSON object",
                                  Severity.WARNING)]
     return document, unique_operation_ids(document, location.path, location.line)
 
@@ -118,11 +94,9 @@ def unique_operation_ids(document: dict[str, Any], path: str, line: int) -> list
     return diagnostics
 
 
-def _innermost_repo_frame(stderr: str, repo: Path) -> tuple[str, int] | None:
-    frames = re.findall(r'File "([^"]+)", line (\d+)', stderr)
-    frames += [(m[0], m[1]) for m in re.findall(r'^\s*File "([^"]+)", line (\d+)', stderr, re.M)]
+def _innermost_repo_frame(traceback: str, repo: Path) -> tuple[str, int] | None:
     root = str(repo.resolve())
-    inside = [(p, int(n)) for p, n in re.findall(r'File "([^"]+)", line (\d+)', stderr) if p.startswith(root)]
+    inside = [(p, int(n)) for p, n in re.findall(r'File "([^"]+)", line (\d+)', traceback) if p.startswith(root)]
     if not inside:
         return None
     path, line = inside[-1]

@@ -13,6 +13,7 @@ from extractors.datastores import datastores_for, store_use
 from extractors.discovery import Discovery, Project, normalise_requirement
 from extractors.event_model import EventModel
 from extractors.http_clients import UrlSettingUse, http_dependency_edges, url_setting_uses
+from extractors.import_session import ImportSession
 from extractors.model import (
     Api,
     ArchitectureModel,
@@ -76,18 +77,20 @@ def extract_service(repo: Path, tree: SourceTree, discovery: Discovery, service:
     result = ServiceExtraction(service)
     libraries = libraries_of(service, discovery)
     files = [f for d in input_directories(service, discovery) for f in tree.under(d) if f.path.endswith(".py")]
-    result.api = _api(repo, discovery, service, libraries, options, result.diagnostics)
+    # One sandboxed interpreter imports the service's code once for its API, event schemas and tables.
+    with ImportSession(options.python, options.import_timeout) as imports:
+        result.api = _api(repo, discovery, service, libraries, options, result.diagnostics, imports)
+        result.events = service_events(repo, service, files, options, result.diagnostics, imports)
+        result.code = service_code(repo, service, files, options, result.diagnostics, imports)
     result.url_uses = url_setting_uses(files)
     result.datastores, result.edges = datastores_for(service.id, service.name, store_use(files), options.streams)
     if result.api is not None:
         result.edges.append(Edge(service.id, result.api.id, "provides-api"))
-    result.events = service_events(repo, service, files, options, result.diagnostics)
-    result.code = service_code(repo, service, files, options, result.diagnostics)
     return result
 
 
 def _api(repo: Path, discovery: Discovery, service: Service, libraries: list[Project], options: ExtractOptions,
-         diagnostics: list[Diagnostic]) -> Api | None:
+         diagnostics: list[Diagnostic], imports: ImportSession) -> Api | None:
     document: dict[str, Any] | None = None
     mode = SpecMode.IMPORT
     url = options.spec_urls.get(service.name)
@@ -101,7 +104,7 @@ def _api(repo: Path, discovery: Discovery, service: Service, libraries: list[Pro
     if document is None and not options.static_only:
         mode = SpecMode.IMPORT
         roots = [lib.root for lib in libraries]
-        document, problems = import_spec(service, repo, roots, options.python, options.import_timeout)
+        document, problems = import_spec(service, repo, roots, imports)
         diagnostics.extend(problems)
     if document is None:
         mode = SpecMode.STATIC

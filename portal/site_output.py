@@ -11,9 +11,8 @@ import posixpath
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 import yaml
 
 from extractors.config import RepoConfig
@@ -27,6 +26,9 @@ from portal.output import Rendered
 from portal.site_facts import EventFacts, event_facts, infra_by_service
 from portal.site_links import DOCS, Pages, anchor, api_page, api_try_page, entity_page, page_title, rel, service_page
 from portal.site_openapi import cell, operations, schemas
+
+if TYPE_CHECKING:
+    import jinja2
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
@@ -44,6 +46,8 @@ SIBLINGS: tuple[Writer, ...] = (event_outputs, diagram_outputs, infra_outputs)
 
 def environment(folder: str) -> jinja2.Environment:
     """Jinja2 for Markdown templates: strict about missing values, block tags leave no blank lines."""
+    import jinja2  # here, not at the top: a no-op run renders nothing
+
     return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES / folder), undefined=jinja2.StrictUndefined,
                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False)
 

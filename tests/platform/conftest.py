@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from arrakis_common.testing import SERVER_FIXTURES, SERVICE_MODULES, env_name, free_port, http_ready, record_server
+from arrakis_common.testing import PLATFORM_SERVER, SERVICE_MODULES, env_name, free_port, http_ready, record_server
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -77,7 +77,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformRun]:
     """The seven services and NATS, started by scripts/up.sh as `make up` starts them."""
     run = PlatformRun(var_dir=tmp_path_factory.mktemp("platform"))
     run.start()
-    record_server(SERVER_FIXTURES["platform"], f"{len(run.ports)} services and nats-server, every /health/ready 200 "
+    record_server(PLATFORM_SERVER, f"{len(run.ports)} services and nats-server, every /health/ready 200 "
                                                f"in {run.ready_seconds:.1f} s")
     yield run
     run.stop()

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 
-from arrakis_common.testing import wait_until
+import pytest
+
+from arrakis_common.testing import PLATFORM_SERVER, wait_until
 from event_gateway.signing import verify_signature
+
+pytestmark = pytest.mark.real_server(PLATFORM_SERVER)
 
 SERVICES = ["user-service", "ontology-management-service", "audit-service", "data-kernel-service",
             "embedding-service", "scheduler-service", "event-gateway"]

@@ -5,8 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
-from arrakis_common.testing import NatsServer, ServiceProcess, free_port, http_ready, platform_env, wait_until
+from arrakis_common.testing import (
+    SERVER_FIXTURES,
+    NatsServer,
+    ServiceProcess,
+    free_port,
+    http_ready,
+    platform_env,
+    wait_until,
+)
+
+# Its own nats-server, stopped and started again mid-test, under services run as processes.
+pytestmark = pytest.mark.real_server(SERVER_FIXTURES["nats_server"])
 
 SERVICES = ["user-service", "ontology-management-service", "audit-service"]
 

@@ -169,15 +169,15 @@ class RedisServer:
 
 
 # -- the run's account of real servers: which tests ran against which server, and how they ended ----------------------
-SERVER_FIXTURES = {"postgres_server": "PostgreSQL", "nats_server": "NATS JetStream", "redis_server": "Redis",
-                   "platform": "Whole platform (scripts/up.sh)"}
+SERVER_FIXTURES = {"postgres_server": "PostgreSQL", "nats_server": "NATS JetStream", "redis_server": "Redis"}
+PLATFORM_SERVER = "Whole platform (scripts/up.sh)"
 _SERVERS: dict[str, str] = {}
 _OUTCOMES: dict[str, Counter[str]] = {}
 
 
 def record_server(kind: str, description: str) -> None:
-    """Name the real server behind ``kind`` (a value of SERVER_FIXTURES) in the run's closing summary; a second start
-    of the same kind is added to the first."""
+    """Name the real server behind ``kind`` (a value of SERVER_FIXTURES, or a ``real_server`` mark's) in the run's
+    closing summary; a second start of the same kind is added to the first."""
     _SERVERS[kind] = f"{_SERVERS[kind]}; {description}" if kind in _SERVERS else description
 
 
@@ -194,10 +194,15 @@ def _version(cmd: list[str]) -> str:
 def _servers_of(item: pytest.Item) -> set[str]:
     names = set(getattr(item, "fixturenames", ()))
     kinds = {kind for fixture, kind in SERVER_FIXTURES.items() if fixture in names}
+    kinds |= {str(mark.args[0]) for mark in item.iter_markers("real_server")}
     callspec = getattr(item, "callspec", None)
     if callspec is not None and callspec.params.get("database_url") == "postgresql":
         kinds.add(SERVER_FIXTURES["postgres_server"])  # asked for at run time, so not in the fixture closure
     return kinds
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "real_server(kind): the test runs against that real server (for the summary)")
 
 
 @pytest.hookimpl(wrapper=True)
