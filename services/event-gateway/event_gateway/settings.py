@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, IPvAnyNetwork
 
 from arrakis_common.settings import ServiceSettings
 
@@ -19,3 +19,6 @@ class Settings(ServiceSettings):
     delivery_batch_size: int = Field(default=20, ge=1, description="Deliveries sent concurrently per round")
     schema_cache_seconds: float = Field(default=30.0, ge=0, description="How long a registry schema is reused")
     schema_lookup_timeout_seconds: float = Field(default=3.0, gt=0, description="Timeout of a registry read")
+    webhook_allowed_networks: list[IPvAnyNetwork] = Field(
+        default_factory=list, description="Non-public networks webhooks may reach anyway, as a JSON list of CIDRs "
+                                          "(only public addresses otherwise)")

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from arrakis_common.app import ServiceRuntime
 from arrakis_common.events import Envelope, subject_matches, utcnow
 
+from .egress import BlockedDestination, pin
 from .events import DeliveryDeadLettered
 from .models import Delivery, DeliveryStatus, WebhookSubscription
 from .settings import Settings
@@ -158,13 +159,27 @@ class DeliveryWorker:
             "X-Arrakis-Attempt": str(attempt.number),
         }
         try:
-            response = await client.post(attempt.url, content=attempt.body.encode(), headers=headers)
+            response = await self.post(client, attempt, headers)
+        except BlockedDestination as exc:
+            return Outcome(ok=False, status_code=None, error=f"not sent: {exc}"[:MAX_ERROR_CHARS])
         except Exception as exc:  # connection refused, timeout, bad URL: all are a failed attempt
             return Outcome(ok=False, status_code=None, error=f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS])
         if 200 <= response.status_code < 300:
             return Outcome(ok=True, status_code=response.status_code, error=None)
         return Outcome(ok=False, status_code=response.status_code,
                        error=f"HTTP {response.status_code}: {response.text[:200]}"[:MAX_ERROR_CHARS])
+
+    async def post(self, client: httpx.AsyncClient, attempt: Attempt, headers: dict[str, str]) -> httpx.Response:
+        """POST to the first checked address of the URL's host that accepts a connection."""
+        targets = await pin(attempt.url, self.settings.webhook_allowed_networks)
+        for number, target in enumerate(targets, start=1):
+            try:
+                return await client.post(target.url, content=attempt.body.encode(),
+                                         headers={**headers, "Host": target.host_header}, extensions=target.extensions)
+            except httpx.ConnectError:
+                if number == len(targets):
+                    raise
+        raise AssertionError("pin() returns at least one target")
 
     def record(self, attempt: Attempt, outcome: Outcome) -> None:
         """Store the outcome: delivered, retry later, or dead-letter (with its event, in the same transaction)."""

@@ -93,7 +93,9 @@ def gateway(tmp_path, token_issuer) -> Callable[..., TestClient]:
         values: dict[str, Any] = {"database_url": database_url, "nats_url": nats_url, "data_dir": tmp_path,
                                   "outbox_poll_seconds": 0.05, "delivery_poll_seconds": 0.02,
                                   "retry_base_seconds": 0.01, "retry_max_seconds": 0.05,
-                                  "webhook_timeout_seconds": 5.0, **overrides}
+                                  "webhook_timeout_seconds": 5.0,
+                                  # The test receivers listen on 127.0.0.1, which webhooks may not reach by default.
+                                  "webhook_allowed_networks": ["127.0.0.0/8"], **overrides}
         app = create_app(Settings(**values))
         app.state.verifier = token_issuer
         return TestClient(app)

@@ -16,6 +16,7 @@ from arrakis_common.app import ServiceRuntime, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
 
+from ..egress import BlockedDestination, check_literal
 from ..models import Delivery, WebhookSubscription
 from ..webhooks import as_utc
 
@@ -108,6 +109,15 @@ def secret_hint(secret: str) -> str:
     return "..." + secret[-SECRET_HINT_CHARS:]
 
 
+def reachable(url: str, runtime: ServiceRuntime) -> str:
+    """``url``, or 422 when its host is a blocked address (see ``event_gateway.egress``)."""
+    try:
+        check_literal(url, runtime.settings.webhook_allowed_networks)
+    except BlockedDestination as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"url: {exc}") from exc
+    return url
+
+
 def load(session: Session, subscription_id: str) -> WebhookSubscription:
     row = session.get(WebhookSubscription, subscription_id)
     if row is None:
@@ -121,7 +131,7 @@ def create_subscription(body: SubscriptionIn,
                         runtime: ServiceRuntime = Depends(get_runtime),
                         principal: Principal = Depends(require_roles("editor"))) -> SubscriptionCreated:
     secret = body.secret or secrets.token_urlsafe(32)
-    row = WebhookSubscription(url=body.url, subject_filter=body.subject_filter, secret=secret,
+    row = WebhookSubscription(url=reachable(body.url, runtime), subject_filter=body.subject_filter, secret=secret,
                               description=body.description, active=body.active,
                               max_attempts=body.max_attempts or runtime.settings.default_max_attempts,
                               created_by=principal.subject)
@@ -150,12 +160,13 @@ def get_subscription(subscription_id: str, session: Session = db_session,
 @router.patch("/{subscription_id}", summary="Change a webhook subscription (URL, filter, secret, active, attempts)")
 def update_subscription(subscription_id: str, body: SubscriptionPatch,
                         session: Session = db_session,
+                        runtime: ServiceRuntime = Depends(get_runtime),
                         _: Principal = Depends(require_roles("editor"))) -> SubscriptionOut:
     row = load(session, subscription_id)
     for name, value in body.model_dump(exclude_unset=True).items():
         if value is None and name != "description":
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{name} cannot be null")
-        setattr(row, name, value)
+        setattr(row, name, reachable(value, runtime) if name == "url" else value)
     session.flush()
     return SubscriptionOut.of(row)
 
