@@ -20,7 +20,7 @@ import yaml
 
 from extractors.config import RepoConfig
 from extractors.model import AppEntry, Diagnostic, Link, Service, SourceRef, entity_id
-from extractors.python_modules import ModuleIndex, annotation_names, assigned_calls, call_name
+from extractors.python_modules import ModuleIndex, annotation_names, assigned_calls, call_name, statements
 from extractors.source_tree import SourceFile, SourceTree
 
 PROJECT_MARKERS = ("pyproject.toml", "setup.py", "service.yaml")
@@ -205,7 +205,7 @@ class _FunctionShape:
 def _shape(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> _FunctionShape:
     assigned = {name: call_name(call) for name, call, _ in assigned_calls(fn.body)}
     calls, via = set(), set()
-    for node in ast.walk(fn):
+    for node in statements(fn.body, into_definitions=False):  # a nested function's return is not this one's
         if isinstance(node, ast.Return) and isinstance(node.value, ast.Call):
             calls.add(call_name(node.value))
         elif isinstance(node, ast.Return) and isinstance(node.value, ast.Name) and node.value.id in assigned:
@@ -218,7 +218,7 @@ def _fastapi_names(tree: SourceTree) -> tuple[set[str], set[str]]:
     class_bases: list[tuple[str, set[str]]] = []
     shapes: list[_FunctionShape] = []
     for f in tree.python_files():
-        for node in ast.walk(f.tree) if f.tree is not None else ():
+        for node in statements(f.tree.body) if f.tree is not None else ():
             if isinstance(node, ast.ClassDef):
                 class_bases.append((node.name, {call_name(b) for b in node.bases}))
             elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -106,6 +107,25 @@ def assigned_calls(body: list[ast.stmt]) -> list[tuple[str, ast.Call, ast.stmt]]
         elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.value, ast.Call) and isinstance(stmt.target, ast.Name):
             found.append((stmt.target.id, stmt.value, stmt))
     return found
+
+
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def statements(body: list[ast.stmt], into_definitions: bool = True) -> Iterator[ast.stmt]:
+    """Every statement in ``body`` and in the blocks of its compound statements (if/for/while/with/try/match), in
+    source order; the bodies of nested functions and classes too unless ``into_definitions`` is false. Expressions
+    are not visited, which makes this several times cheaper than ``ast.walk`` when only statements matter."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, _DEFINITIONS) and not into_definitions:
+            continue
+        for name in ("body", "orelse", "finalbody"):
+            block = getattr(stmt, name, None)
+            if isinstance(block, list):
+                yield from statements(block, into_definitions)
+        for clause in (*getattr(stmt, "handlers", ()), *getattr(stmt, "cases", ())):
+            yield from statements(clause.body, into_definitions)
 
 
 def annotation_names(node: ast.AST | None) -> set[str]:
