@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import keyword
 import re
+from collections.abc import Callable
 from typing import Any
 
 from extractors.event_model import (
@@ -45,13 +46,21 @@ def identifier(text: str) -> str:
     return ident
 
 
-def _rewrite_refs(node: Any) -> Any:
+SCHEMAS = "#/components/schemas/"
+
+
+def _map_refs(node: Any, change: Callable[[str], str]) -> Any:
+    """``node`` with ``change`` applied to every ``$ref`` string in it."""
     if isinstance(node, dict):
-        return {k: (v.replace("#/$defs/", "#/components/schemas/") if k == "$ref" and isinstance(v, str)
-                    else _rewrite_refs(v)) for k, v in node.items()}
+        return {k: (change(v) if k == "$ref" and isinstance(v, str) else _map_refs(v, change)) for k, v in node.items()}
     if isinstance(node, list):
-        return [_rewrite_refs(v) for v in node]
+        return [_map_refs(v, change) for v in node]
     return node
+
+
+def _rewrite_refs(node: Any) -> Any:
+    """A pydantic schema's ``#/$defs/X`` references as component references."""
+    return _map_refs(node, lambda ref: ref.replace("#/$defs/", SCHEMAS))
 
 
 class AsyncApiBuilder:
@@ -189,7 +198,7 @@ class AsyncApiBuilder:
         result: dict[str, Any] = {"name": name, "title": name, "contentType": "application/json",
                                   "x-arrakis-schema-source": message.schema_source,
                                   "x-arrakis-code": str(message.location),
-                                  "payload": {"$ref": f"#/components/schemas/{name}"}}
+                                  "payload": {"$ref": f"{SCHEMAS}{name}"}}
         if message.description:
             result["summary"] = message.description.splitlines()[0]
         return result
@@ -206,13 +215,14 @@ class AsyncApiBuilder:
         for name in wrapped_names:
             renamed[name] = _free_name(f"{name}Payload", schemas.keys() | renamed.values())
         result = {renamed.get(k, k): _rename_refs(v, renamed) for k, v in schemas.items()}
+        base = _rewrite_refs(envelope.schema)  # new containers: the model's own schema is never changed
+        for def_name, definition in sorted(base.pop("$defs", {}).items()):
+            result.setdefault(def_name, definition)
         for name, inner in renamed.items():
             result[inner]["title"] = inner
-            wrapped = _rewrite_refs(copy.deepcopy(envelope.schema))
-            for def_name, definition in sorted(wrapped.pop("$defs", {}).items()):
-                result.setdefault(def_name, definition)
+            wrapped = copy.deepcopy(base)
             wrapped["title"] = name
-            wrapped.setdefault("properties", {})["payload"] = {"$ref": f"#/components/schemas/{inner}"}
+            wrapped.setdefault("properties", {})["payload"] = {"$ref": f"{SCHEMAS}{inner}"}
             subject = self.events.message(name).subject  # type: ignore[union-attr]
             if subject:
                 wrapped["properties"]["subject"] = {"const": subject, "title": "Subject", "type": "string"}
@@ -231,15 +241,12 @@ def _free_name(wanted: str, taken: set[str]) -> str:
 
 
 def _rename_refs(node: Any, renamed: dict[str, str]) -> Any:
-    """``node`` with every ``#/components/schemas/<old>`` reference pointing at its new name."""
-    prefix = "#/components/schemas/"
-    if isinstance(node, dict):
-        return {k: (prefix + renamed.get(v[len(prefix):], v[len(prefix):])
-                    if k == "$ref" and isinstance(v, str) and v.startswith(prefix) else _rename_refs(v, renamed))
-                for k, v in node.items()}
-    if isinstance(node, list):
-        return [_rename_refs(v, renamed) for v in node]
-    return node
+    """``node`` with every component reference to a renamed schema pointing at its new name."""
+    def change(ref: str) -> str:
+        name = ref.removeprefix(SCHEMAS)
+        return SCHEMAS + renamed[name] if ref.startswith(SCHEMAS) and name in renamed else ref
+
+    return _map_refs(node, change)
 
 
 def asyncapi_documents(model: ArchitectureModel) -> dict[str, dict[str, Any]]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 import importlib.util
-import subprocess
 import sys
 import uuid
 from datetime import UTC, datetime
@@ -26,7 +25,6 @@ from data_kernel_service.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 SPEC = REPO / "catalog" / "apis" / "data-kernel-service-events.asyncapi.yaml"
-CODEGEN = Path(sys.executable).with_name("asyncapi-python-codegen")
 SUBJECT = "arrakis.data.transform.requested"
 COMPLETED = "arrakis.data.transform.completed"
 COLUMNS = [{"name": "region", "type": "string", "nullable": False},
@@ -58,21 +56,10 @@ def client_view(service_spec: Path, target: Path) -> Path:
     return target
 
 
-def generate(spec: Path, out: Path, package: str) -> tuple[ModuleType, ModuleType]:
-    done = subprocess.run([str(CODEGEN), str(spec), str(out / package)], capture_output=True, text=True,
-                          timeout=120, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
-    sys.path.insert(0, str(out))
-    try:
-        return importlib.import_module(package), importlib.import_module(f"{package}.messages.json")
-    finally:
-        sys.path.remove(str(out))
-
-
-def test_generated_client_requests_a_transform_over_nats(tmp_path: Path, fresh_codecs: None, nats_server, token_issuer,
+def test_generated_client_requests_a_transform_over_nats(tmp_path: Path, asyncapi_client, nats_server, token_issuer,
                                                          auth_header) -> None:
     wire = load_wire()
-    generated, messages = generate(client_view(SPEC, tmp_path / "client.asyncapi.yaml"), tmp_path, "dk_client")
+    generated, messages = asyncapi_client(client_view(SPEC, tmp_path / "client.asyncapi.yaml"), "dk_client")
     editor = auth_header("ed", "editor")
     make = client_factory(create_app, Settings, tmp_path, token_issuer)
     with make(f"sqlite:///{(tmp_path / 'dk.db').as_posix()}", nats_url=nats_server.url) as client:

@@ -4,11 +4,9 @@ in-memory wire, and @eventcatalog/linter on `arrakis-docs export eventcatalog`."
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,7 +19,6 @@ from portal.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 APIS = REPO / "catalog" / "apis"
-CODEGEN = Path(sys.executable).with_name("asyncapi-python-codegen")
 NODE = shutil.which("node")
 
 
@@ -44,17 +41,8 @@ def test_every_asyncapi_document_parses_without_errors() -> None:
             assert set(operation.get("bindings", {}).get("nats", {})) <= {"queue", "bindingVersion"}
 
 
-def test_generated_python_client_receives_a_typed_message_in_memory(tmp_path: Path, fresh_codecs: None) -> None:
-    spec = APIS / "data-kernel-service-events.asyncapi.yaml"
-    done = subprocess.run([str(CODEGEN), str(spec), str(tmp_path / "dk_events")], capture_output=True, text=True,
-                          timeout=120, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
-    sys.path.insert(0, str(tmp_path))
-    try:
-        generated = importlib.import_module("dk_events")
-        messages = importlib.import_module("dk_events.messages.json")
-    finally:
-        sys.path.remove(str(tmp_path))
+def test_generated_python_client_receives_a_typed_message_in_memory(asyncapi_client) -> None:
+    generated, messages = asyncapi_client(APIS / "data-kernel-service-events.asyncapi.yaml", "dk_events")
     from asyncapi_python.contrib.wire.in_memory import InMemoryMessage, InMemoryWire, get_bus
 
     received: list[object] = []

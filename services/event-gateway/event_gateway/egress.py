@@ -61,7 +61,7 @@ def check_literal(url: str, allowed: Sequence[Network]) -> None:
     """Refuse at once a URL whose host is a blocked IP literal or a name for this machine (``localhost``)."""
     host = (urlsplit(url).hostname or "").rstrip(".").lower()
     if host == "localhost" or host.endswith(".localhost"):
-        if not any(ipaddress.ip_address("127.0.0.1") in n for n in allowed):
+        if refusal(ipaddress.ip_address("127.0.0.1"), allowed):
             raise BlockedDestination(f"{host} is this machine; {ALLOW_HINT}")
         return
     try:

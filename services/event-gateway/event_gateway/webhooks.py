@@ -8,8 +8,10 @@ claims due rows with a compare-and-set lease, so several replicas never send the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -20,7 +22,7 @@ from sqlalchemy.orm import Session
 from arrakis_common.app import ServiceRuntime
 from arrakis_common.events import Envelope, subject_matches, utcnow
 
-from .egress import BlockedDestination, pin
+from .egress import BlockedDestination, Destination, pin
 from .events import DeliveryDeadLettered
 from .models import Delivery, DeliveryStatus, WebhookSubscription
 from .settings import Settings
@@ -171,15 +173,16 @@ class DeliveryWorker:
 
     async def post(self, client: httpx.AsyncClient, attempt: Attempt, headers: dict[str, str]) -> httpx.Response:
         """POST to the first checked address of the URL's host that accepts a connection."""
-        targets = await pin(attempt.url, self.settings.webhook_allowed_networks)
-        for number, target in enumerate(targets, start=1):
-            try:
-                return await client.post(target.url, content=attempt.body.encode(),
-                                         headers={**headers, "Host": target.host_header}, extensions=target.extensions)
-            except httpx.ConnectError:
-                if number == len(targets):
-                    raise
-        raise AssertionError("pin() returns at least one target")
+        *others, last = await pin(attempt.url, self.settings.webhook_allowed_networks)
+
+        def post_to(target: Destination) -> Awaitable[httpx.Response]:
+            return client.post(target.url, content=attempt.body.encode(),
+                               headers={**headers, "Host": target.host_header}, extensions=target.extensions)
+
+        for target in others:
+            with contextlib.suppress(httpx.ConnectError):
+                return await post_to(target)
+        return await post_to(last)
 
     def record(self, attempt: Attempt, outcome: Outcome) -> None:
         """Store the outcome: delivered, retry later, or dead-letter (with its event, in the same transaction)."""
