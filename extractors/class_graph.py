@@ -10,9 +10,9 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from extractors.code_model import ClassInfo
-from extractors.module_graph import SourceModules, absolute_module
-from extractors.refs import SourceRef
+from arrakis_docs.extractors.module_graph import SourceModules, absolute_module
+from arrakis_docs.model.code import ClassInfo
+from arrakis_docs.model.refs import SourceRef
 
 CORE_NAMES = ("models", "events", "domain")
 

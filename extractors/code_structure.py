@@ -1,4 +1,4 @@
-"""Per-service extraction into ``CodeModel`` (see ``extractors.code_model``): the module graph (pydeps + AST), the
+"""Per-service extraction into ``CodeModel`` (see ``arrakis_docs.model.code``): the module graph (pydeps + AST), the
 packages the service imports, the classes of its core modules and the tables of its database."""
 
 from __future__ import annotations
@@ -6,11 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from extractors.class_graph import ClassResolver, core_classes
-from extractors.code_model import CodeModel, ServiceCode
-from extractors.er_schema import import_tables, mapped_classes, static_tables
-from extractors.import_session import ImportSession, session_or_own
-from extractors.module_graph import (
+from arrakis_docs.extractors.class_graph import ClassResolver, core_classes
+from arrakis_docs.extractors.er_schema import import_tables, mapped_classes, static_tables
+from arrakis_docs.extractors.import_session import ImportSession, session_or_own
+from arrakis_docs.extractors.module_graph import (
     SourceModules,
     ast_imports,
     cycles,
@@ -18,12 +17,13 @@ from extractors.module_graph import (
     package_imports,
     pydeps_imports,
 )
-from extractors.refs import Diagnostic, SourceRef
+from arrakis_docs.model.code import CodeModel, ServiceCode
+from arrakis_docs.model.refs import Diagnostic, SourceRef
 
 if TYPE_CHECKING:
-    from extractors.model import Service
-    from extractors.service_scan import ExtractOptions
-    from extractors.source_tree import SourceFile
+    from arrakis_docs.extractors.options import ExtractOptions
+    from arrakis_docs.extractors.source_tree import SourceFile
+    from arrakis_docs.model.architecture import Service
 
 
 def service_code(repo: Path, service: Service, files: list[SourceFile], options: ExtractOptions,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from extractors.model import Diagnostic, Severity
+from arrakis_docs.model.architecture import Diagnostic, Severity
 
 # Directories never worth scanning for application code.
 DEFAULT_EXCLUDE = (

@@ -5,8 +5,9 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from extractors.model import Datastore, Edge, SourceRef, entity_id
-from extractors.source_tree import SourceFile
+from arrakis_docs.extractors.source_tree import SourceFile
+from arrakis_docs.model.architecture import Datastore, SourceRef
+from arrakis_docs.model.refs import Edge, entity_id
 
 
 @dataclass

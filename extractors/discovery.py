@@ -18,10 +18,11 @@ from typing import Any
 
 import yaml
 
-from extractors.config import RepoConfig
-from extractors.model import AppEntry, Diagnostic, Link, Service, SourceRef, entity_id
-from extractors.python_modules import ModuleIndex, annotation_names, assigned_calls, call_name, statements
-from extractors.source_tree import SourceFile, SourceTree
+from arrakis_docs.extractors.config import RepoConfig
+from arrakis_docs.extractors.python_modules import ModuleIndex, annotation_names, assigned_calls, call_name, statements
+from arrakis_docs.extractors.source_tree import SourceFile, SourceTree
+from arrakis_docs.model.architecture import AppEntry, Diagnostic, Link, Service, SourceRef
+from arrakis_docs.model.refs import entity_id
 
 PROJECT_MARKERS = ("pyproject.toml", "setup.py", "service.yaml")
 _NAME_INVALID = re.compile(r"[^a-z0-9]+")

@@ -10,13 +10,13 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING
 
-from extractors.class_graph import ClassDef, ClassResolver
-from extractors.code_model import Column, Index, Table
-from extractors.python_modules import call_name, keyword, literal
-from extractors.refs import Diagnostic, Severity, SourceRef
+from arrakis_docs.extractors.class_graph import ClassDef, ClassResolver
+from arrakis_docs.extractors.python_modules import call_name, keyword, literal
+from arrakis_docs.model.code import Column, Index, Table
+from arrakis_docs.model.refs import Diagnostic, Severity, SourceRef
 
 if TYPE_CHECKING:
-    from extractors.import_session import ImportSession
+    from arrakis_docs.extractors.import_session import ImportSession
 
 # SQLAlchemy's default type for a ``Mapped[...]`` annotation without an explicit column type.
 _ANNOTATION_TYPES = {"int": "Integer", "str": "String", "bool": "Boolean", "float": "Float", "datetime": "DateTime",

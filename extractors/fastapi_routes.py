@@ -13,9 +13,9 @@ import inspect
 import re
 from dataclasses import dataclass, field, replace
 
-from extractors.model import Diagnostic, Severity, SourceRef
-from extractors.python_modules import ModuleIndex, assigned_calls, call_name, keyword, literal
-from extractors.source_tree import SourceFile
+from arrakis_docs.extractors.python_modules import ModuleIndex, assigned_calls, call_name, keyword, literal
+from arrakis_docs.extractors.source_tree import SourceFile
+from arrakis_docs.model.architecture import Diagnostic, Severity, SourceRef
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 MAX_DEPTH = 8

@@ -1,7 +1,8 @@
-"""Terraform to the infrastructure part of the model (``extractors.infra_model``), from HCL alone.
+"""Terraform to the infrastructure part of the model (``arrakis_docs.model.infra``), from HCL alone.
 
 No terraform binary, no state: every folder of ``.tf``/``.tf.json`` files is parsed with python-hcl2 (through
-``extractors.hcl_references``, which also lints references), local module sources are followed recursively into
+``arrakis_docs.extractors.hcl_references``, which also lints references), local module sources are followed
+recursively into
 module instances, and every reference becomes an edge. Connection semantics (subnet placement, security-group
 rules, IRSA) are derived from those edges afterwards.
 """
@@ -17,9 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from extractors.config import RepoConfig
-from extractors.hcl_references import Block, Module, block_references, header_line, parse_text, references
-from extractors.infra_model import (
+from arrakis_docs.extractors.config import RepoConfig
+from arrakis_docs.extractors.hcl_references import Block, Module, block_references, header_line, parse_text, references
+from arrakis_docs.extractors.source_tree import SourceTree
+from arrakis_docs.model.infra import (
     ALLOWS,
     ASSUMES,
     CAN_ACCESS,
@@ -44,8 +46,7 @@ from extractors.infra_model import (
     OutputDoc,
     ProviderRequirement,
 )
-from extractors.refs import Diagnostic, Severity, SourceRef
-from extractors.source_tree import SourceTree
+from arrakis_docs.model.refs import Diagnostic, Severity, SourceRef
 
 CHECKOV_SUMMARY = "checkov-summary.json"
 TERRAFORM_SUFFIXES = (".tf", ".tf.json")

@@ -3,7 +3,8 @@
 Reads every module (a folder of ``.tf`` files) under a root with python-hcl2 and reports, as data, each reference
 that does not resolve inside its module: ``var.``, ``local.``, ``module.`` (and the child module's outputs),
 ``data.``, managed resources, provider aliases, and the arguments of local module calls (required variables
-missing, unknown arguments passed). It never prints; ``python -m extractors.hcl_references DIR`` is the CLI.
+missing, unknown arguments passed). It never prints; ``python -m arrakis_docs.extractors.hcl_references DIR`` is
+the CLI.
 """
 
 from __future__ import annotations

@@ -10,8 +10,9 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from extractors.model import Edge, Service, SourceRef, entity_id
-from extractors.source_tree import SourceFile
+from arrakis_docs.extractors.source_tree import SourceFile
+from arrakis_docs.model.architecture import Service, SourceRef
+from arrakis_docs.model.refs import Edge, entity_id
 
 URL_SUFFIX = "_url"
 

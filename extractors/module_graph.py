@@ -13,9 +13,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from extractors.code_model import ModuleImport, PackageImport
-from extractors.refs import Diagnostic, Severity, SourceRef
-from extractors.source_tree import SourceFile
+from arrakis_docs.extractors.source_tree import SourceFile
+from arrakis_docs.model.code import ModuleImport, PackageImport
+from arrakis_docs.model.refs import Diagnostic, Severity, SourceRef
 
 PYDEPS_TIMEOUT = 60.0
 

@@ -1,4 +1,4 @@
-"""Per-service extraction into ``EventModel`` (see ``extractors.event_model``): NATS usage read from the AST.
+"""Per-service extraction into ``EventModel`` (see ``arrakis_docs.model.events``): NATS usage read from the AST.
 
 Two kinds of call sites are recognised:
 
@@ -20,16 +20,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from extractors.event_model import RECEIVE, SEND, EventMessage, EventModel, EventStream, EventUsage
-from extractors.import_session import session_or_own
-from extractors.python_modules import call_name, dotted, keyword, literal
-from extractors.refs import Diagnostic, Severity, SourceRef
+from arrakis_docs.extractors.import_session import session_or_own
+from arrakis_docs.extractors.python_modules import call_name, dotted, keyword, literal
+from arrakis_docs.model.events import RECEIVE, SEND, EventMessage, EventModel, EventStream, EventUsage
+from arrakis_docs.model.refs import Diagnostic, Severity, SourceRef
 
 if TYPE_CHECKING:
-    from extractors.import_session import ImportSession
-    from extractors.model import Service
-    from extractors.service_scan import ExtractOptions
-    from extractors.source_tree import SourceFile
+    from arrakis_docs.extractors.import_session import ImportSession
+    from arrakis_docs.extractors.options import ExtractOptions
+    from arrakis_docs.extractors.source_tree import SourceFile
+    from arrakis_docs.model.architecture import Service
 
 _MODEL_BASES = {"BaseModel", "Event", "BaseSettings"}
 _CORE_TYPES = {"NATS", "Client"}

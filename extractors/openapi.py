@@ -8,10 +8,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from extractors.fastapi_routes import RouteReader, StaticRoute, docstring, unique_id
-from extractors.import_session import ImportSession
-from extractors.model import Diagnostic, Service, Severity
-from extractors.python_modules import ModuleIndex, annotation_names, call_name, literal
+from arrakis_docs.extractors.fastapi_routes import RouteReader, StaticRoute, docstring, unique_id
+from arrakis_docs.extractors.import_session import ImportSession
+from arrakis_docs.extractors.python_modules import ModuleIndex, annotation_names, call_name, literal
+from arrakis_docs.model.architecture import Diagnostic, Service, Severity
 
 OPENAPI_VERSION = "3.1.0"
 _SCALARS: dict[str, dict[str, str]] = {

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from extractors.source_tree import SourceFile, SourceTree
+from arrakis_docs.extractors.source_tree import SourceFile, SourceTree
 
 
 @dataclass

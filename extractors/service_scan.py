@@ -7,43 +7,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from extractors.code_model import CodeModel
-from extractors.code_structure import service_code
-from extractors.datastores import datastores_for, store_use
-from extractors.discovery import Discovery, Project, normalise_requirement
-from extractors.event_model import EventModel
-from extractors.http_clients import UrlSettingUse, http_dependency_edges, url_setting_uses
-from extractors.import_session import ImportSession
-from extractors.model import (
+from arrakis_docs.extractors.code_structure import service_code
+from arrakis_docs.extractors.datastores import datastores_for, store_use
+from arrakis_docs.extractors.discovery import Discovery, Project, normalise_requirement
+from arrakis_docs.extractors.http_clients import UrlSettingUse, http_dependency_edges, url_setting_uses
+from arrakis_docs.extractors.import_session import ImportSession
+from arrakis_docs.extractors.nats_usage import service_events
+from arrakis_docs.extractors.openapi import import_spec, static_spec, url_spec
+from arrakis_docs.extractors.options import ExtractOptions
+from arrakis_docs.extractors.source_tree import SourceTree
+from arrakis_docs.model.architecture import (
     Api,
     ArchitectureModel,
     Datastore,
     Diagnostic,
-    Edge,
     RepoInfo,
     Service,
     Severity,
     SpecMode,
-    entity_id,
 )
-from extractors.nats_usage import service_events
-from extractors.openapi import import_spec, static_spec, url_spec
-from extractors.source_tree import SourceTree
-
-
-@dataclass
-class ExtractOptions:
-    """How to extract: whether code may be executed, with which interpreter, and spec URLs given by the user."""
-
-    static_only: bool = False
-    python: str = ""
-    import_timeout: float = 60.0
-    spec_urls: dict[str, str] = field(default_factory=dict)  # service name -> URL of its running instance
-    streams: list[dict[str, Any]] = field(default_factory=list)
-
-    def cache_salt(self) -> str:
-        """What about the options changes the result (URLs are never cached)."""
-        return f"static_only={self.static_only};python={self.python};streams={sorted(map(str, self.streams))}"
+from arrakis_docs.model.code import CodeModel
+from arrakis_docs.model.events import EventModel
+from arrakis_docs.model.refs import Edge, entity_id
 
 
 @dataclass

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
 
-from extractors.model import Diagnostic
+from arrakis_docs.model.architecture import Diagnostic
 
 # Files besides Python sources whose content changes what the extractors report.
 METADATA_FILES = ("pyproject.toml", "service.yaml", "setup.py", "setup.cfg")

@@ -15,7 +15,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from extractors.event_model import (
+from arrakis_docs.model.architecture import ArchitectureModel, Service
+from arrakis_docs.model.events import (
     ENVELOPE,
     RECEIVE,
     SEND,
@@ -25,7 +26,6 @@ from extractors.event_model import (
     parameters_of,
     subject_matches,
 )
-from extractors.model import ArchitectureModel, Service
 
 ASYNCAPI_VERSION = "3.0.0"
 PLATFORM = "platform-events"

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from portal.commands.common import Target
+from arrakis_docs.commands.common import Target
 
 repo_option = click.option("--repo", default=".", show_default=True, type=click.Path(exists=True, file_okay=False),
                            help="Repository to document.")
@@ -32,7 +32,7 @@ def main() -> None:
 def generate(repo: str, out: str | None, check: bool, static_only: bool, only: str, from_url: tuple[str, ...],
              verbose: bool, with_checkov: bool) -> None:
     """Scan the repository and write the catalog and API specs."""
-    from portal.commands import generate as generate_command
+    from arrakis_docs.commands import generate as generate_command
 
     sys.exit(generate_command.run(Target.of(repo, out), check, static_only, only, verbose, from_url,
                                   with_checkov))
@@ -44,7 +44,7 @@ def generate(repo: str, out: str | None, check: bool, static_only: bool, only: s
 @click.option("-v", "--verbose", is_flag=True, help="Show progress lines.")
 def validate(repo: str, out: str | None, verbose: bool) -> None:
     """Check the generated output with Backstage's validators, a referential check, and OpenAPI linters."""
-    from portal.commands import validate as validate_command
+    from arrakis_docs.commands import validate as validate_command
 
     sys.exit(validate_command.run(Target.of(repo, out), verbose))
 
@@ -57,7 +57,7 @@ def validate(repo: str, out: str | None, verbose: bool) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Show progress lines and warnings.")
 def model(repo: str, out: str | None, as_json: bool, static_only: bool, verbose: bool) -> None:
     """Print the extracted architecture model."""
-    from portal.commands import model as model_command
+    from arrakis_docs.commands import model as model_command
 
     sys.exit(model_command.run(Target.of(repo, out), as_json, static_only, verbose))
 
@@ -71,7 +71,7 @@ def model(repo: str, out: str | None, as_json: bool, static_only: bool, verbose:
 @click.option("-v", "--verbose", is_flag=True, help="Show warnings and every written file.")
 def build(repo: str, out: str | None, skip_generate: bool, static_only: bool, site: str | None, verbose: bool) -> None:
     """Generate, then build the portal with `mkdocs build --strict` (vendored assets, no network)."""
-    from portal.commands import build as build_command
+    from arrakis_docs.commands import build as build_command
 
     sys.exit(build_command.run(Target.of(repo, out), skip_generate, static_only, site, verbose))
 
@@ -84,7 +84,7 @@ def build(repo: str, out: str | None, skip_generate: bool, static_only: bool, si
 @click.option("--build", "rebuild", is_flag=True, help="Rebuild the site (without generating) before serving.")
 def serve(repo: str, out: str | None, host: str, port: int, rebuild: bool) -> None:
     """Serve the built portal with /status.json (live health) and the API proxy for Swagger UI."""
-    from portal.commands import serve as serve_command
+    from arrakis_docs.commands import serve as serve_command
 
     sys.exit(serve_command.run(Target.of(repo, out), host, port, rebuild))
 
@@ -101,6 +101,6 @@ def export() -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Show progress lines and warnings.")
 def export_eventcatalog(directory: str, repo: str, static_only: bool, verbose: bool) -> None:
     """Write an EventCatalog (domains, services, events, channels, teams) of the platform's events into DIRECTORY."""
-    from portal.commands import export as export_command
+    from arrakis_docs.commands import export as export_command
 
     sys.exit(export_command.run(Target.of(repo, None), directory, static_only, verbose))

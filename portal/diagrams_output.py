@@ -16,13 +16,13 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from extractors.code_model import ServiceCode
-from extractors.config import RepoConfig
-from extractors.model import ArchitectureModel
-from portal.diagrams import definitions
-from portal.diagrams.figures import ClassFigure, ErFigure, Graph
-from portal.diagrams.printers import print_figure, printer_for
-from portal.output import Rendered
+from arrakis_docs.diagrams import definitions
+from arrakis_docs.diagrams.figures import ClassFigure, ErFigure, Graph
+from arrakis_docs.diagrams.printers import print_figure, printer_for
+from arrakis_docs.extractors.config import RepoConfig
+from arrakis_docs.model.architecture import ArchitectureModel
+from arrakis_docs.model.code import ServiceCode
+from arrakis_docs.output import Rendered
 
 ARCHITECTURE_DIR = "docs/architecture"
 DIAGRAMS_DIR = "docs/diagrams"

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 import re
 
-from extractors.event_model import ENVELOPE, RECEIVE, SEND, EventChannel, subject_matches
-from extractors.model import ArchitectureModel, Service
-from portal.yaml_text import dump_yaml
+from arrakis_docs.model.architecture import ArchitectureModel, Service
+from arrakis_docs.model.events import ENVELOPE, RECEIVE, SEND, EventChannel, subject_matches
+from arrakis_docs.yaml_text import dump_yaml
 
 CHANNEL_VERSION = "1.0.0"
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from extractors.config import RepoConfig
-from extractors.model import ArchitectureModel
-from portal.asyncapi_specs import asyncapi_documents, spec_filename
-from portal.event_pages import EVENTS_DIR, event_pages
-from portal.openapi_specs import SPEC_DIR
-from portal.output import Rendered
-from portal.yaml_text import dump_yaml
+from arrakis_docs.asyncapi_specs import asyncapi_documents, spec_filename
+from arrakis_docs.event_pages import EVENTS_DIR, event_pages
+from arrakis_docs.extractors.config import RepoConfig
+from arrakis_docs.model.architecture import ArchitectureModel
+from arrakis_docs.openapi_specs import SPEC_DIR
+from arrakis_docs.output import Rendered
+from arrakis_docs.yaml_text import dump_yaml
 
 
 def event_outputs(model: ArchitectureModel, repo: Path, config: RepoConfig) -> Rendered:

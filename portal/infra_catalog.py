@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from extractors.infra_model import RESOURCE, InfraModel, InfraNode
-from extractors.model import ArchitectureModel
+from arrakis_docs.model.architecture import ArchitectureModel
+from arrakis_docs.model.infra import RESOURCE, InfraModel, InfraNode
 
 ADDRESS_ANNOTATION = "arrakis-docs/terraform-address"
 DEPLOYMENTS = ("kubernetes_deployment_v1", "kubernetes_deployment", "kubernetes_stateful_set_v1")

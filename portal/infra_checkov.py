@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from extractors.hcl_graph import CHECKOV_SUMMARY
+from arrakis_docs.extractors.hcl_graph import CHECKOV_SUMMARY
 
 CHECKOV_VENV = ".venv-checkov"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from extractors.infra_model import (
+from arrakis_docs.model.infra import (
     CAN_ACCESS,
     CONNECTS,
     DATA,

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from extractors.config import RepoConfig
-from extractors.infra_model import (
+from arrakis_docs.extractors.config import RepoConfig
+from arrakis_docs.infra_maps import module_map, overview
+from arrakis_docs.infra_reference import inject, reference_markdown
+from arrakis_docs.model.architecture import ArchitectureModel
+from arrakis_docs.model.infra import (
     ALLOWS,
     ASSUMES,
     CAN_ACCESS,
@@ -23,10 +26,7 @@ from extractors.infra_model import (
     InfraModel,
     ModuleDoc,
 )
-from extractors.model import ArchitectureModel
-from portal.infra_maps import module_map, overview
-from portal.infra_reference import inject, reference_markdown
-from portal.output import Rendered
+from arrakis_docs.output import Rendered
 
 DOCS_DIR = "docs/infrastructure"
 RENDERS_DIR = "docs/infrastructure-renders"  # git-ignored SVGs written by `generate` (not drift-checked)

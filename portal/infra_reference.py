@@ -3,7 +3,7 @@ outputs), for the README injection between ``BEGIN_TF_DOCS``/``END_TF_DOCS`` mar
 
 from __future__ import annotations
 
-from extractors.infra_model import ModuleDoc
+from arrakis_docs.model.infra import ModuleDoc
 
 BEGIN = "<!-- BEGIN_TF_DOCS -->"
 END = "<!-- END_TF_DOCS -->"

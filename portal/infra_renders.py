@@ -13,10 +13,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from extractors.infra_model import CAN_ACCESS, CONNECTS, RESOURCE, InfraModel, InfraNode
-from extractors.model import ArchitectureModel
-from portal.infra_maps import MAJOR_TYPES, Placement, node_label, top_module
-from portal.infra_output import RENDERS_DIR
+from arrakis_docs.infra_maps import MAJOR_TYPES, Placement, node_label, top_module
+from arrakis_docs.infra_output import RENDERS_DIR
+from arrakis_docs.model.architecture import ArchitectureModel
+from arrakis_docs.model.infra import CAN_ACCESS, CONNECTS, RESOURCE, InfraModel, InfraNode
 
 # Terraform type -> diagrams icon (module path, class name); anything else gets a generic AWS icon.
 ICONS = {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from extractors.model import Api, ArchitectureModel, Diagnostic, Severity
-from portal.yaml_text import dump_yaml
+from arrakis_docs.model.architecture import Api, ArchitectureModel, Diagnostic, Severity
+from arrakis_docs.yaml_text import dump_yaml
 
 SPEC_DIR = "apis"
 

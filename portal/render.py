@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from extractors.config import RepoConfig
-from extractors.model import ArchitectureModel
-from portal.catalog import catalog_files
-from portal.diagrams_output import diagram_outputs
-from portal.events_output import event_outputs
-from portal.infra_output import infra_outputs
-from portal.openapi_specs import spec_files
-from portal.output import OutputSet
-from portal.site_output import site_outputs
+from arrakis_docs.catalog import catalog_files
+from arrakis_docs.diagrams_output import diagram_outputs
+from arrakis_docs.events_output import event_outputs
+from arrakis_docs.extractors.config import RepoConfig
+from arrakis_docs.infra_output import infra_outputs
+from arrakis_docs.model.architecture import ArchitectureModel
+from arrakis_docs.openapi_specs import spec_files
+from arrakis_docs.output import OutputSet
+from arrakis_docs.site_output import site_outputs
 
 
 def render(model: ArchitectureModel, repo: Path, out_root: Path, config: RepoConfig) -> OutputSet:

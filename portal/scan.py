@@ -14,20 +14,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import extractors
-from extractors.config import RepoConfig
-from extractors.discovery import Discovery, discover, sanitise_name
-from extractors.hcl_graph import infrastructure
-from extractors.model import SCHEMA_VERSION, ArchitectureModel, Diagnostic, RepoInfo, dumps, from_jsonable
-from extractors.service_scan import ExtractOptions, ServiceExtraction, extract_service, input_directories, link
-from extractors.source_tree import SourceTree
-from portal.progress import Progress
+import arrakis_docs.extractors
+import arrakis_docs.model
+from arrakis_docs.extractors.config import RepoConfig
+from arrakis_docs.extractors.discovery import Discovery, discover, sanitise_name
+from arrakis_docs.extractors.hcl_graph import infrastructure
+from arrakis_docs.extractors.service_scan import (
+    ExtractOptions,
+    ServiceExtraction,
+    extract_service,
+    input_directories,
+    link,
+)
+from arrakis_docs.extractors.source_tree import SourceTree
+from arrakis_docs.model.architecture import (
+    SCHEMA_VERSION,
+    ArchitectureModel,
+    Diagnostic,
+    RepoInfo,
+    dumps,
+    from_jsonable,
+)
+from arrakis_docs.progress import Progress
 
 
 def _tool_digest() -> str:
     """Hash of the toolkit's own sources: a changed extractor or writer invalidates every cache entry."""
     h = hashlib.sha256(str(SCHEMA_VERSION).encode())
-    for package in (Path(extractors.__file__).parent, Path(__file__).parent):
+    for package in (Path(arrakis_docs.extractors.__file__).parent, Path(arrakis_docs.model.__file__).parent,
+                    Path(__file__).parent):
         for path in sorted(package.rglob("*.py")):
             h.update(path.relative_to(package.parent).as_posix().encode() + b"\0" + path.read_bytes())
     return h.hexdigest()

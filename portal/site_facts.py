@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from extractors.model import ArchitectureModel, to_jsonable
+from arrakis_docs.model.architecture import ArchitectureModel, to_jsonable
 
 SEND_KINDS = {"publishes", "produces", "sends", "emits"}
 RECEIVE_KINDS = {"subscribes", "consumes", "receives"}

@@ -15,23 +15,34 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from extractors.config import RepoConfig
-from extractors.model import ArchitectureModel, Service
-from portal.catalog import catalog_files
-from portal.diagrams_output import diagram_outputs
-from portal.events_output import event_outputs
-from portal.infra_output import infra_outputs
-from portal.openapi_specs import SPEC_DIR, spec_filename
-from portal.output import Rendered
-from portal.site_facts import EventFacts, event_facts, infra_by_service
-from portal.site_links import DOCS, Pages, anchor, api_page, api_try_page, entity_page, page_title, rel, service_page
-from portal.site_openapi import cell, operations, schemas
+import arrakis_docs.templates
+from arrakis_docs.catalog import catalog_files
+from arrakis_docs.diagrams_output import diagram_outputs
+from arrakis_docs.events_output import event_outputs
+from arrakis_docs.extractors.config import RepoConfig
+from arrakis_docs.infra_output import infra_outputs
+from arrakis_docs.model.architecture import ArchitectureModel, Service
+from arrakis_docs.openapi_specs import SPEC_DIR, spec_filename
+from arrakis_docs.output import Rendered
+from arrakis_docs.site_facts import EventFacts, event_facts, infra_by_service
+from arrakis_docs.site_links import (
+    DOCS,
+    Pages,
+    anchor,
+    api_page,
+    api_try_page,
+    entity_page,
+    page_title,
+    rel,
+    service_page,
+)
+from arrakis_docs.site_openapi import cell, operations, schemas
 
 if TYPE_CHECKING:
     import jinja2
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+TEMPLATES = Path(arrakis_docs.templates.__file__).parent
 OWNED_DIRS = [f"{DOCS}/services", f"{DOCS}/apis", f"{DOCS}/catalog"]
 LOOSE_PAGES = ["index.md", "status.md", "architecture-index.md"]
 # Sections other writers fill; the portal links whatever pages they hold.

@@ -271,7 +271,7 @@ def asyncapi_problems(specs: list[Path], out: Path) -> list[Problem]:
 
 def event_orphan_warnings(specs: list[Path], out: Path) -> list[Problem]:
     """Published but never consumed, consumed but never published, matched only through wildcards (warnings)."""
-    from portal.event_pages import orphan_report  # imported here: only `validate` pays for it
+    from arrakis_docs.event_pages import orphan_report  # imported here: only `validate` pays for it
 
     platform = next((s for s in specs if s.name == "platform-events.asyncapi.yaml"), None)
     if platform is None:

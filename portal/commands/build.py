@@ -9,10 +9,10 @@ from pathlib import Path
 
 import click
 
-from portal.commands import generate as generate_command
-from portal.commands.common import Target
-from portal.progress import Progress
-from portal.site_build import mkdocs_config, techdocs_renders
+from arrakis_docs.commands import generate as generate_command
+from arrakis_docs.commands.common import Target
+from arrakis_docs.progress import Progress
+from arrakis_docs.site_build import mkdocs_config, techdocs_renders
 
 
 def build_site(target: Target, site: Path, progress: Progress) -> int:

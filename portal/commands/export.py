@@ -6,17 +6,17 @@ from pathlib import Path
 
 import click
 
-from portal.commands.common import Target, report
-from portal.eventcatalog import eventcatalog_files
-from portal.output import OutputSet, write_atomic
-from portal.progress import Progress
+from arrakis_docs.commands.common import Target, report
+from arrakis_docs.eventcatalog import eventcatalog_files
+from arrakis_docs.output import OutputSet, write_atomic
+from arrakis_docs.progress import Progress
 
 FOLDERS = ["channels", "domains", "events", "services", "teams"]
 
 
 def run(target: Target, directory: str, static_only: bool, verbose: bool) -> int:
     """Scan ``target`` and write its EventCatalog into ``directory`` (its resource folders are replaced whole)."""
-    from extractors.service_scan import ExtractOptions
+    from arrakis_docs.extractors.service_scan import ExtractOptions
 
     config = target.config
     options = ExtractOptions(static_only=static_only, python=config.python, import_timeout=config.import_timeout,

@@ -7,16 +7,16 @@ import json
 
 import click
 
-from extractors.model import dumps
-from extractors.service_scan import ExtractOptions
-from portal.commands.common import Target, report
-from portal.diagrams_output import diagram_renders
-from portal.infra_checkov import run_checkov
-from portal.infra_renders import infra_renders
-from portal.output import OutputSet, differences, digests, matches, write_atomic
-from portal.progress import Progress
-from portal.render import render
-from portal.scan import TOOL_DIGEST, ContentCache
+from arrakis_docs.commands.common import Target, report
+from arrakis_docs.diagrams_output import diagram_renders
+from arrakis_docs.extractors.service_scan import ExtractOptions
+from arrakis_docs.infra_checkov import run_checkov
+from arrakis_docs.infra_renders import infra_renders
+from arrakis_docs.model.architecture import dumps
+from arrakis_docs.output import OutputSet, differences, digests, matches, write_atomic
+from arrakis_docs.progress import Progress
+from arrakis_docs.render import render
+from arrakis_docs.scan import TOOL_DIGEST, ContentCache
 
 
 def parse_spec_urls(values: tuple[str, ...], only: str) -> dict[str, str]:

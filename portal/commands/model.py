@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
-from portal.commands.common import Target, report
-from portal.progress import Progress
+from arrakis_docs.commands.common import Target, report
+from arrakis_docs.progress import Progress
 
 
 def run(target: Target, as_json: bool, static_only: bool, verbose: bool) -> int:
     """Print the model of ``target``."""
-    from extractors.service_scan import ExtractOptions
+    from arrakis_docs.extractors.service_scan import ExtractOptions
 
     config = target.config
     options = ExtractOptions(static_only=static_only, python=config.python, import_timeout=config.import_timeout,

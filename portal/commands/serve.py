@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 import uvicorn
 
-from portal.commands.build import build_site
-from portal.commands.common import Target
-from portal.progress import Progress
-from portal.site_server import create_app
+from arrakis_docs.commands.build import build_site
+from arrakis_docs.commands.common import Target
+from arrakis_docs.progress import Progress
+from arrakis_docs.site_server import create_app
 
 
 def run(target: Target, host: str, port: int, build: bool) -> int:

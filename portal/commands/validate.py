@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from portal.commands.common import Target
-from portal.progress import Progress
-from portal.validation import (
+from arrakis_docs.commands.common import Target
+from arrakis_docs.progress import Progress
+from arrakis_docs.validation import (
     TOOLKIT_ROOT,
     Problem,
     asyncapi_problems,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from extractors.code_model import ServiceCode
-from extractors.model import ArchitectureModel
-from portal.diagrams.figures import Box, ClassFigure, ErFigure, Graph, Link, Node, Reference, node_id
+from arrakis_docs.diagrams.figures import Box, ClassFigure, ErFigure, Graph, Link, Node, Reference, node_id
+from arrakis_docs.model.architecture import ArchitectureModel
+from arrakis_docs.model.code import ServiceCode
 
 HTTP_KINDS = ("consumes-api", "depends-on")
 DATASTORE_KINDS = {"database": "database", "cache": "cache", "message-stream": "queue"}

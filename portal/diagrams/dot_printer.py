@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from portal.diagrams.figures import ClassFigure, ErFigure, Graph, Node, node_id
+from arrakis_docs.diagrams.figures import ClassFigure, ErFigure, Graph, Node, node_id
 
 COLOURS = {"person": "#08427b", "system": "#1168bd", "container": "#438dd5", "database": "#438dd5",
            "queue": "#438dd5", "cache": "#438dd5", "external": "#999999", "module": "#f4f4f4", "package": "#dde8f5"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from extractors.code_model import Table
+from arrakis_docs.model.code import Table
 
 
 def node_id(name: str) -> str:

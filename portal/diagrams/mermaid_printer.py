@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from portal.diagrams.figures import ClassFigure, ErFigure, Graph, Node, node_id
+from arrakis_docs.diagrams.figures import ClassFigure, ErFigure, Graph, Node, node_id
 
 # C4 colours (as the C4 model's own diagrams use them) and a neutral style for code diagrams.
 STYLES = {

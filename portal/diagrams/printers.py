@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from portal.diagrams.dot_printer import DotPrinter
-from portal.diagrams.figures import ClassFigure, ErFigure, Graph
-from portal.diagrams.mermaid_printer import MermaidPrinter
+from arrakis_docs.diagrams.dot_printer import DotPrinter
+from arrakis_docs.diagrams.figures import ClassFigure, ErFigure, Graph
+from arrakis_docs.diagrams.mermaid_printer import MermaidPrinter
 
 
 class Printer(Protocol):

@@ -1,14 +1,15 @@
 """Code structure per service: module dependencies, classes and database tables.
 
 Part of the architecture model (``ArchitectureModel.code``): plain dataclasses,
-JSON-serialisable through ``extractors.model.to_jsonable``, sorted by ``normalise`` so output is deterministic.
+JSON-serialisable through ``arrakis_docs.model.architecture.to_jsonable``, sorted by ``normalise`` so output is
+deterministic.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from extractors.refs import SourceRef
+from arrakis_docs.model.refs import SourceRef
 
 
 @dataclass(frozen=True, order=True)

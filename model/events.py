@@ -1,7 +1,8 @@
 """Events: NATS channels (subjects), messages (payload schemas), who sends and who receives them.
 
 Part of the architecture model (``ArchitectureModel.events``): plain dataclasses,
-JSON-serialisable through ``extractors.model.to_jsonable``, sorted by ``normalise`` so output is deterministic.
+JSON-serialisable through ``arrakis_docs.model.architecture.to_jsonable``, sorted by ``normalise`` so output is
+deterministic.
 
 Per service the extractor records *usages* (one per call site: send or receive, the channel address, the message,
 queue group, durable, handler) plus the messages (payload schemas) and streams it saw. ``link`` then builds the
@@ -14,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from extractors.refs import SourceRef
+from arrakis_docs.model.refs import Edge, SourceRef, entity_id
 
 SEND = "send"
 ENVELOPE = "Envelope"  # the wire wrapper of our bus; not an event of its own
@@ -174,8 +175,6 @@ class EventModel:
 
     def _api_edges(self, model: Any) -> None:
         """A service provides its event API; a receiver consumes the event API of each producer it hears."""
-        from extractors.model import Edge, entity_id  # the model module imports this one
-
         known = {s.name for s in getattr(model, "services", [])}
         for service in self.services():
             if service in known:

@@ -1,7 +1,7 @@
-"""Places and problems in a scanned repository: the vocabulary every part of the model shares.
+"""Places, problems and relations in a scanned repository: the vocabulary every part of the model shares.
 
-Kept apart from ``extractors.model`` so that the model's sub-parts (events, code, infrastructure) can use it without
-importing the model that contains them.
+Kept apart from ``arrakis_docs.model.architecture`` so that the model's sub-parts (events, code, infrastructure)
+can use it without importing the model that contains them.
 """
 
 from __future__ import annotations
@@ -40,3 +40,18 @@ class Diagnostic:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.severity}: {self.message}"
+
+
+@dataclass(frozen=True, order=True)
+class Edge:
+    """A directed relation between two entity ids, with where in the code it was seen."""
+
+    source: str
+    target: str
+    kind: str
+    evidence: tuple[SourceRef, ...] = ()
+
+
+def entity_id(kind: str, name: str) -> str:
+    """Stable id of an entity: ``<kind>:<name>``."""
+    return f"{kind}:{name}"

@@ -22,10 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from extractors.code_model import CodeModel
-from extractors.event_model import EventModel
-from extractors.infra_model import InfraModel
-from extractors.refs import Diagnostic, Severity, SourceRef
+from arrakis_docs.model.code import CodeModel
+from arrakis_docs.model.events import EventModel
+from arrakis_docs.model.infra import InfraModel
+from arrakis_docs.model.refs import Diagnostic, Edge, Severity, SourceRef
 
 __all__ = ["Diagnostic", "Severity", "SourceRef"]
 
@@ -118,16 +118,6 @@ class Datastore:
     description: str = ""
 
 
-@dataclass(frozen=True, order=True)
-class Edge:
-    """A directed relation between two entity ids, with where in the code it was seen."""
-
-    source: str
-    target: str
-    kind: str
-    evidence: tuple[SourceRef, ...] = ()
-
-
 @dataclass
 class RepoInfo:
     """The scanned repository as a whole."""
@@ -198,11 +188,6 @@ def merge_edges(edges: list[Edge]) -> list[Edge]:
     for edge in edges:
         merged.setdefault((edge.source, edge.target, edge.kind), set()).update(edge.evidence)
     return [Edge(s, t, k, tuple(sorted(ev))) for (s, t, k), ev in sorted(merged.items())]
-
-
-def entity_id(kind: str, name: str) -> str:
-    """Stable id of an entity: ``<kind>:<name>``."""
-    return f"{kind}:{name}"
 
 
 # ---------------------------------------------------------------- serialisation

@@ -1,7 +1,8 @@
 """Infrastructure from Terraform: resources, module instances, variables, outputs and their edges.
 
 Part of the architecture model (``ArchitectureModel.infra``): plain dataclasses,
-JSON-serialisable through ``extractors.model.to_jsonable``, sorted by ``normalise`` so output is deterministic.
+JSON-serialisable through ``arrakis_docs.model.architecture.to_jsonable``, sorted by ``normalise`` so output is
+deterministic.
 
 Two views of the same HCL live here. ``nodes``/``edges`` form the *instance graph*: every resource, data source,
 module call, variable, local and output once per module instance, addressed as Terraform does
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from extractors.refs import SourceRef
+from arrakis_docs.model.refs import SourceRef
 
 # Node kinds of the instance graph.
 RESOURCE = "resource"
