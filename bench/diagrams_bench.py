@@ -16,10 +16,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from extractors.service_scan import ExtractOptions  # noqa: E402
-from portal.commands.common import Target  # noqa: E402
-from portal.diagrams_output import diagram_outputs, diagram_renders  # noqa: E402
-from portal.progress import Progress  # noqa: E402
+from arrakis_docs.commands.common import Target  # noqa: E402
+from arrakis_docs.diagrams_output import diagram_outputs, diagram_renders  # noqa: E402
+from arrakis_docs.extractors.service_scan import ExtractOptions  # noqa: E402
+from arrakis_docs.progress import Progress  # noqa: E402
 
 
 def ours(out: Path) -> tuple[float, object]:

@@ -18,7 +18,7 @@ import hcl2
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from extractors.hcl_graph import TERRAFORM_SUFFIXES, build_model  # noqa: E402
+from arrakis_docs.extractors.hcl_graph import TERRAFORM_SUFFIXES, build_model  # noqa: E402
 
 TARGET_SECONDS_PER_100 = 3.0
 SOURCES = (REPO / "terraform", REPO / "tests" / "fixtures" / "infra_public")

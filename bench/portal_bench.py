@@ -18,9 +18,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from portal.commands.common import Target  # noqa: E402
-from portal.progress import Progress  # noqa: E402
-from portal.site_output import site_outputs  # noqa: E402
+from arrakis_docs.commands.common import Target  # noqa: E402
+from arrakis_docs.progress import Progress  # noqa: E402
+from arrakis_docs.site_output import site_outputs  # noqa: E402
 
 HAND_WRITTEN = ("how-to", "assets")
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}

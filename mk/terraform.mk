@@ -19,6 +19,6 @@ checkov: $(CHECKOV_VENV)/.installed
 	  | $(BIN)/python scripts/checkov_ratio.py --min $(CHECKOV_MIN_PASS)
 
 test-terraform: install
-	$(BIN)/python -m extractors.hcl_references terraform
+	$(BIN)/python -m arrakis_docs.extractors.hcl_references terraform
 
 TEST_TARGETS += test-terraform checkov

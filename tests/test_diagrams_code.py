@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from extractors.model import ArchitectureModel
-from extractors.service_scan import ExtractOptions
-from portal.cli import main
-from portal.commands.common import Target
-from portal.diagrams import definitions
-from portal.diagrams.printers import print_figure, printer_for
-from portal.diagrams_output import BEGIN, END, with_platform_map
-from portal.progress import Progress
-from portal.validation import code_rule_problems
+from arrakis_docs.cli import main
+from arrakis_docs.commands.common import Target
+from arrakis_docs.diagrams import definitions
+from arrakis_docs.diagrams.printers import print_figure, printer_for
+from arrakis_docs.diagrams_output import BEGIN, END, with_platform_map
+from arrakis_docs.extractors.service_scan import ExtractOptions
+from arrakis_docs.model.architecture import ArchitectureModel
+from arrakis_docs.progress import Progress
+from arrakis_docs.validation import code_rule_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).parent / "fixtures" / "diagrams_platform"

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from portal.commands.common import Target
-from portal.diagrams_output import RENDERS_DIR, diagram_renders
-from portal.progress import Progress
+from arrakis_docs.commands.common import Target
+from arrakis_docs.diagrams_output import RENDERS_DIR, diagram_renders
+from arrakis_docs.progress import Progress
 
 ROOT = Path(__file__).resolve().parent.parent
 MERMAID_JS = ROOT / "node_modules" / "mermaid" / "dist" / "mermaid.min.js"

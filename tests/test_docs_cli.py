@@ -10,9 +10,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from portal.cli import main
-from portal.output import OutputSet, write_atomic
-from portal.validation import ensure_node_modules
+from arrakis_docs.cli import main
+from arrakis_docs.output import OutputSet, write_atomic
+from arrakis_docs.validation import ensure_node_modules
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

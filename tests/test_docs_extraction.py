@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from extractors.config import load_config
-from extractors.model import ArchitectureModel, Severity, SpecMode, from_jsonable
-from extractors.service_scan import ExtractOptions
-from portal.progress import Progress
-from portal.scan import ScanRequest, scan
+from arrakis_docs.extractors.config import load_config
+from arrakis_docs.extractors.service_scan import ExtractOptions
+from arrakis_docs.model.architecture import ArchitectureModel, Severity, SpecMode, from_jsonable
+from arrakis_docs.progress import Progress
+from arrakis_docs.scan import ScanRequest, scan
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

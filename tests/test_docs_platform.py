@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from extractors.config import load_config
-from extractors.service_scan import ExtractOptions
-from portal.progress import Progress
-from portal.scan import ScanRequest, scan
+from arrakis_docs.extractors.config import load_config
+from arrakis_docs.extractors.service_scan import ExtractOptions
+from arrakis_docs.progress import Progress
+from arrakis_docs.scan import ScanRequest, scan
 
 REPO = Path(__file__).resolve().parent.parent
 

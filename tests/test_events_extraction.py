@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from extractors.event_model import RECEIVE, SEND, EventModel
-from extractors.model import AppEntry, Diagnostic, Service, SourceRef
-from extractors.nats_usage import service_events
-from extractors.service_scan import ExtractOptions
-from extractors.source_tree import SourceTree
-from portal.commands.common import Target
-from portal.event_pages import orphan_lines
-from portal.progress import Progress
+from arrakis_docs.commands.common import Target
+from arrakis_docs.event_pages import orphan_lines
+from arrakis_docs.extractors.nats_usage import service_events
+from arrakis_docs.extractors.service_scan import ExtractOptions
+from arrakis_docs.extractors.source_tree import SourceTree
+from arrakis_docs.model.architecture import AppEntry, Diagnostic, Service, SourceRef
+from arrakis_docs.model.events import RECEIVE, SEND, EventModel
+from arrakis_docs.progress import Progress
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE = REPO / "tests" / "fixtures" / "events_raw"

@@ -14,8 +14,8 @@ import yaml
 from click.testing import CliRunner
 
 from arrakis_common.events import Envelope
+from arrakis_docs.cli import main
 from data_kernel_service.events import TransformRequested
-from portal.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 APIS = REPO / "catalog" / "apis"

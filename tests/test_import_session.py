@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from extractors.import_session import ImportSession
+from arrakis_docs.extractors.import_session import ImportSession
 
 APP = '''
 import sys

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from extractors.hcl_graph import load_directory
-from extractors.infra_model import RESOURCE, InfraModel
-from extractors.refs import Diagnostic
+from arrakis_docs.extractors.hcl_graph import load_directory
+from arrakis_docs.model.infra import RESOURCE, InfraModel
+from arrakis_docs.model.refs import Diagnostic
 
 ROOT = Path(__file__).resolve().parents[1]
 TERRAFORM = ROOT / "terraform"

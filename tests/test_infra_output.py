@@ -8,25 +8,18 @@ from pathlib import Path
 import pytest
 import yaml
 
-from extractors.config import RepoConfig
-from extractors.hcl_graph import build_model
-from extractors.infra_model import InfraModel
-from extractors.model import (
-    AppEntry,
-    ArchitectureModel,
-    Datastore,
-    Edge,
-    RepoInfo,
-    Service,
-    SourceRef,
-)
-from portal.catalog import catalog_files
-from portal.infra_checkov import summarise
-from portal.infra_maps import module_map, overview
-from portal.infra_output import checkov_page, infra_outputs
-from portal.infra_reference import BEGIN, END, inject
-from portal.infra_renders import infra_renders
-from portal.validation import backstage_problems, referential_problems
+from arrakis_docs.catalog import catalog_files
+from arrakis_docs.extractors.config import RepoConfig
+from arrakis_docs.extractors.hcl_graph import build_model
+from arrakis_docs.infra_checkov import summarise
+from arrakis_docs.infra_maps import module_map, overview
+from arrakis_docs.infra_output import checkov_page, infra_outputs
+from arrakis_docs.infra_reference import BEGIN, END, inject
+from arrakis_docs.infra_renders import infra_renders
+from arrakis_docs.model.architecture import AppEntry, ArchitectureModel, Datastore, RepoInfo, Service, SourceRef
+from arrakis_docs.model.infra import InfraModel
+from arrakis_docs.model.refs import Edge
+from arrakis_docs.validation import backstage_problems, referential_problems
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = ("user-service", "audit-service")

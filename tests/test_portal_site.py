@@ -26,7 +26,7 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from portal.site_server import create_app
+from arrakis_docs.site_server import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts" / "screenshots"
@@ -50,7 +50,7 @@ class _Server(uvicorn.Server):
 @pytest.fixture(scope="module")
 def site() -> Iterator[Path]:
     out = Path(tempfile.mkdtemp(prefix="portal-site-"))
-    command = [sys.executable, "-c", "from portal.cli import main; main()", "build", "--skip-generate",
+    command = [sys.executable, "-c", "from arrakis_docs.cli import main; main()", "build", "--skip-generate",
                "--site", str(out)]
     done = subprocess.run(command,
                           cwd=ROOT, capture_output=True, text=True, timeout=240, check=False)

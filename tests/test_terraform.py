@@ -9,7 +9,7 @@ from pathlib import Path
 import hcl2
 import pytest
 
-from extractors.hcl_references import Diagnostic, lint_directory
+from arrakis_docs.extractors.hcl_references import Diagnostic, lint_directory
 
 ROOT = Path(__file__).resolve().parents[1]
 TERRAFORM = ROOT / "terraform"
@@ -140,7 +140,7 @@ def test_parse_errors_are_diagnostics(tmp_path: Path) -> None:
 def test_cli_exit_status() -> None:
     def run(target: Path) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "extractors.hcl_references", str(target)],
+            [sys.executable, "-m", "arrakis_docs.extractors.hcl_references", str(target)],
             cwd=ROOT,
             capture_output=True,
             text=True,
