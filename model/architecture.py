@@ -32,7 +32,7 @@ __all__ = ["Diagnostic", "Severity", "SourceRef"]
 T = typing.TypeVar("T")
 
 # Bump whenever the shape changes: it is part of every cache key and of `model --json`.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class SpecMode(enum.StrEnum):
@@ -69,6 +69,17 @@ class AppEntry:
 
 
 @dataclass
+class Coverage:
+    """How much of one kind of fact the static extractor understood: ``resolved`` of ``candidates`` seen.
+
+    A candidate is anything that looks like the fact (a route-like decorator, a broker call, an app-like call);
+    what is seen but not resolved is also reported as a diagnostic at its location."""
+
+    resolved: int = 0
+    candidates: int = 0
+
+
+@dataclass
 class Service:
     """A deployable FastAPI application and what its metadata says about it."""
 
@@ -91,6 +102,8 @@ class Service:
     requires: list[str] = field(default_factory=list)
     # Where the metadata came from: "service.yaml", "pyproject.toml", "defaults".
     metadata_source: str = "defaults"
+    # What extraction understood, by kind of fact ("routes", "events", "http-clients"): shown on the service page.
+    coverage: dict[str, Coverage] = field(default_factory=dict)
 
 
 @dataclass
