@@ -20,8 +20,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from arrakis_docs.extractors.env_values import service_environment
 from arrakis_docs.extractors.import_session import session_or_own
+from arrakis_docs.extractors.kafka_usage import kafka_call
 from arrakis_docs.extractors.python_modules import call_name, dotted, keyword, literal
+from arrakis_docs.model.architecture import Coverage
 from arrakis_docs.model.events import RECEIVE, SEND, EventMessage, EventModel, EventStream, EventUsage
 from arrakis_docs.model.refs import Diagnostic, Severity, SourceRef
 
@@ -44,6 +47,30 @@ _SCALARS: dict[str, dict[str, str]] = {
     "datetime": {"type": "string", "format": "date-time"}, "date": {"type": "string", "format": "date"},
     "bytes": {"type": "string"}, "dict": {"type": "object"}, "list": {"type": "array"}, "Any": {},
 }
+
+
+_HTTP_HINTS = ("http", "session", "requests", "api_client", "rest", "web", "redis", "kafka", "sqs", "s3")
+# Constructors and modules whose objects have publish/request-looking methods but are not NATS connections.
+_NOT_NATS = ("httpx", "requests", "aiohttp", "urllib3", "redis", "aioredis", "aiokafka", "kafka", "boto3",
+             "aioboto3", "aio_pika", "pika", "websockets", "google", "paho", "grpc")
+TRANSPORTS = (kafka_call,)  # readers of other brokers, asked first about every call
+NATS_METHODS = ("publish", "publish_envelope", "subscribe", "pull_subscribe", "request", "declare", "add_stream")
+
+
+def _token(text: str) -> str:
+    """A ``{param}`` token name for an unresolved expression."""
+    name = re.sub(r"\W+", "_", text.split(".")[-1]).strip("_")
+    return name or "param"
+
+
+def _imports_any(tree: ast.Module, roots: tuple[str, ...]) -> bool:
+    """Whether the module imports one of the top-level packages ``roots`` anywhere (lazy imports included)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import) and any(a.name.split(".")[0] in roots for a in node.names):
+            return True
+        if isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").split(".")[0] in roots:
+            return True
+    return False
 
 
 @dataclass
@@ -90,6 +117,7 @@ class Wrapper:
     param: str
     index: int
     template: EventUsage
+    method: bool = False  # defined in a class: called as ``obj.name(...)``
 
 
 def module_names(files: list[SourceFile]) -> dict[str, str]:
@@ -122,12 +150,22 @@ class EventReader:
     def __init__(self, service: str, files: list[SourceFile], diagnostics: list[Diagnostic]) -> None:
         self.service = service
         self.diagnostics = diagnostics
+        # Keyed by repo-relative path: many services' files share a module name (``main``) and must not shadow.
         self.modules: dict[str, Module] = {}
+        self.by_suffix: dict[str, list[Module]] = {}  # every dotted tail of a file's path -> the modules it names
         names = module_names(files)
         for f in sorted(files, key=lambda f: f.path):
             parsed = f.parsed
             if isinstance(parsed, ast.Module) and f.path in names:
-                self.modules[names[f.path]] = self._index(Module(names[f.path], f.path, parsed))
+                self.modules[f.path] = self._index(Module(names[f.path], f.path, parsed))
+        for module in self.modules.values():
+            parts = list(PurePosixPath(module.path).with_suffix("").parts)
+            parts = parts[:-1] if parts[-1] == "__init__" else parts
+            for start in range(len(parts)):
+                self.by_suffix.setdefault(".".join(parts[start:]), []).append(module)
+        self.env: dict[str, str] = {}  # deployment values (dotenv, compose environment) for settings without defaults
+        self.nats_modules = {m.path for m in self.modules.values() if _imports_any(m.tree, ("nats",))}
+        self.unknown: list[Site] = []  # broker-like calls on objects not known to be a broker client
         self.usages: list[EventUsage] = []
         self.streams: dict[str, EventStream] = {}
         self.message_classes: dict[str, tuple[Module, ast.ClassDef]] = {}
@@ -137,9 +175,31 @@ class EventReader:
 
     # ------------------------------------------------------------ indexing
 
+    def module_named(self, name: str, near: Module) -> Module | None:
+        """The module an import of ``name`` in ``near`` means: exact dotted names first, then a file whose path ends
+        so (Docker-style roots without ``__init__.py``), the one sharing most folders with ``near``."""
+        candidates = self.by_suffix.get(name, [])
+        if not candidates:
+            return None
+        near_parts = PurePosixPath(near.path).parts
+
+        def shared(module: Module) -> int:
+            count = 0
+            for a, b in zip(PurePosixPath(module.path).parts, near_parts, strict=False):
+                if a != b:
+                    break
+                count += 1
+            return count
+
+        return min(candidates, key=lambda m: (m.name != name, -shared(m), m.path))
+
     def _index(self, module: Module) -> Module:
         for stmt in module.tree.body:
-            if isinstance(stmt, ast.ImportFrom):
+            if isinstance(stmt, ast.Import):
+                for alias in stmt.names:  # ``import a.b as c`` binds c to module a.b; ``import a.b`` binds a
+                    local = alias.asname or alias.name.split(".")[0]
+                    module.imports[local] = (alias.name if alias.asname else local, "")
+            elif isinstance(stmt, ast.ImportFrom):
                 base = self._absolute(module, stmt)
                 for alias in stmt.names:
                     module.imports[alias.asname or alias.name] = (base, alias.name)
@@ -168,13 +228,26 @@ class EventReader:
                 return module, table[name]
         if name in module.imports and depth < 5:
             source, original = module.imports[name]
-            target = self.modules.get(source)
-            if target is not None:
-                return self.lookup(target, original, depth + 1)
-            sub = self.modules.get(f"{source}.{original}")
-            if sub is not None:
+            if not original:  # a plain ``import x``: the name is the module itself
+                whole = self.module_named(source, module)
+                return (whole, whole.tree) if whole is not None else None
+            sub = self.module_named(f"{source}.{original}", module)
+            if sub is not None and sub.name.endswith(original):
                 return sub, sub.tree
+            target = self.module_named(source, module)
+            if target is not None and target is not module:
+                return self.lookup(target, original, depth + 1)
         return None
+
+    def resolve_dotted(self, module: Module, text: str) -> tuple[Module, Any] | None:
+        """What ``a.b.c`` means in ``module`` when ``a`` (and ``a.b``) are modules or names: the node it ends at."""
+        head, *rest = text.split(".")
+        found = self.lookup(module, head)
+        for part in rest:
+            if found is None or not isinstance(found[1], ast.Module):
+                return None
+            found = self.lookup(found[0], part)
+        return found
 
     def find_class(self, module: Module, name: str) -> tuple[Module, ast.ClassDef] | None:
         """The class ``name`` refers to in ``module``, if it is defined in the scanned files."""
@@ -228,12 +301,20 @@ class EventReader:
                         text = literal(value)
                         if isinstance(text, str | list | tuple):
                             return text if isinstance(text, str) else ",".join(map(str, text))
-        return None
+        return self.env_value(name)
+
+    def env_value(self, name: str) -> str | None:
+        """The value the deployment files give the environment variable ``name`` (case-insensitive, as pydantic)."""
+        if name in self.env:
+            return self.env[name]
+        folded = {k.lower(): v for k, v in self.env.items()}
+        return folded.get(name.lower())
 
     def _has_settings_base(self, module: Module, cls: ast.ClassDef) -> bool:
         return any(dotted(b).split(".")[-1].endswith("Settings") for _, c in self.bases(module, cls) for b in c.bases)
 
     own_root = ""
+    _tracing = 0
 
     # ------------------------------------------------------------ evaluation
 
@@ -284,10 +365,59 @@ class EventReader:
             text = self._attribute_subject(node, site, module, depth)
             if text is not None:
                 return Subject(text)
+        if (env := self._environment_read(node)) is not None:
+            name, default = env
+            value = self.env_value(name) if name else None
+            if value is not None:
+                return Subject(value)
+            if default is not None:
+                return self.subject(default, site, module, depth + 1)
+            return Subject(dynamic=ast.unparse(node))
+        if isinstance(node, ast.Call) and call_name(node) == "format" and isinstance(node.func, ast.Attribute):
+            return self._format_subject(node, site, module, depth)
+        if isinstance(node, ast.Call) and call_name(node) == "join" and isinstance(node.func, ast.Attribute):
+            glue = literal(node.func.value)
+            items = node.args[0] if node.args else None
+            if isinstance(glue, str) and isinstance(items, ast.List | ast.Tuple):
+                parts = [self.subject(e, site, module, depth + 1) for e in items.elts]
+                return Subject(glue.join(p.address or "{" + _token(p.dynamic) + "}" for p in parts))
         return Subject(dynamic=ast.unparse(node))
+
+    def _format_subject(self, node: ast.Call, site: Site, module: Module, depth: int) -> Subject:
+        """``"a.{}.{name}".format(x, name=y)``: known arguments filled in, unknown ones as ``{param}``."""
+        template = self.subject(node.func.value, site, module, depth + 1)  # type: ignore[attr-defined]
+        if not template.address:
+            return Subject(dynamic=ast.unparse(node))
+        positional = iter(node.args)
+
+        def fill(match: re.Match[str]) -> str:
+            key = match.group(1)
+            value = keyword(node, key) if key and not key.isdigit() else (
+                node.args[int(key)] if key.isdigit() and int(key) < len(node.args) else next(positional, None))
+            resolved = self.subject(value, site, module, depth + 1) if value is not None else Subject(dynamic=key)
+            return resolved.address or "{" + _token(key or resolved.dynamic) + "}"
+
+        return Subject(re.sub(r"{([A-Za-z_0-9]*)(?:[:!][^}]*)?}", fill, template.address))
+
+    def _environment_read(self, node: ast.expr) -> tuple[str, ast.expr | None] | None:
+        """``os.getenv("X", d)``, ``os.environ.get("X", d)``, ``os.environ["X"]``: (variable, default node)."""
+        if isinstance(node, ast.Subscript) and dotted(node.value).endswith("environ"):
+            name = literal(node.slice)
+            return (name if isinstance(name, str) else "", None)
+        if isinstance(node, ast.Call) and (dotted(node.func).endswith(("getenv", "environ.get"))
+                                           or dotted(node.func) in ("env", "config")):
+            name = literal(node.args[0]) if node.args else literal(keyword(node, "key"))
+            default = node.args[1] if len(node.args) > 1 else keyword(node, "default")
+            return (name if isinstance(name, str) else "", default)
+        return None
 
     def _attribute_subject(self, node: ast.Attribute, site: Site, module: Module, depth: int) -> str | None:
         owner = dotted(node.value)
+        if owner and (target := self.resolve_dotted(module, owner)) is not None and isinstance(target[1], ast.Module):
+            found_value = self.lookup(target[0], node.attr)  # ``config.TOPIC`` with ``from app import config``
+            if found_value and isinstance(found_value[1], ast.expr):
+                result = self.subject(found_value[1], site, found_value[0], depth + 1)
+                return result.address or None
         if owner:
             found = self.find_class(module, owner.split(".")[-1])
             if found:
@@ -296,7 +426,7 @@ class EventReader:
                     result = self.subject(value[1], site, value[0], depth + 1)
                     return result.address or None
         base_text = ast.unparse(node.value).lower()
-        if "settings" in base_text or "config" in base_text:
+        if "settings" in base_text or "config" in base_text or base_text.endswith(("env", "conf", "cfg")):
             return self.settings_default(node.attr)
         return None
 
@@ -308,7 +438,7 @@ class EventReader:
         if resolved.address:
             return resolved.address
         name = dotted(inner).split(".")[-1] if dotted(inner) else call_name(inner) or "param"
-        return "{" + re.sub(r"\W", "_", name) + "}"
+        return "{" + _token(name) + "}"
 
     def model_class(self, node: ast.expr | None, site: Site, depth: int = 0) -> tuple[Module, ast.ClassDef] | None:
         """The pydantic model a payload expression is built from (``Model(...)``, ``event.model_dump_json()``...)."""
@@ -377,7 +507,8 @@ class EventReader:
     # ------------------------------------------------------------ clients
 
     def client_kind(self, receiver: ast.expr, site: Site) -> str:
-        """``core``, ``jetstream``, ``bus`` or "" for the object a method is called on."""
+        """``core``, ``jetstream``, ``bus`` or "" for the object a method is called on: its traced type first
+        (constructor, annotation, ``self.x`` assignment, module-level client), its name only when that is unknown."""
         if isinstance(receiver, ast.Call) and call_name(receiver) == "jetstream":
             return "jetstream"
         if isinstance(receiver, ast.Await):
@@ -385,54 +516,118 @@ class EventReader:
         text = dotted(receiver)
         if not text:
             return ""
-        if site.cls is not None and (kind := self.client_attrs.get((site.cls.name, text))):
-            return kind
-        if isinstance(receiver, ast.Name):
-            if (local := self.assigned(site, receiver.id)) is not None and (kind := self._made_kind(local, site)):
-                return kind
-            if site.func is not None:
-                for arg in [*site.func.args.args, *site.func.args.kwonlyargs]:
-                    if arg.arg == receiver.id and arg.annotation is not None:
-                        if kind := self._type_kind(arg.annotation):
-                            return kind
-        last = text.split(".")[-1]
+        kind = self.traced_kind(receiver, site)
+        if kind:
+            return "" if kind == "other" else kind
+        lowered = text.lower()
+        if any(hint in lowered for hint in _HTTP_HINTS):
+            return ""  # an HTTP (or other) client by its name: its request/publish are not NATS
+        last = text.split(".")[-1].lstrip("_").lower()
         if last in _BUS_NAMES:
             return "bus"
-        if last in _JS_NAMES:
+        if last in _JS_NAMES or last.endswith(("_js", "jetstream")):
             return "jetstream"
-        if last in _CORE_NAMES:
+        if last in ("nc", "nats") or last.startswith("nats_") or last.endswith("_nc"):
             return "core"
+        if last in _CORE_NAMES and site.module.path in self.nats_modules:
+            return "core"  # a generic name (client, conn) counts only where the module uses nats
         return ""
 
-    def _type_kind(self, annotation: ast.expr) -> str:
+    def traced_kind(self, receiver: ast.expr, site: Site) -> str:
+        """The receiver's kind from where it was made or declared: core/jetstream/bus, "other" for a known
+        non-NATS object, "" when nothing says."""
+        text = dotted(receiver)
+        if site.cls is not None and (kind := self.client_attrs.get((site.cls.name, text))):
+            return kind
+        if not isinstance(receiver, ast.Name):
+            return ""
+        local = self.assigned(site, receiver.id)
+        local = local if local is not None else self._with_bound(site, receiver.id)
+        if local is not None and (kind := self._made_kind(local, site)):
+            return kind
+        if site.func is not None:
+            for arg in [*site.func.args.posonlyargs, *site.func.args.args, *site.func.args.kwonlyargs]:
+                if arg.arg == receiver.id and arg.annotation is not None:
+                    if kind := self._type_kind(arg.annotation, site.module):
+                        return kind
+        if site.func is None or receiver.id not in self.params(site):
+            found = self.lookup(site.module, receiver.id)  # a module-level client, here or imported
+            if found and isinstance(found[1], ast.expr):
+                return self._made_kind(found[1], Site(found[0], None, None, site.node))
+        return ""
+
+    def _with_bound(self, site: Site, name: str) -> ast.expr | None:
+        """``async with X(...) as name`` in the enclosing function: the context expression."""
+        for node in ast.walk(site.func) if site.func is not None else []:
+            if isinstance(node, ast.With | ast.AsyncWith):
+                for item in node.items:
+                    if isinstance(item.optional_vars, ast.Name) and item.optional_vars.id == name:
+                        return item.context_expr
+        return None
+
+    def _foreign(self, node: ast.expr, module: Module) -> bool:
+        """Whether a type or constructor expression comes from a non-NATS library (httpx, requests, aiokafka...)."""
+        head = dotted(node).split(".")[0] if dotted(node) else ""
+        if head in _NOT_NATS:
+            return True
+        source = module.imports.get(head, ("", ""))[0]
+        return source.split(".")[0] in _NOT_NATS
+
+    def _type_kind(self, annotation: ast.expr, module: Module | None = None) -> str:
         names = {n.id for n in ast.walk(annotation) if isinstance(n, ast.Name)} | {
             n.attr for n in ast.walk(annotation) if isinstance(n, ast.Attribute)}
         if names & _BUS_TYPES:
             return "bus"
         if names & _JS_TYPES:
             return "jetstream"
+        parts = [n for n in ast.walk(annotation) if isinstance(n, ast.Name | ast.Attribute)]
+        if module is not None and any(self._foreign(n, module) for n in parts):
+            return "other"
         if names & _CORE_TYPES:
             return "core"
         return ""
 
-    def _made_kind(self, value: ast.expr, site: Site) -> str:
+    def _made_kind(self, value: ast.expr, site: Site, depth: int = 0) -> str:
         if isinstance(value, ast.Await):
             value = value.value
         if not isinstance(value, ast.Call):
-            return self.client_kind(value, site) if isinstance(value, ast.Name | ast.Attribute) else ""
+            if isinstance(value, ast.Name | ast.Attribute) and self._tracing < 4:
+                self._tracing += 1  # ``a = b`` chains (and ``a = a``) are followed a bounded number of times
+                try:
+                    return self.traced_kind(value, site) or self.client_kind(value, site)
+                finally:
+                    self._tracing -= 1
+            return ""
         name = call_name(value)
         if name == "jetstream":
             return "jetstream"
         if dotted(value.func) in ("nats.connect", "connect") or name in _CORE_TYPES:
-            return "core"
+            return "other" if self._foreign(value.func, site.module) else "core"
         if name in _BUS_TYPES:
             return "bus"
+        if self._foreign(value.func, site.module):
+            return "other"
+        if isinstance(value.func, ast.Name) and depth < 3:  # a factory of ours: what it returns
+            found = self.lookup(site.module, value.func.id)
+            if found and isinstance(found[1], ast.FunctionDef | ast.AsyncFunctionDef):
+                fn = found[1]
+                if fn.returns is not None and (kind := self._type_kind(fn.returns, found[0])):
+                    return kind
+                inner = Site(found[0], None, fn, value)
+                for node in ast.walk(fn):
+                    if isinstance(node, ast.Return) and node.value is not None:
+                        if kind := self._made_kind(node.value, inner, depth + 1):
+                            return kind
         return ""
 
     def _collect_attributes(self) -> None:
         """``self.x = <client>`` anywhere in a class makes ``self.x`` a client in every method of it."""
         for module in self.modules.values():
             for cls in [n for n in ast.walk(module.tree) if isinstance(n, ast.ClassDef)]:
+                for stmt in cls.body:  # ``js: JetStreamContext`` declared on the class
+                    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                        if kind := self._type_kind(stmt.annotation, module):
+                            self.client_attrs.setdefault((cls.name, f"self.{stmt.target.id}"), kind)
                 for fn in [s for s in cls.body if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)]:
                     for node in ast.walk(fn):
                         targets = node.targets if isinstance(node, ast.Assign) else (
@@ -442,7 +637,7 @@ class EventReader:
                                 site = Site(module, cls, fn, ast.Call(ast.Name("_"), [], [], lineno=node.lineno))
                                 kind = self._made_kind(node.value, site) if node.value is not None else ""
                                 if not kind and isinstance(node, ast.AnnAssign):
-                                    kind = self._type_kind(node.annotation)
+                                    kind = self._type_kind(node.annotation, module)
                                 if kind:
                                     self.client_attrs[(cls.name, dotted(target))] = kind
 
@@ -466,7 +661,7 @@ class EventReader:
             elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
                 self._walk(module, child, cls, child, calls)
             else:
-                if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute):
+                if isinstance(child, ast.Call):
                     calls.append(Site(module, cls, func, child))
                 self._walk(module, child, cls, func, calls)
 
@@ -476,20 +671,42 @@ class EventReader:
         return {"publish", "subscribe", "declare"} <= methods
 
     def _call(self, site: Site) -> None:
-        method = site.node.func.attr  # type: ignore[union-attr]
-        if method not in ("publish", "publish_envelope", "subscribe", "pull_subscribe", "request", "declare",
-                          "add_stream"):
+        for transport in TRANSPORTS:  # other brokers' clients are told apart by their constructors
+            if transport(self, site):
+                return
+        if not isinstance(site.node.func, ast.Attribute):
             return
-        kind = self.client_kind(site.node.func.value, site)  # type: ignore[union-attr]
+        method = site.node.func.attr
+        if method not in NATS_METHODS:
+            return
+        receiver = site.node.func.value
+        kind = self.client_kind(receiver, site)
         if method == "add_stream" and kind in ("jetstream", "") and self._mentions_stream(site):
             self._stream(site)
             return
-        if not kind or self._is_bus_implementation(site.cls):
+        if method == "request" and self._looks_http(site):
+            return
+        if self._is_bus_implementation(site.cls):
+            return
+        if not kind:
+            if (method != "declare" and site.module.path in self.nats_modules and dotted(receiver) not in
+                    ("self", "cls") and not isinstance(receiver, ast.Call) and self.traced_kind(receiver, site) == ""
+                    and not any(h in dotted(receiver).lower() for h in _HTTP_HINTS)):
+                self.unknown.append(site)
             return
         if kind == "bus":
             self._bus_call(site, method)
         elif method != "declare":
             self._raw_call(site, method, kind)
+
+    def _looks_http(self, site: Site) -> bool:
+        """``client.request("GET", url)`` / ``request(method, url=...)``: an HTTP request, not a NATS one."""
+        first = self._arg(site, 0, "method")
+        text = literal(first) if first is not None else None
+        if isinstance(text, str) and text.upper() in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"):
+            return True
+        return bool(keyword(site.node, "url") or keyword(site.node, "method")) or (
+            isinstance(first, ast.Name) and first.id in ("method", "http_method"))
 
     def _mentions_stream(self, site: Site) -> bool:
         return bool(site.node.args or keyword(site.node, "subjects") or keyword(site.node, "config"))
@@ -511,9 +728,12 @@ class EventReader:
                            dynamic="" if subject.address else subject.dynamic, **extra)
         if subject.param and site.func is not None:
             index = self.params(site).index(subject.param)
-            self.wrappers.append(Wrapper(site.func.name, subject.param, index, usage))
+            self.wrappers.append(Wrapper(site.func.name, subject.param, index, usage, self._is_method(site)))
             return
         self.usages.append(usage)
+
+    def _is_method(self, site: Site) -> bool:
+        return site.cls is not None and site.func is not None and site.func in site.cls.body
 
     def _note_message(self, found: tuple[Module, ast.ClassDef] | None) -> str:
         if found is None:
@@ -626,12 +846,30 @@ class EventReader:
         stream.subjects = sorted(set(stream.subjects) | set(subjects))
         stream.evidence = sorted({*stream.evidence, site.ref})
 
+    def _callers(self, wrapper: Wrapper, calls: list[Site]) -> list[Site]:
+        """Calls of a wrapper: ``name(...)`` anywhere (imports and aliases included, by the name it was defined
+        with), or ``obj.name(...)`` for a method or a function reached through its module."""
+        found = []
+        for site in calls:
+            func = site.node.func
+            if isinstance(func, ast.Name):
+                target = func.id
+                if func.id in site.module.imports and site.module.imports[func.id][1]:
+                    target = site.module.imports[func.id][1]  # ``from x import publish as emit``
+                if target == wrapper.name:
+                    found.append(site)
+            elif isinstance(func, ast.Attribute) and func.attr == wrapper.name:
+                owner = self.resolve_dotted(site.module, dotted(func.value)) if dotted(func.value) else None
+                if wrapper.method or (owner is not None and isinstance(owner[1], ast.Module)):
+                    found.append(site)
+        return found
+
     def _resolve_wrappers(self, calls: list[Site]) -> None:
         pending = list(self.wrappers)
-        for _level in range(3):
+        for _level in range(6):  # wrappers of wrappers: the subject passed down a call chain
             later: list[Wrapper] = []
             for wrapper in pending:
-                callers = [s for s in calls if call_name(s.node) == wrapper.name] + self._plain_calls(wrapper.name)
+                callers = self._callers(wrapper, calls)
                 resolved = False
                 for site in callers:
                     arg = keyword(site.node, wrapper.param)
@@ -645,7 +883,7 @@ class EventReader:
                                     dynamic="" if subject.address else subject.dynamic)
                     if subject.param and site.func is not None:
                         later.append(Wrapper(site.func.name, subject.param, self.params(site).index(subject.param),
-                                             usage))
+                                             usage, self._is_method(site)))
                     else:
                         self.usages.append(usage)
                     resolved = True
@@ -653,26 +891,6 @@ class EventReader:
                     self.usages.append(replace(wrapper.template, dynamic=wrapper.param))
             pending = later
         self.usages.extend(replace(w.template, dynamic=w.param) for w in pending)
-
-    def _plain_calls(self, name: str) -> list[Site]:
-        sites = []
-        for module in self.modules.values():
-            holder: list[Site] = []
-            self._walk_plain(module, module.tree, None, None, holder, name)
-            sites.extend(holder)
-        return sites
-
-    def _walk_plain(self, module: Module, node: ast.AST, cls: ast.ClassDef | None,
-                    func: ast.FunctionDef | ast.AsyncFunctionDef | None, found: list[Site], name: str) -> None:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.ClassDef):
-                self._walk_plain(module, child, child, func, found, name)
-            elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
-                self._walk_plain(module, child, cls, child, found, name)
-            else:
-                if isinstance(child, ast.Call) and isinstance(child.func, ast.Name) and child.func.id == name:
-                    found.append(Site(module, cls, func, child))
-                self._walk_plain(module, child, cls, func, found, name)
 
     # ------------------------------------------------------------ messages
 
@@ -784,12 +1002,21 @@ def service_events(repo: Path, service: Service, files: list[SourceFile], option
            and PurePosixPath(f.path).name not in ("testing.py", "conftest.py")]
     reader = EventReader(service.name, own, diagnostics)
     reader.own_root = f"{service.root}/" if service.root else ""
+    reader.env = service_environment(repo, service.root, service.name)
     reader.read()
     for usage in reader.usages:
         if not usage.address:
             diagnostics.append(Diagnostic(usage.location.path, usage.location.line,
                                           f"{usage.action} subject only known at run time: {usage.dynamic}",
                                           Severity.INFO))
+    for site in sorted(reader.unknown, key=lambda s: (s.module.path, s.node.lineno)):
+        diagnostics.append(Diagnostic(site.module.path, site.node.lineno,
+                                      f"broker-like call {ast.unparse(site.node.func)}(...) on an object not known "
+                                      "to be a NATS connection; annotate it (NATS, JetStreamContext) or assign it "
+                                      "from nats.connect() / nc.jetstream()", Severity.WARNING))
+    seen = {(u.location, u.action, u.call) for u in reader.usages}
+    resolved = {(u.location, u.action, u.call) for u in reader.usages if u.address}
+    service.coverage["events"] = Coverage(len(resolved), len(seen) + len(reader.unknown))
     with session_or_own(imports, options.python, options.import_timeout) as session:
         messages = reader.messages(options, repo, session)
     return EventModel(usages=reader.usages, messages=messages, streams=list(reader.streams.values())).normalise()

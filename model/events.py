@@ -70,6 +70,7 @@ class EventUsage:
     handler: str = ""
     via: str = ""  # the wrapper function the subject flowed through, if any
     dynamic: str = ""  # the expression that decides the subject at run time
+    transport: str = "nats"  # nats | kafka | ...: the broker the call goes through (AsyncAPI server protocol)
 
 
 @dataclass
@@ -108,6 +109,7 @@ class EventChannel:
     wildcard_consumers: list[str] = field(default_factory=list)  # the subset that matches only through a wildcard
     streams: list[str] = field(default_factory=list)
     pattern: bool = False  # a subscription pattern with wildcards, not a concrete subject
+    transport: str = "nats"  # the broker of the channel's usages (nats | kafka | ...)
 
 
 @dataclass
@@ -154,6 +156,7 @@ class EventModel:
         for use in self.usages:
             if use.address:
                 item = channel(use.address)
+                item.transport = use.transport if item.transport == "nats" else item.transport
                 (item.producers if use.action == SEND else item.consumers).append(use.service)
                 if use.message and (use.action == SEND or not item.messages):
                     item.messages.append(use.message)
