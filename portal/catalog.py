@@ -27,6 +27,14 @@ def _ref(entity_id: str) -> str:
     return f"{_REF_KIND.get(kind, kind)}:{name}"
 
 
+def techdocs_dir(model: ArchitectureModel, service: Service) -> str:
+    """The folder (relative to the output root) holding a service's TechDocs sources: the service's own folder, or
+    ``techdocs/<name>`` when it has none (a service at the repository root, a one-file service) or shares it with
+    another service, so they never collide with the portal's own mkdocs.yml and docs/."""
+    shared = sum(s.root == service.root for s in model.services) > 1
+    return service.root.strip("/") if service.root.strip("/") and not shared else f"techdocs/{service.name}"
+
+
 def _most_common(values: list[str], fallback: str) -> str:
     counts = Counter(v for v in values if v)
     return min(counts, key=lambda v: (-counts[v], v)) if counts else fallback
@@ -177,8 +185,7 @@ class CatalogWriter:
         return grouped
 
     def _annotations(self, service: Service) -> dict[str, str]:
-        techdocs = f"{self.repo_from_entity}/{service.root}" if service.root else self.repo_from_entity
-        annotations = {"backstage.io/techdocs-ref": f"dir:{techdocs}"}
+        annotations = {"backstage.io/techdocs-ref": f"dir:{self.repo_from_entity}/{techdocs_dir(self.model, service)}"}
         repo = self.model.repo
         if repo.project_slug:
             annotations["github.com/project-slug"] = repo.project_slug

@@ -23,19 +23,27 @@ def main() -> None:
 @main.command()
 @repo_option
 @out_option
-@click.option("--check", is_flag=True, help="Regenerate in memory, print what differs, exit 1 on drift.")
+@click.option("--check", is_flag=True, help="Regenerate in memory, print what differs; exit 1 on drift, 2 when an "
+              "error diagnostic was raised (as --strict).")
+@click.option("--strict", is_flag=True,
+              help="Exit 2 when an error diagnostic was raised (the output is still written).")
 @click.option("--static-only", is_flag=True, help="Never import application code; read the AST only.")
 @click.option("--only", default="", metavar="NAME", help="Extract this service afresh, others from cache.")
 @click.option("--from-url", multiple=True, metavar="[NAME=]URL", help="Read a running service's /openapi.json.")
 @click.option("--with-checkov", is_flag=True, help="Run checkov first and record its per-module summary.")
-@click.option("-v", "--verbose", is_flag=True, help="Show warnings and every written file.")
-def generate(repo: str, out: str | None, check: bool, static_only: bool, only: str, from_url: tuple[str, ...],
-             verbose: bool, with_checkov: bool) -> None:
-    """Scan the repository and write the catalog and API specs."""
+@click.option("-v", "--verbose", is_flag=True, help="Show every diagnostic (not only the first 50 errors and "
+              "warnings), info lines and every written file.")
+def generate(repo: str, out: str | None, check: bool, strict: bool, static_only: bool, only: str,
+             from_url: tuple[str, ...], verbose: bool, with_checkov: bool) -> None:
+    """Scan the repository and write the catalog and API specs.
+
+    Errors and warnings are printed as `path:line: severity: message`. Exit codes: 0 done, 1 drift (--check),
+    2 an error diagnostic was raised under --strict or --check.
+    """
     from arrakis_docs.commands import generate as generate_command
 
     sys.exit(generate_command.run(Target.of(repo, out), check, static_only, only, verbose, from_url,
-                                  with_checkov))
+                                  with_checkov, strict))
 
 
 @main.command()

@@ -22,7 +22,7 @@ from arrakis_docs.diagrams.printers import print_figure, printer_for
 from arrakis_docs.extractors.config import RepoConfig
 from arrakis_docs.model.architecture import ArchitectureModel
 from arrakis_docs.model.code import ServiceCode
-from arrakis_docs.output import Rendered
+from arrakis_docs.output import OutsideOutput, Rendered, write_contained
 
 ARCHITECTURE_DIR = "docs/architecture"
 DIAGRAMS_DIR = "docs/diagrams"
@@ -169,15 +169,11 @@ def _dot_to_svg(out: Path, path: str, source: str) -> str:
     done = subprocess.run(["dot", "-Tsvg"], input=source, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         return f"{path}: dot failed: {done.stderr.strip()[-300:]}"
-    _write(out / path, done.stdout)
+    try:
+        write_contained(out, path, done.stdout)
+    except OutsideOutput as problem:  # the containment guard: reported, never written
+        return f"refused to write outside the output root: {problem}"
     return ""
-
-
-def _write(target: Path, text: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(target)
 
 
 def _pyreverse(repo: Path, out: Path, code: ServiceCode) -> str:

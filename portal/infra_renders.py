@@ -7,7 +7,6 @@ Binary output, git-ignored and not drift-checked: ``generate`` calls :func:`infr
 from __future__ import annotations
 
 import base64
-import os
 import re
 import shutil
 import tempfile
@@ -17,6 +16,7 @@ from arrakis_docs.infra_maps import MAJOR_TYPES, Placement, node_label, top_modu
 from arrakis_docs.infra_output import RENDERS_DIR
 from arrakis_docs.model.architecture import ArchitectureModel
 from arrakis_docs.model.infra import CAN_ACCESS, CONNECTS, RESOURCE, InfraModel, InfraNode
+from arrakis_docs.output import OutsideOutput, write_contained
 
 # Terraform type -> diagrams icon (module path, class name); anything else gets a generic AWS icon.
 ICONS = {
@@ -114,9 +114,8 @@ def infra_renders(model: ArchitectureModel, repo: Path, out: Path) -> list[str]:
         svg = overview_svg(model.infra)
     except Exception as exc:  # the diagrams library and Graphviz fail in many ways; a render is never fatal
         return [f"infrastructure SVG: {type(exc).__name__}: {exc}"]
-    target = out / RENDERS_DIR / "overview.svg"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
-    tmp.write_text(svg, encoding="utf-8")
-    tmp.replace(target)
+    try:
+        write_contained(out, f"{RENDERS_DIR}/overview.svg", svg)
+    except OutsideOutput as problem:  # the containment guard: reported, never written
+        return [f"refused to write outside the output root: {problem}"]
     return []

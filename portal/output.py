@@ -8,7 +8,34 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+
+from arrakis_docs.model.architecture import Diagnostic
+
+
+class OutsideOutput(ValueError):
+    """A path a writer produced would land outside the output root; it is refused, never written."""
+
+
+def contained(root: Path, path: str) -> Path:
+    """Where ``path`` (POSIX, relative to ``root``) is written; raises :class:`OutsideOutput` unless it lies under
+    ``root`` once symlinks are resolved. The one guard every writer goes through before a file or folder is made."""
+    pure = PurePosixPath(path)
+    if not path or "\\" in path or "\0" in path or pure.is_absolute() or ".." in pure.parts:
+        raise OutsideOutput(f"{path or '(empty path)'}: not a plain relative path")
+    base = root.resolve()
+    target = base / pure
+    # resolve() follows every symlinked parent (and the file itself), so a link pointing elsewhere is caught.
+    real = target.resolve()
+    if real != base and base not in real.parents:
+        raise OutsideOutput(f"{path}: resolves to {real}, outside the output root {base}")
+    return target
+
+
+def refusal(path: str, problem: OutsideOutput) -> Diagnostic:
+    """The error diagnostic a refused path becomes."""
+    return Diagnostic(path or "(empty path)", 1, f"refused to write outside the output root: {problem}; "
+                      "the writer that produced this path has a bug, please report it")
 
 
 @dataclass
@@ -17,12 +44,35 @@ class OutputSet:
 
     files: dict[str, str] = field(default_factory=dict)
     owned_dirs: list[str] = field(default_factory=list)
+    # Paths the containment guard refused (absolute, ``..``, escaping): error diagnostics, never written.
+    refused: list[Diagnostic] = field(default_factory=list)
 
     def add(self, path: str, text: str) -> None:
-        """Add one file; two writers producing the same path is a bug."""
+        """Add one file; two writers producing the same path is a bug, a path outside the root is refused."""
         if path in self.files:
             raise ValueError(f"two writers produced {path}")
+        pure = PurePosixPath(path)
+        if not path or pure.is_absolute() or ".." in pure.parts:
+            self.refused.append(refusal(path, OutsideOutput(f"{path or '(empty path)'}: not a plain relative path")))
+            return
         self.files[path] = text
+
+    def guard(self, root: Path) -> None:
+        """Drop (and record as refused) every file and owned folder that would land outside ``root``."""
+        for directory in list(self.owned_dirs):
+            try:
+                contained(root, directory)
+            except OutsideOutput as problem:
+                self.refused.append(refusal(directory, problem))
+                self.owned_dirs.remove(directory)
+                for path in [p for p in self.files if p.startswith(f"{directory}/")]:
+                    del self.files[path]
+        for path in list(self.files):
+            try:
+                contained(root, path)
+            except OutsideOutput as problem:
+                self.refused.append(refusal(path, problem))
+                del self.files[path]
 
 
 @dataclass
@@ -38,7 +88,7 @@ def _existing(root: Path, owned_dirs: list[str]) -> dict[str, Path]:
     found = {}
     for directory in owned_dirs:
         base = root / directory
-        if base.is_dir():
+        if base.is_dir() and not base.is_symlink():  # a linked owned folder is refused by the guard, never read
             for path in sorted(base.rglob("*")):
                 if path.is_file():
                     found[path.relative_to(root).as_posix()] = path
@@ -49,6 +99,7 @@ def differences(root: Path, output: OutputSet) -> list[str]:
     """Human-readable drift between ``output`` and the files under ``root`` (empty when identical); files in owned
     folders that would no longer be generated count as drift too."""
     lines: list[str] = []
+    output.guard(root)
     existing = _existing(root, output.owned_dirs)
     for path in sorted(set(output.files) | set(existing)):
         target = root / path
@@ -72,7 +123,9 @@ def write_atomic(root: Path, output: OutputSet) -> list[str]:
 
     Each owned folder is built complete in a sibling temporary folder and swapped in with renames, so a run that
     fails halfway leaves the previous output whole. Files outside owned folders are replaced one by one, by rename.
+    Every path is checked by :func:`contained` first; refused ones land in ``output.refused``, unwritten.
     """
+    output.guard(root)
     changed = [line.split(": ", 1)[1] for line in differences(root, output) if not line.startswith("    ")]
     if not changed:
         return []
@@ -85,7 +138,7 @@ def write_atomic(root: Path, output: OutputSet) -> list[str]:
             staged.append((stage, final))
             for path, text in output.files.items():
                 if path.startswith(f"{directory}/"):
-                    target = stage / path[len(directory) + 1 :]
+                    target = contained(stage, path[len(directory) + 1 :])
                     target.parent.mkdir(parents=True, exist_ok=True)
                     target.write_text(text, encoding="utf-8")
         for stage, final in staged:
@@ -99,7 +152,7 @@ def write_atomic(root: Path, output: OutputSet) -> list[str]:
             shutil.rmtree(stage, ignore_errors=True)
     loose = [p for p in output.files if not any(p.startswith(f"{d}/") for d in output.owned_dirs)]
     for path in loose:
-        _replace_file(root / path, output.files[path])
+        _replace_file(contained(root, path), output.files[path])
     return changed
 
 
@@ -118,6 +171,20 @@ def matches(root: Path, owned_dirs: list[str], expected: dict[str, str]) -> bool
         if not target.is_file() or hashlib.sha256(target.read_bytes()).hexdigest() != digest:
             return False
     return True
+
+
+def write_contained(root: Path, path: str, data: str | bytes) -> Path:
+    """Write one file (text or bytes) under ``root`` by rename, after the containment guard; for writers outside
+    an :class:`OutputSet` (SVG renders, TechDocs copies). Raises :class:`OutsideOutput` instead of writing."""
+    target = contained(root, path)
+    if isinstance(data, bytes):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
+        tmp.write_bytes(data)
+        tmp.replace(target)
+    else:
+        _replace_file(target, data)
+    return target
 
 
 def _replace_file(target: Path, text: str) -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 import arrakis_docs.templates
-from arrakis_docs.catalog import catalog_files
+from arrakis_docs.catalog import catalog_files, techdocs_dir
 from arrakis_docs.diagrams_output import diagram_outputs
 from arrakis_docs.events_output import event_outputs
 from arrakis_docs.extractors.config import RepoConfig
@@ -313,8 +313,9 @@ class SiteWriter:
         return {"groups": groups, "services": services}
 
     def techdocs(self, service: Service) -> None:
-        """TechDocs sources beside the service: mkdocs.yml with only techdocs-core, docs/index.md and docs/api.md."""
-        base = service.root
+        """TechDocs sources beside the service (or under ``techdocs/<name>`` when it has no folder of its own):
+        mkdocs.yml with only techdocs-core, docs/index.md and docs/api.md."""
+        base = techdocs_dir(self.model, service)
         data = self.service_data(service, "index.md", techdocs=True)
         description = yaml.safe_dump(_summary(service.description, 300), width=1000).removesuffix("...\n").strip()
         self.files[f"{base}/mkdocs.yml"] = self.techdocs_env.get_template("mkdocs.yml.j2").render(
