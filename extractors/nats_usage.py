@@ -118,6 +118,7 @@ class Wrapper:
     index: int
     template: EventUsage
     method: bool = False  # defined in a class: called as ``obj.name(...)``
+    func: ast.AST | None = None  # its definition, so a same-named function elsewhere is not taken for it
 
 
 def module_names(files: list[SourceFile]) -> dict[str, str]:
@@ -166,6 +167,7 @@ class EventReader:
         self.env: dict[str, str] = {}  # deployment values (dotenv, compose environment) for settings without defaults
         self.nats_modules = {m.path for m in self.modules.values() if _imports_any(m.tree, ("nats",))}
         self.unknown: list[Site] = []  # broker-like calls on objects not known to be a broker client
+        self.param_clients: list[Site] = []  # broker-like calls on a parameter: its callers decide
         self.usages: list[EventUsage] = []
         self.streams: dict[str, EventStream] = {}
         self.message_classes: dict[str, tuple[Module, ast.ClassDef]] = {}
@@ -299,7 +301,7 @@ class EventReader:
                         if isinstance(value, ast.Call) and call_name(value) == "Field":
                             value = value.args[0] if value.args else keyword(value, "default")
                         text = literal(value)
-                        if isinstance(text, str | list | tuple):
+                        if isinstance(text, str | list | tuple) and text:  # "" means: set at deployment
                             return text if isinstance(text, str) else ",".join(map(str, text))
         return self.env_value(name)
 
@@ -363,7 +365,7 @@ class EventReader:
                 return self.subject(found[1], site, found[0], depth + 1)
         if isinstance(node, ast.Attribute):
             text = self._attribute_subject(node, site, module, depth)
-            if text is not None:
+            if text:
                 return Subject(text)
         if (env := self._environment_read(node)) is not None:
             name, default = env
@@ -651,7 +653,33 @@ class EventReader:
             self._walk(module, module.tree, None, None, calls)
         for site in calls:
             self._call(site)
+        self._param_clients(calls)
         self._resolve_wrappers(calls)
+
+    def _param_clients(self, calls: list[Site]) -> None:
+        """``async def send(client, subject, data): await client.publish(...)``: a NATS call when a caller passes a
+        NATS connection (or JetStream context) for ``client``."""
+        for site in self.param_clients:
+            name = site.node.func.value.id  # type: ignore[union-attr]
+            probe = Wrapper(site.func.name if site.func else "", name, self.params(site).index(name),
+                            EventUsage("", "", "", "", "", site.ref), self._is_method(site), site.func)
+            kinds = set()
+            for caller in self._callers(probe, calls):
+                arg = keyword(caller.node, name)
+                if arg is None and len(caller.node.args) > probe.index:
+                    arg = caller.node.args[probe.index]
+                if arg is not None and (kind := self.client_kind(arg, caller)):
+                    kinds.add(kind)
+            method = site.node.func.attr  # type: ignore[union-attr]
+            if kinds - {"bus"}:
+                if method == "add_stream":
+                    self._stream(site)
+                elif method != "declare" and not (method == "request" and self._looks_http(site)):
+                    self._raw_call(site, method, sorted(kinds - {"bus"})[0])
+            elif "bus" in kinds:
+                self._bus_call(site, method)
+            elif site.module.path in self.nats_modules and method != "declare":
+                self.unknown.append(site)
 
     def _walk(self, module: Module, node: ast.AST, cls: ast.ClassDef | None,
               func: ast.FunctionDef | ast.AsyncFunctionDef | None, calls: list[Site]) -> None:
@@ -687,6 +715,9 @@ class EventReader:
         if method == "request" and self._looks_http(site):
             return
         if self._is_bus_implementation(site.cls):
+            return
+        if not kind and isinstance(receiver, ast.Name) and receiver.id in self.params(site):
+            self.param_clients.append(site)  # decided by what the callers pass in (see _param_clients)
             return
         if not kind:
             if (method != "declare" and site.module.path in self.nats_modules and dotted(receiver) not in
@@ -728,7 +759,8 @@ class EventReader:
                            dynamic="" if subject.address else subject.dynamic, **extra)
         if subject.param and site.func is not None:
             index = self.params(site).index(subject.param)
-            self.wrappers.append(Wrapper(site.func.name, subject.param, index, usage, self._is_method(site)))
+            self.wrappers.append(Wrapper(site.func.name, subject.param, index, usage, self._is_method(site),
+                                         site.func))
             return
         self.usages.append(usage)
 
@@ -849,14 +881,18 @@ class EventReader:
     def _callers(self, wrapper: Wrapper, calls: list[Site]) -> list[Site]:
         """Calls of a wrapper: ``name(...)`` anywhere (imports and aliases included, by the name it was defined
         with), or ``obj.name(...)`` for a method or a function reached through its module."""
-        found = []
+        found: list[Site] = []
         for site in calls:
             func = site.node.func
             if isinstance(func, ast.Name):
                 target = func.id
                 if func.id in site.module.imports and site.module.imports[func.id][1]:
                     target = site.module.imports[func.id][1]  # ``from x import publish as emit``
-                if target == wrapper.name:
+                defined = self.lookup(site.module, func.id)
+                if defined is not None and isinstance(defined[1], ast.FunctionDef | ast.AsyncFunctionDef):
+                    if defined[1] is wrapper.func:  # the name resolves: it is this wrapper or another function
+                        found.append(site)
+                elif target == wrapper.name and (defined is None or wrapper.func is None):
                     found.append(site)
             elif isinstance(func, ast.Attribute) and func.attr == wrapper.name:
                 owner = self.resolve_dotted(site.module, dotted(func.value)) if dotted(func.value) else None
@@ -883,7 +919,7 @@ class EventReader:
                                     dynamic="" if subject.address else subject.dynamic)
                     if subject.param and site.func is not None:
                         later.append(Wrapper(site.func.name, subject.param, self.params(site).index(subject.param),
-                                             usage, self._is_method(site)))
+                                             usage, self._is_method(site), site.func))
                     else:
                         self.usages.append(usage)
                     resolved = True

@@ -1,0 +1,108 @@
+"""Events of repositories shaped like public ones: wrappers across modules, settings-built subjects, same-named
+modules in many services, HTTP clients that look like NATS, and Kafka as a second transport."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from arrakis_docs.extractors.nats_usage import service_events
+from arrakis_docs.extractors.options import ExtractOptions
+from arrakis_docs.extractors.source_tree import SourceTree
+from arrakis_docs.model.architecture import AppEntry, Diagnostic, Service, SourceRef
+from arrakis_docs.model.events import RECEIVE, SEND, EventModel, EventUsage
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "foreign_events"
+
+
+def _extract(name: str, root: str) -> tuple[EventModel, list[Diagnostic], Service]:
+    tree = SourceTree.read(FIXTURE, ())
+    service = Service(id=f"service:{name}", name=name, root=root,
+                      app=AppEntry("app.main", "app", "instance", "", SourceRef(f"{root}/app/main.py", 1)))
+    files = [f for f in tree.python_files() if not root or f.path.startswith(f"{root}/")]
+    diagnostics: list[Diagnostic] = []
+    events = service_events(FIXTURE, service, files, ExtractOptions(static_only=True), diagnostics)
+    return events, diagnostics, service
+
+
+@pytest.fixture(scope="module")
+def orders() -> tuple[EventModel, list[Diagnostic], Service]:
+    return _extract("orders", "services/orders")
+
+
+@pytest.fixture(scope="module")
+def billing() -> tuple[EventModel, list[Diagnostic], Service]:
+    return _extract("billing", "services/billing")
+
+
+def _sends(events: EventModel, transport: str = "nats") -> dict[str, EventUsage]:
+    return {u.address: u for u in events.usages if u.action == SEND and u.transport == transport}
+
+
+def test_wrappers_followed_across_modules_aliases_and_call_chains(orders) -> None:
+    sends = _sends(orders[0])
+    # emit = publish imported under an alias; subject a module constant, a class attribute, a constant + suffix
+    assert sends["orders.created"].location == SourceRef("services/orders/app/main.py", 24)
+    assert sends["orders.created"].via.startswith("publish (services/orders/app/broker.py:8)")
+    assert sends["orders.paid"].location.line == 25
+    assert "orders.created.v2" in sends
+    # two levels down (ship -> notify -> publish), the subject held in a local f-string from a settings default
+    assert sends["orders.{order_id}.shipped"].via.startswith("notify")
+    # settings field without a default, its value in the service's .env.example; .format from a settings default
+    assert "shop.orders.cancelled" in sends
+    assert "orders.orders.refunded" in sends
+    assert all(u.transport == "nats" and u.api == "jetstream" for u in sends.values())
+
+
+def test_streams_with_subjects_from_settings(orders) -> None:
+    (stream,) = orders[0].streams
+    assert (stream.name, stream.subjects) == ("ORDERS", ["orders.>", "shop.orders.>"])
+
+
+def test_push_and_pull_consumers_queue_groups_and_durables(billing) -> None:
+    received = {u.address: u for u in billing[0].usages if u.action == RECEIVE and u.transport == "nats"}
+    assert received["orders.*"].queue == "billing"
+    assert received["orders.created"].durable == "billing-created"
+    assert (received["orders.paid"].call, received["orders.paid"].durable) == ("pull_subscribe", "billing-paid")
+
+
+def test_same_named_modules_do_not_shadow_each_other() -> None:
+    events, _, _ = _extract("everything", "")
+    sends = _sends(events)
+    # both services have app/main.py and app/broker.py with a publish(); each caller keeps its own wrapper
+    assert sends["orders.created"].via.startswith("publish (services/orders/app/broker.py")
+    billing_send = [u for u in events.usages if u.location == SourceRef("services/billing/app/main.py", 24)]
+    assert [u.via.split(" (")[1] for u in billing_send] == ["services/billing/app/broker.py:3)"]
+
+
+def test_subject_from_compose_environment_through_a_client_parameter(billing) -> None:
+    audit = _sends(billing[0])["audit.billing.recorded"]
+    assert audit.location == SourceRef("services/billing/app/main.py", 24)
+
+
+def test_http_clients_are_not_nats(billing) -> None:
+    calls = {(u.location.line, u.call) for u in billing[0].usages}
+    assert not [c for c in calls if c[1] == "request"], calls
+
+
+def test_unknown_broker_call_is_a_warning_with_its_line_and_counted(billing) -> None:
+    _, diagnostics, service = billing
+    (warning,) = [d for d in diagnostics if "broker-like call" in d.message]
+    assert (warning.path, warning.line, warning.severity.value) == ("services/billing/app/main.py", 42, "warning")
+    coverage = service.coverage["events"]
+    assert coverage.candidates == coverage.resolved + 1
+
+
+def test_kafka_producers_and_consumers_are_events_of_transport_kafka(billing) -> None:
+    events = billing[0]
+    sends = _sends(events, "kafka")
+    # settings default "" -> value from compose environment; a producer made by a factory, held on self
+    assert sends["billing.invoices"].call == "send_and_wait"
+    assert sends["billing.payments"].location.line == 37
+    received = {u.address: u for u in events.usages if u.action == RECEIVE and u.transport == "kafka"}
+    assert set(received) == {"billing.payments", "billing.refunds"}
+    assert received["billing.payments"].queue == "billing"
+    assert received["billing.payments"].via.startswith("make_consumer")
+    events.link(None)
+    assert events.channel("billing.payments").transport == "kafka"
