@@ -16,10 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-import yaml
-
 from arrakis_docs.extractors.config import RepoConfig
 from arrakis_docs.extractors.python_modules import ModuleIndex, annotation_names, assigned_calls, call_name, statements
+from arrakis_docs.extractors.service_manifest import read_service_manifest
 from arrakis_docs.extractors.source_tree import SourceFile, SourceTree
 from arrakis_docs.model.architecture import AppEntry, Diagnostic, Link, Service, SourceRef
 from arrakis_docs.model.refs import entity_id
@@ -124,17 +123,8 @@ def _read_service_yaml(tree: SourceTree, root: str, diagnostics: list[Diagnostic
     path = f"{root}/service.yaml" if root else "service.yaml"
     if path not in tree.files:
         return {}
-    try:
-        data = yaml.safe_load(tree.files[path].text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        diagnostics.append(Diagnostic(path, mark.line + 1 if mark else 0, f"invalid YAML: {exc}"))
-        return {}
-    if not isinstance(data, dict):
-        diagnostics.append(Diagnostic(path, 1, "service.yaml must be a mapping"))
-        return {}
-    data["__path__"] = path
-    return data
+    # Checked against the published schema: wrong types are reported and dropped, never coerced.
+    return read_service_manifest(path, tree.files[path].text, diagnostics)
 
 
 def _owning_root(path: str, projects: dict[str, Project]) -> str:
