@@ -16,6 +16,7 @@ out_option = click.option("--out", default=None, type=click.Path(file_okay=False
 
 
 @click.group()
+@click.version_option(package_name="arrakis-docs", message="%(prog)s %(version)s")  # from the installed metadata
 def main() -> None:
     """Architecture documentation generated from the code and infrastructure it describes."""
 

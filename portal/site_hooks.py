@@ -1,8 +1,9 @@
 """MkDocs hooks of the portal (``hooks:`` in mkdocs.yml).
 
-- ``on_files``: adds the vendored browser assets (mermaid.js, Swagger UI) from ``node_modules`` and the committed
-  OpenAPI specs from ``catalog/apis`` to the site, so the portal loads nothing from the internet and no copies live
-  under ``docs/``.
+- ``on_files``: adds the package's assets (``assets/`` beside this module: the portal's own CSS/JS and mermaid.js and
+  Swagger UI, vendored at the versions package-lock.json pins) and the committed OpenAPI specs from ``catalog/apis``
+  to the site, so the portal loads nothing from the internet, needs no ``node_modules`` and no copies live under
+  ``docs/``. A file the documented repository's ``docs/`` already has at the same path wins (a local override).
 - ``on_nav``: orders the top-level sections (an awesome-nav-like rule instead of a hard-coded nav), so pages other
   writers add under ``docs/events``, ``docs/architecture``, ``docs/diagrams`` or ``docs/infrastructure`` appear
   without anyone listing their file names.
@@ -18,34 +19,21 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Navigation, Section
 
-# node_modules file -> path in the site
-VENDORED = {
-    "mermaid/dist/mermaid.min.js": "assets/vendor/mermaid/mermaid.min.js",
-    "swagger-ui-dist/swagger-ui-bundle.js": "assets/vendor/swagger-ui/swagger-ui-bundle.js",
-    "swagger-ui-dist/swagger-ui.css": "assets/vendor/swagger-ui/swagger-ui.css",
-}
+# Shipped inside the package: everything under it is copied to the same path under the site root.
+ASSETS = Path(__file__).resolve().parent / "assets"
 SECTION_ORDER = ["index.md", "services", "apis", "events", "architecture-index.md", "architecture", "diagrams",
                  "infrastructure", "catalog", "status.md", "how-to"]
 TITLES = {"apis": "APIs", "how-to": "How-to", "catalog": "Catalog"}
 SPEC_SUFFIXES = (".openapi.yaml", ".openapi.json")
 
 
-TOOLKIT_ROOT = Path(__file__).resolve().parents[1]
-
-
 def vendored_sources(docs_dir: Path, catalog_dir: str = "catalog") -> dict[str, Path]:
-    """Site path -> file to copy, for every vendored asset and committed OpenAPI spec; raises if an asset is missing.
-
-    ``node_modules`` is the documented repository's own when it has one, else the toolkit's."""
+    """Site path -> file to copy, for every packaged asset and committed OpenAPI spec; raises if assets are missing."""
     repo = docs_dir.resolve().parent
-    modules = next((r / "node_modules" for r in (repo, TOOLKIT_ROOT) if (r / "node_modules").is_dir()),
-                   TOOLKIT_ROOT / "node_modules")
-    found: dict[str, Path] = {}
-    for source, dest in VENDORED.items():
-        path = modules / source
-        if not path.is_file():
-            raise PluginError(f"missing node_modules/{source}: run `npm ci` (make npm-install) first")
-        found[dest] = path
+    found = {f"assets/{path.relative_to(ASSETS).as_posix()}": path
+             for path in sorted(ASSETS.rglob("*")) if path.is_file() and "__pycache__" not in path.parts}
+    if not found:
+        raise PluginError(f"no portal assets in {ASSETS}: the arrakis-docs installation is incomplete")
     for spec in sorted((repo / catalog_dir / "apis").glob("*")):
         if spec.name.endswith(SPEC_SUFFIXES):
             found[f"assets/specs/{spec.name}"] = spec
@@ -53,9 +41,10 @@ def vendored_sources(docs_dir: Path, catalog_dir: str = "catalog") -> dict[str, 
 
 
 def on_files(files: Files, config: MkDocsConfig, **_: Any) -> Files:
-    """Add vendored assets and specs as static files of the site."""
+    """Add packaged assets and specs as static files of the site (the docs' own file at the same path wins)."""
     for dest, path in vendored_sources(Path(config.docs_dir)).items():
-        files.append(File.generated(config, dest, abs_src_path=str(path)))
+        if files.get_file_from_path(dest) is None:
+            files.append(File.generated(config, dest, abs_src_path=str(path)))
     return files
 
 

@@ -1,8 +1,13 @@
 """Checks of the generated output by its real consumers, each problem one ``path:line: message`` line.
 
-* Backstage's own entity policies and kind validators (``tools/validate-catalog.mjs``, pinned in package.json).
+* Backstage's own entity policies and kind validators (``node/validate-catalog.mjs``, pinned in package.json).
 * A referential check Backstage does not do: every entity a relation names exists.
-* Every OpenAPI document: openapi-spec-validator, then ``redocly lint`` with the documented ``redocly.yaml``.
+* Every OpenAPI document: openapi-spec-validator, then ``redocly lint`` with the repository's ``redocly.yaml``, else
+  the one shipped in the package.
+
+The Node checks are optional: their packages come from ``$ARRAKIS_DOCS_NODE_MODULES``, the scanned repository's
+``node_modules`` or, when running from the toolkit's source checkout, the checkout's; a check whose package is
+nowhere is skipped with the command that enables it (``node_check_skips``).
 """
 
 from __future__ import annotations
@@ -17,7 +22,26 @@ from typing import Any
 
 import yaml
 
-TOOLKIT_ROOT = Path(__file__).resolve().parent.parent  # holds package.json, tools/ and redocly.yaml
+PACKAGE_DIR = Path(__file__).resolve().parent
+NODE_SCRIPTS = PACKAGE_DIR / "node"  # the .mjs validators, shipped as package data
+DEFAULT_REDOCLY_CONFIG = PACKAGE_DIR / "redocly.yaml"
+NODE_MODULES_ENV = "ARRAKIS_DOCS_NODE_MODULES"  # user's node_modules folder(s), os.pathsep-separated
+SCRIPT_MODULES_ENV = "ARRAKIS_DOCS_NODE_MODULES_DIR"  # tells a script where to import its package from
+
+
+@dataclass(frozen=True)
+class NodeCheck:
+    """One optional check run by Node: its name, the npm package it needs, pinned as package.json pins it."""
+
+    name: str
+    package: str
+    version: str
+
+
+BACKSTAGE = NodeCheck("Backstage validators", "@backstage/catalog-model", "1.10.3")
+REDOCLY = NodeCheck("Redocly lint", "@redocly/cli", "2.77.0")
+ASYNCAPI = NodeCheck("AsyncAPI parser", "@asyncapi/parser", "3.6.3")
+NODE_CHECKS = (BACKSTAGE, REDOCLY, ASYNCAPI)
 # spec field -> default kind of the refs it holds (None: the ref must name its kind)
 RELATION_FIELDS: dict[str, str | None] = {
     "owner": "group",
@@ -161,8 +185,20 @@ def referential_problems(entities: list[tuple[str, dict[str, Any]]]) -> list[Pro
 # ---------------------------------------------------------------- Node tools
 
 
-def ensure_node_modules(root: Path = TOOLKIT_ROOT) -> str | None:
-    """Install the pinned Node toolset with ``npm ci`` when it is missing; returns an error message or None."""
+def toolkit_checkout() -> Path | None:
+    """The toolkit's source checkout this package runs from (a package.json beside the package folders), else None."""
+    root = PACKAGE_DIR.parent
+    if (root / "package.json").is_file() and (root / "portal" / Path(__file__).name).is_file():
+        return root
+    return None
+
+
+def ensure_node_modules(root: Path | None = None) -> str | None:
+    """In the toolkit's own checkout, install the pinned Node toolset with ``npm ci`` when it is missing or older
+    than the lock file; returns an error message or None. Elsewhere (an installed wheel) it does nothing."""
+    root = root or toolkit_checkout()
+    if root is None:
+        return None
     lock = root / "package-lock.json"
     modules = root / "node_modules"
     if modules.is_dir() and (not lock.is_file() or modules.stat().st_mtime >= lock.stat().st_mtime):
@@ -178,28 +214,77 @@ def ensure_node_modules(root: Path = TOOLKIT_ROOT) -> str | None:
     return None
 
 
-def _node_env() -> dict[str, str]:
-    return {**os.environ, "REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true", "NO_COLOR": "1"}
+def node_modules_candidates(repo: Path) -> list[Path]:
+    """Where Node packages are looked for, in order: ``$ARRAKIS_DOCS_NODE_MODULES``, the scanned repository's
+    ``node_modules``, the toolkit checkout's ``node_modules`` (only when running from a checkout)."""
+    found = [Path(p) for p in os.environ.get(NODE_MODULES_ENV, "").split(os.pathsep) if p]
+    found.append(repo / "node_modules")
+    checkout = toolkit_checkout()
+    if checkout is not None:
+        found.append(checkout / "node_modules")
+    return found
 
 
-def backstage_problems(entities: list[tuple[str, dict[str, Any]]]) -> list[Problem]:
-    """Problems Backstage's own validators find in the entities."""
+def find_node_modules(check: NodeCheck, repo: Path) -> Path | None:
+    """The first ``node_modules`` folder holding the check's package, or None."""
+    for modules in node_modules_candidates(repo):
+        if (modules / check.package / "package.json").is_file():
+            return modules.resolve()
+    return None
+
+
+def skip_line(check: NodeCheck, node_found: bool = True) -> str:
+    """The one line printed for a skipped check, with the command that enables it."""
+    install = (f"npm install --prefix DIR {check.package}@{check.version} and set "
+               f"{NODE_MODULES_ENV}=DIR/node_modules")
+    prefix = "" if node_found else "install Node >= 20, then "
+    return f"skipped: {check.name} ({check.package}): {prefix}{install}"
+
+
+def _node_env(modules: Path) -> dict[str, str]:
+    return {**os.environ, "REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true", "NO_COLOR": "1",
+            SCRIPT_MODULES_ENV: str(modules)}
+
+
+def _modules_or_cwd(check: NodeCheck, modules: Path | None) -> Path | None:
+    # Callers that resolved nothing (tests, library use) get the current directory's resolution order.
+    return modules if modules is not None else find_node_modules(check, Path.cwd())
+
+
+def backstage_problems(entities: list[tuple[str, dict[str, Any]]], modules: Path | None = None) -> list[Problem]:
+    """Problems Backstage's own validators find in the entities; ``modules`` holds @backstage/catalog-model."""
+    script = NODE_SCRIPTS / "validate-catalog.mjs"
+    modules = _modules_or_cwd(BACKSTAGE, modules)
+    if modules is None:
+        return [Problem(script.name, 0, "backstage", skip_line(BACKSTAGE))]
     payload = json.dumps([{"file": path, "entity": entity} for path, entity in entities])
-    script = TOOLKIT_ROOT / "tools" / "validate-catalog.mjs"
-    done = subprocess.run(["node", str(script)], input=payload, cwd=TOOLKIT_ROOT, capture_output=True, text=True,
-                          env=_node_env(), check=False)
+    done = subprocess.run(["node", str(script)], input=payload, cwd=modules.parent, capture_output=True, text=True,
+                          env=_node_env(modules), check=False)
     if done.returncode != 0:
         return [Problem(script.name, 0, "backstage", f"validator failed: {done.stderr.strip()[-500:]}")]
     return [Problem(p["file"], 0, "backstage", p["message"]) for p in json.loads(done.stdout or "[]")]
 
 
-def redocly_problems(specs: list[Path], out: Path, config: Path) -> list[Problem]:
-    """Problems ``redocly lint`` finds with the given config."""
+def _redocly_command(modules: Path) -> list[str]:
+    """``redocly`` as npm links it, else the package's own bin script run by node."""
+    linked = modules / ".bin" / "redocly"
+    if linked.is_file():
+        return [str(linked)]
+    manifest = json.loads((modules / REDOCLY.package / "package.json").read_text(encoding="utf-8"))
+    bin_field = manifest.get("bin", {})
+    script = bin_field.get("redocly") if isinstance(bin_field, dict) else bin_field
+    return ["node", str(modules / REDOCLY.package / (script or "bin/cli.js"))]
+
+
+def redocly_problems(specs: list[Path], out: Path, config: Path, modules: Path | None = None) -> list[Problem]:
+    """Problems ``redocly lint`` finds with the given config; ``modules`` holds @redocly/cli."""
     if not specs:
         return []
-    binary = TOOLKIT_ROOT / "node_modules" / ".bin" / "redocly"
-    command = [str(binary), "lint", "--config", str(config), "--format=json", *map(str, specs)]
-    done = subprocess.run(command, cwd=TOOLKIT_ROOT, capture_output=True, text=True, env=_node_env(), check=False)
+    modules = _modules_or_cwd(REDOCLY, modules)
+    if modules is None:
+        return [Problem(config.name, 0, "redocly", skip_line(REDOCLY))]
+    command = [*_redocly_command(modules), "lint", "--config", str(config), "--format=json", *map(str, specs)]
+    done = subprocess.run(command, cwd=out, capture_output=True, text=True, env=_node_env(modules), check=False)
     reports = _json_documents(done.stdout)
     if not reports:
         return [Problem(str(config.name), 0, "redocly", f"lint failed: {(done.stderr or done.stdout)[-500:]}")]
@@ -207,7 +292,7 @@ def redocly_problems(specs: list[Path], out: Path, config: Path) -> list[Problem
     for item in (p for report in reports for p in report.get("problems", [])):
         location = (item.get("location") or [{}])[0]
         source = location.get("source", {}).get("ref", "")
-        path = _rel((TOOLKIT_ROOT / source), out) if source else "?"
+        path = _rel((out / source), out) if source else "?"
         line = location.get("start", {}).get("line", 0)
         problems.append(Problem(path, line, "redocly", f"{item.get('severity')} {item.get('ruleId')}: "
                                                        f"{item.get('message')}"))
@@ -253,18 +338,22 @@ def asyncapi_specs(out: Path, catalog_dir: str) -> list[Path]:
     return sorted((out / catalog_dir).glob("apis/*.asyncapi.yaml"))
 
 
-def asyncapi_problems(specs: list[Path], out: Path) -> list[Problem]:
-    """Diagnostics of severity error from @asyncapi/parser (``tools/validate-asyncapi.mjs``)."""
+def asyncapi_problems(specs: list[Path], out: Path, modules: Path | None = None) -> list[Problem]:
+    """Diagnostics of severity error from @asyncapi/parser (``node/validate-asyncapi.mjs``); ``modules`` holds it."""
     if not specs:
         return []
-    done = subprocess.run(["node", str(TOOLKIT_ROOT / "tools" / "validate-asyncapi.mjs"), *map(str, specs)],
-                          capture_output=True, text=True, cwd=TOOLKIT_ROOT, timeout=300, check=False)
+    script = NODE_SCRIPTS / "validate-asyncapi.mjs"
+    modules = _modules_or_cwd(ASYNCAPI, modules)
+    if modules is None:
+        return [Problem(script.name, 0, "asyncapi", skip_line(ASYNCAPI))]
+    done = subprocess.run(["node", str(script), *map(str, specs)], capture_output=True, text=True, cwd=out,
+                          env=_node_env(modules), timeout=300, check=False)
     try:
         found = json.loads(done.stdout or "null")
     except json.JSONDecodeError:
         found = None
     if not isinstance(found, list):
-        return [Problem("tools/validate-asyncapi.mjs", 0, "asyncapi", (done.stderr.strip() or "no output")[-300:])]
+        return [Problem(script.name, 0, "asyncapi", (done.stderr.strip() or "no output")[-300:])]
     return [Problem(_rel(Path(d["file"]), out), d["line"], "asyncapi", f"{d['code']}: {d['message']}")
             for d in found if d.get("severity") == 0]
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import click
 
 from arrakis_docs.commands.common import Target
 from arrakis_docs.progress import Progress
 from arrakis_docs.validation import (
-    TOOLKIT_ROOT,
+    ASYNCAPI,
+    BACKSTAGE,
+    DEFAULT_REDOCLY_CONFIG,
+    REDOCLY,
+    NodeCheck,
     Problem,
     asyncapi_problems,
     asyncapi_specs,
@@ -15,10 +22,12 @@ from arrakis_docs.validation import (
     code_rule_problems,
     ensure_node_modules,
     event_orphan_warnings,
+    find_node_modules,
     load_catalog,
     openapi_problems,
     redocly_problems,
     referential_problems,
+    skip_line,
 )
 
 
@@ -34,18 +43,30 @@ def run(target: Target, verbose: bool) -> int:
         problems += referential_problems(loaded.entities)
     with progress.step("openapi-spec-validator"):
         problems += openapi_problems(loaded.specs, target.out)
-    missing_node = ensure_node_modules()
-    if missing_node:
-        problems.append(Problem("package.json", 0, "node", missing_node))
-    else:
+    # The Node checks are optional: each one whose package is nowhere is skipped with one line, never a failure.
+    npm_error = ensure_node_modules()  # `npm ci` in the toolkit's own checkout only
+    if npm_error:
+        click.echo(f"warning: {npm_error}", err=True)
+    node_found = shutil.which("node") is not None
+
+    def modules_for(check: NodeCheck) -> Path | None:
+        modules = find_node_modules(check, target.repo) if node_found else None
+        if modules is None:
+            click.echo(skip_line(check, node_found))
+        return modules
+
+    if modules := modules_for(BACKSTAGE):
         with progress.step("backstage validators"):
-            problems += backstage_problems(loaded.entities)
+            problems += backstage_problems(loaded.entities, modules)
+    if modules := modules_for(REDOCLY):
         own = target.repo / "redocly.yaml"
-        config = own if own.is_file() else TOOLKIT_ROOT / "redocly.yaml"
+        config = own if own.is_file() else DEFAULT_REDOCLY_CONFIG
         with progress.step("redocly lint"):
-            problems += redocly_problems(loaded.specs, target.out, config)
+            problems += redocly_problems(loaded.specs, target.out, config, modules)
+    if modules := modules_for(ASYNCAPI):
         with progress.step("asyncapi parser"):
-            problems += asyncapi_problems(asyncapi_specs(target.out, target.config.catalog_dir), target.out)
+            problems += asyncapi_problems(asyncapi_specs(target.out, target.config.catalog_dir), target.out,
+                                          modules)
     # Orphan events are warnings: printed, never a failure.
     for warning in event_orphan_warnings(asyncapi_specs(target.out, target.config.catalog_dir), target.out):
         click.echo(str(warning), err=True)

@@ -1,7 +1,20 @@
 // Validates Backstage entities with @backstage/catalog-model's own policies and kind validators.
 // Input (stdin): JSON array of {file, entity} with every $text already resolved by the caller.
 // Output (stdout): JSON array of {file, message}; empty when every entity passes. Exit code 0 unless the input is bad.
-import {
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+// This script may live in a Python site-packages folder, far from any node_modules: arrakis-docs passes the folder
+// that holds the package in ARRAKIS_DOCS_NODE_MODULES_DIR, and the package is resolved from there.
+async function load(name) {
+  const modules = process.env.ARRAKIS_DOCS_NODE_MODULES_DIR;
+  const target = modules ? pathToFileURL(createRequire(join(modules, 'resolve.js')).resolve(name)).href : name;
+  const loaded = await import(target);
+  return { ...(loaded.default ?? {}), ...loaded };
+}
+
+const {
   DefaultNamespaceEntityPolicy,
   EntityPolicies,
   FieldFormatEntityPolicy,
@@ -15,7 +28,7 @@ import {
   resourceEntityV1alpha1Validator,
   systemEntityV1alpha1Validator,
   userEntityV1alpha1Validator,
-} from '@backstage/catalog-model';
+} = await load('@backstage/catalog-model');
 
 // The same order the catalog backend applies them in: schema first, then namespace, root fields, field formats.
 const policy = EntityPolicies.allOf([
