@@ -3,14 +3,19 @@ modules in many services, HTTP clients that look like NATS, and Kafka as a secon
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
+from arrakis_docs.asyncapi_specs import AsyncApiBuilder
 from arrakis_docs.extractors.nats_usage import service_events
 from arrakis_docs.extractors.options import ExtractOptions
 from arrakis_docs.extractors.source_tree import SourceTree
-from arrakis_docs.model.architecture import AppEntry, Diagnostic, Service, SourceRef
+from arrakis_docs.model.architecture import AppEntry, ArchitectureModel, Diagnostic, RepoInfo, Service, SourceRef
 from arrakis_docs.model.events import RECEIVE, SEND, EventModel, EventUsage
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "foreign_events"
@@ -106,3 +111,30 @@ def test_kafka_producers_and_consumers_are_events_of_transport_kafka(billing) ->
     assert received["billing.payments"].via.startswith("make_consumer")
     events.link(None)
     assert events.channel("billing.payments").transport == "kafka"
+
+
+NODE = shutil.which("node")
+VALIDATOR = FIXTURE.parent.parent.parent / "portal" / "node" / "validate-asyncapi.mjs"
+
+
+@pytest.mark.skipif(NODE is None or not VALIDATOR.is_file(), reason="node and @asyncapi/parser are needed")
+def test_kafka_events_in_a_valid_asyncapi_document_with_kafka_bindings(tmp_path: Path, billing) -> None:
+    events, _, service = billing
+    model = ArchitectureModel(repo=RepoInfo("foreign"), services=[service])
+    model.events.merge(events)
+    model.events.link(model)
+    document = AsyncApiBuilder(model).document(service)
+    topic = next(c for c in document["channels"].values() if c["address"] == "billing.payments")
+    assert topic["bindings"]["kafka"]["topic"] == "billing.payments"
+    groups = [o["bindings"]["kafka"]["groupId"]["enum"] for o in document["operations"].values()
+              if "kafka" in o.get("bindings", {})]
+    assert groups and all(g == ["billing"] for g in groups)
+    nats_queue = [o["bindings"]["nats"]["queue"] for o in document["operations"].values()
+                  if "nats" in o.get("bindings", {})]
+    assert nats_queue == ["billing"]
+    assert "Kafka and NATS" in document["info"]["description"]
+    spec = tmp_path / "billing-events.asyncapi.yaml"
+    spec.write_text(yaml.safe_dump(document, sort_keys=True), encoding="utf-8")
+    done = subprocess.run([NODE, str(VALIDATOR), str(spec)], capture_output=True, text=True, timeout=120,
+                          check=True)
+    assert [d for d in json.loads(done.stdout) if d["severity"] == 0] == []
