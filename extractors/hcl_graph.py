@@ -230,12 +230,15 @@ class _GraphBuilder:
                              multiplicity=multiplicity, multiplicity_expression=expression, source=source,
                              target=target, version=_unquote(block.attributes.get("version", "")))
             link(identifier, block, self._each(block))
+            if target in stack:  # before the roots check: a root that includes itself is a cycle too
+                where = folder.line(block)
+                cycle = " -> ".join([*stack[stack.index(target):], target])
+                what = "calls itself" if target == directory else f"calls a module already on its call chain ({cycle})"
+                self.diagnostics.append(Diagnostic(where.path, where.line, f'module "{name}": source "{source}" '
+                                                   f"{what}; not expanded, point the source at another folder"))
+                continue
             if not target or target in roots or target not in self.folders:
                 continue  # external sources and calls into another root stay single nodes
-            if target in stack:
-                self.diagnostics.append(Diagnostic(folder.line(block).path, folder.line(block).line,
-                                                   f'module "{name}": source "{source}" calls itself'))
-                continue
             child_path = f"{path}module.{name}."
             self.instantiate(root, target, child_path, (*stack, target), roots)
             # each input variable of the child depends on the argument the call passes
@@ -493,7 +496,8 @@ def parse_folders(texts: dict[str, str], diagnostics: list[Diagnostic]) -> dict[
             else:
                 where = folder.line(block)
                 diagnostics.append(Diagnostic(where.path, where.line, f'module "{block.labels[0]}": source "{source}" '
-                                              "has no .tf files in the scanned tree", Severity.WARNING))
+                                              "has no .tf files in the scanned tree; its resources are not documented: "
+                                              "fix the source path or stop excluding that folder", Severity.WARNING))
     return folders
 
 

@@ -40,10 +40,26 @@ class SourceFile:
         """The module's AST, or a diagnostic naming file:line when it does not parse."""
         try:
             return ast.parse(self.data, filename=self.path)
-        except SyntaxError as exc:
-            return Diagnostic(self.path, exc.lineno or 0, f"syntax error: {exc.msg}")
-        except ValueError as exc:  # null bytes
-            return Diagnostic(self.path, 0, f"cannot parse: {exc}")
+        except (SyntaxError, ValueError) as exc:  # ValueError: null bytes on older Pythons
+            return self._bad_bytes() or Diagnostic(self.path, getattr(exc, "lineno", None) or 1,
+                                                   f"syntax error: {getattr(exc, 'msg', exc)}")
+
+    def _bad_bytes(self) -> Diagnostic | None:
+        """A NUL byte or bytes that are not UTF-8, at the line that holds them (the parser names the end of the
+        token, or no line at all); None when the bytes are fine and the error is real syntax."""
+        if b"\0" in self.data:
+            line = self.data[: self.data.index(b"\0")].count(b"\n") + 1
+            return Diagnostic(self.path, line, "cannot parse: NUL byte in the source; remove it (a binary or "
+                              "corrupted file?) or exclude the file")
+        try:
+            self.data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if b"coding" in b"\n".join(self.data.splitlines()[:2]):
+                return None  # a PEP 263 declaration names another encoding: the parser's own message stands
+            line = self.data[: exc.start].count(b"\n") + 1
+            return Diagnostic(self.path, line, f"cannot parse: byte 0x{self.data[exc.start]:02x} is not UTF-8; "
+                              "save the file as UTF-8 or declare its encoding (# -*- coding: latin-1 -*-)")
+        return None
 
     @property
     def tree(self) -> ast.Module | None:

@@ -135,6 +135,8 @@ def test_cycles_and_missing_sources_are_diagnostics(tmp_path: Path) -> None:
                                       'resource "null_resource" "a" {}\n', encoding="utf-8")
     diagnostics: list[Diagnostic] = []
     model = load_directory(tmp_path, diagnostics)
-    assert sorted(d.message for d in diagnostics) == [
-        'module "gone": source "./nope" has no .tf files in the scanned tree']
+    assert sorted((d.line, d.message) for d in diagnostics) == [
+        (1, 'module "self": source "./" calls itself; not expanded, point the source at another folder'),
+        (4, 'module "gone": source "./nope" has no .tf files in the scanned tree; its resources are not documented: '
+            'fix the source path or stop excluding that folder')]
     assert [n.address for n in model.nodes if n.kind == RESOURCE] == ["null_resource.a"]

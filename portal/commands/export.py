@@ -29,5 +29,6 @@ def run(target: Target, directory: str, static_only: bool, verbose: bool) -> int
     root = Path(directory).resolve()
     root.mkdir(parents=True, exist_ok=True)
     changed = write_atomic(root, output)
+    report(output.refused, verbose)  # the containment guard's refusals: errors, never writes
     click.echo(f"eventcatalog: {len(output.files)} files in {directory} ({len(changed)} changed)", err=True)
-    return 0
+    return 2 if output.refused else 0
