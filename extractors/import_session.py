@@ -3,8 +3,10 @@
 The OpenAPI document (``app.openapi()``), the event models' JSON Schemas and the SQLAlchemy tables all come from
 importing the scanned code; one :class:`ImportSession` per service runs ``import_runner.py`` once and sends it each
 job in turn, so the imports they share are paid for once. The interpreter is started on the first job, gets no
-network (socket calls refused, proxies pointed nowhere) and ``ARRAKIS_DOCS_IMPORT=1``; a job that times out or kills
-the interpreter fails alone, and the next job starts a fresh one.
+network (socket calls refused, proxies pointed nowhere) and ``ARRAKIS_DOCS_IMPORT=1``. A job whose import raises or
+kills the interpreter fails alone, and the next job starts a fresh one; a job that times out ends the session: the
+service's remaining jobs are skipped at once (``JobResult.skipped``, naming the job that hung), so an import that
+hangs costs its timeout once per service, not once per job.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class JobResult:
     result: Any = None
     error: str = ""
     traceback: str = ""
+    skipped: bool = False  # not attempted: an earlier job of the session timed out
 
 
 def sandbox_env() -> dict[str, str]:
@@ -59,6 +62,7 @@ class ImportSession:
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
         self._stderr: IO[str] | None = None
         self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="arrakis-import")
+        self.cut = ""  # why the session stopped taking jobs (a timed-out job), or ""
 
     def __enter__(self) -> ImportSession:
         return self
@@ -67,7 +71,10 @@ class ImportSession:
         self.close()
 
     def run(self, job: str, roots: list[str], **args: Any) -> JobResult:
-        """Answer ``job`` with ``roots`` on the import path; never raises for anything the scanned code does."""
+        """Answer ``job`` with ``roots`` on the import path; never raises for anything the scanned code does. After
+        a job timed out, every later job is skipped without starting an interpreter."""
+        if self.cut:
+            return JobResult(False, error=f"skipped: {self.cut}", skipped=True)
         try:
             proc = self._start()
         except OSError as exc:
@@ -79,7 +86,10 @@ class ImportSession:
             line = self._reader.submit(proc.stdout.readline).result(timeout=self.timeout)
         except FutureTimeout:
             self._stop()
-            return JobResult(False, error=f"timed out after {self.timeout:g}s")
+            # The same import would hang again for the next job: one timeout per service is enough.
+            self.cut = f"the {job} import timed out after {self.timeout:g}s (import_timeout)"
+            return JobResult(False, error=f"timed out after {self.timeout:g}s; the service's remaining import jobs "
+                                          "are skipped")
         except OSError as exc:  # the interpreter is gone (broken pipe)
             self._stop()
             return JobResult(False, error=f"the importing interpreter exited: {exc}", traceback=self._stderr_tail())
