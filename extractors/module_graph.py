@@ -142,7 +142,7 @@ def pydeps_imports(repo: Path, package: str, modules: SourceModules, excluded: l
     else:
         reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
     if not isinstance(graph, dict):
-        return None, Diagnostic(init.path, 0, f"pydeps failed, module graph read from the AST: {reason}",
+        return None, Diagnostic(init.path, 1, f"pydeps failed, module graph read from the AST: {reason}",
                                 Severity.WARNING)
     lines: dict[tuple[str, str], SourceRef] = {}
     for edge in evidence:
@@ -162,7 +162,7 @@ def pydeps_imports(repo: Path, package: str, modules: SourceModules, excluded: l
 def _nearest(lines: dict[tuple[str, str], SourceRef], source: str, target: str, path: str) -> SourceRef:
     """pydeps adds the parent packages of ``import a.b.c``: point them at the import of the submodule."""
     found = sorted(ref for (s, t), ref in lines.items() if s == source and t.startswith(f"{target}."))
-    return found[0] if found else SourceRef(path, 0)
+    return found[0] if found else SourceRef(path, 1)  # the module as a whole: its first line, never :0
 
 
 def cycles(modules: list[str], edges: list[ModuleImport]) -> list[list[str]]:

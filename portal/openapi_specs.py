@@ -42,9 +42,13 @@ def external_refs(document: Any, where: str = "#") -> list[str]:
 
 def single_file_problems(model: ArchitectureModel) -> list[Diagnostic]:
     """A diagnostic per external ``$ref`` in any API document."""
+    apps = {s.name: s.app.location for s in model.services}
+    # Reported at the app the spec comes from (a file and line the user can open), not at the spec's name.
     return [
-        Diagnostic(f"{api.name}.{api.kind}", 0, f"external $ref not allowed in a single-file spec: {ref}",
-                   Severity.ERROR)
+        Diagnostic(apps[api.service].path if api.service in apps else f"{api.name}.{api.kind}",
+                   apps[api.service].line if api.service in apps else 1,
+                   f"external $ref not allowed in a single-file spec {api.name}: {ref}; define the schema in the "
+                   "service or inline it", Severity.ERROR)
         for api in model.apis
         for ref in external_refs(api.document)
     ]
