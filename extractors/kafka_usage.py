@@ -12,13 +12,11 @@ parameter annotated ``AIOKafkaProducer``, also inside ``Annotated[..., Depends(.
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING
 
+from arrakis_docs.extractors.event_sites import Site
+from arrakis_docs.extractors.event_sites import SiteReader as EventReader  # nats_usage's reader, not imported here
 from arrakis_docs.extractors.python_modules import call_name, dotted, keyword
 from arrakis_docs.model.events import RECEIVE, SEND
-
-if TYPE_CHECKING:
-    from arrakis_docs.extractors.nats_usage import EventReader, Site
 
 TRANSPORT = "kafka"
 KAFKA_MODULES = ("aiokafka", "kafka", "confluent_kafka")
@@ -70,12 +68,10 @@ def _made_role(reader: EventReader, value: ast.expr | None, site: Site, depth: i
     if isinstance(value.func, ast.Name):  # a factory of ours: what it returns or yields
         target = reader.lookup(site.module, value.func.id)
         if target and isinstance(target[1], ast.FunctionDef | ast.AsyncFunctionDef):
-            from arrakis_docs.extractors.nats_usage import Site as _Site  # the reader's own site type
-
             fn = target[1]
             if fn.returns is not None and (found := _class_role(_names(fn.returns), kafka_here)):
                 return found
-            inner = _Site(target[0], None, fn, value)
+            inner = Site(target[0], None, fn, value)
             for node in ast.walk(fn):
                 if isinstance(node, ast.Return | ast.Yield) and node.value is not None:
                     if found := _made_role(reader, node.value, inner, depth + 1):
@@ -88,8 +84,6 @@ def _attribute_roles(reader: EventReader) -> dict[tuple[str, str], str]:
     cached = getattr(reader, "_kafka_attrs", None)
     if cached is not None:
         return cached
-    from arrakis_docs.extractors.nats_usage import Site as _Site
-
     roles: dict[tuple[str, str], str] = {}
     reader._kafka_attrs = roles  # type: ignore[attr-defined]  # set first: role() below may ask again
     for module in reader.modules.values():
@@ -101,7 +95,7 @@ def _attribute_roles(reader: EventReader) -> dict[tuple[str, str], str]:
                     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                     for target in targets:
                         if isinstance(target, ast.Attribute) and dotted(target).startswith("self."):
-                            site = _Site(module, cls, fn, ast.Call(ast.Name("_"), [], [], lineno=node.lineno))
+                            site = Site(module, cls, fn, ast.Call(ast.Name("_"), [], [], lineno=node.lineno))
                             found = _made_role(reader, node.value, site) if node.value is not None else ""
                             if not found and isinstance(node, ast.AnnAssign):
                                 found = _class_role(_names(node.annotation), _uses_kafka(reader, site))
@@ -131,9 +125,7 @@ def role(reader: EventReader, receiver: ast.expr, site: Site, depth: int = 0) ->
         if site.func is None or receiver.id not in reader.params(site):
             target = reader.lookup(site.module, receiver.id)
             if target and isinstance(target[1], ast.expr):
-                from arrakis_docs.extractors.nats_usage import Site as _Site
-
-                if found := _made_role(reader, target[1], _Site(target[0], None, None, site.node), depth + 1):
+                if found := _made_role(reader, target[1], Site(target[0], None, None, site.node), depth + 1):
                     return found
     if not kafka_here:
         return ""

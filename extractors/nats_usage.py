@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from arrakis_docs.extractors.env_values import service_environment
+from arrakis_docs.extractors.event_sites import Module, Site
 from arrakis_docs.extractors.import_session import session_or_own
 from arrakis_docs.extractors.kafka_usage import kafka_call
 from arrakis_docs.extractors.python_modules import call_name, dotted, keyword, literal
@@ -71,33 +72,6 @@ def _imports_any(tree: ast.Module, roots: tuple[str, ...]) -> bool:
         if isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").split(".")[0] in roots:
             return True
     return False
-
-
-@dataclass
-class Module:
-    """One parsed module of the service and the names it defines or imports."""
-
-    name: str
-    path: str
-    tree: ast.Module
-    imports: dict[str, tuple[str, str]] = field(default_factory=dict)  # local name -> (module, name)
-    constants: dict[str, ast.expr] = field(default_factory=dict)
-    functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)
-    classes: dict[str, ast.ClassDef] = field(default_factory=dict)
-
-
-@dataclass
-class Site:
-    """Where a call is: module, enclosing class and function."""
-
-    module: Module
-    cls: ast.ClassDef | None
-    func: ast.FunctionDef | ast.AsyncFunctionDef | None
-    node: ast.Call
-
-    @property
-    def ref(self) -> SourceRef:
-        return SourceRef(self.module.path, self.node.lineno)
 
 
 @dataclass(frozen=True)
