@@ -10,7 +10,7 @@ from typing import Any
 from arrakis_docs.extractors.code_structure import service_code
 from arrakis_docs.extractors.datastores import datastores_for, store_use
 from arrakis_docs.extractors.discovery import Discovery, Project, normalise_requirement
-from arrakis_docs.extractors.http_clients import UrlSettingUse, http_dependency_edges, url_setting_uses
+from arrakis_docs.extractors.http_clients import UrlSettingUse, http_service_edges, http_uses, service_aliases
 from arrakis_docs.extractors.import_session import ImportSession
 from arrakis_docs.extractors.nats_usage import service_events
 from arrakis_docs.extractors.openapi import import_spec, static_spec, url_spec
@@ -40,6 +40,7 @@ class ServiceExtraction:
     datastores: list[Datastore] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
     url_uses: list[UrlSettingUse] = field(default_factory=list)
+    http_names: dict[str, str] = field(default_factory=dict)  # names other services reach this one by -> its name
     events: EventModel = field(default_factory=EventModel)
     code: CodeModel = field(default_factory=CodeModel)
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -67,7 +68,8 @@ def extract_service(repo: Path, tree: SourceTree, discovery: Discovery, service:
         result.api = _api(repo, discovery, service, libraries, options, result.diagnostics, imports)
         result.events = service_events(repo, service, files, options, result.diagnostics, imports)
         result.code = service_code(repo, service, files, options, result.diagnostics, imports)
-    result.url_uses = url_setting_uses(files)
+    result.url_uses = http_uses(repo, service, files)
+    result.http_names = service_aliases(repo, [service])
     result.datastores, result.edges = datastores_for(service.id, service.name, store_use(files), options.streams)
     if result.api is not None:
         result.edges.append(Edge(service.id, result.api.id, "provides-api"))
@@ -112,12 +114,16 @@ def link(repo: RepoInfo, extractions: list[ServiceExtraction], diagnostics: list
     """Join per-service results: resolve calls between services and merge shared datastores."""
     services = [x.service for x in extractions]
     model = ArchitectureModel(repo=repo, services=services, diagnostics=list(diagnostics))
+    aliases: dict[str, str] = {}
+    for x in sorted(extractions, key=lambda x: x.service.name):
+        for alias, name in sorted(x.http_names.items()):
+            aliases.setdefault(alias, name)
     for x in extractions:
         if x.api is not None:
             model.apis.append(x.api)
         model.datastores.extend(x.datastores)
         model.edges.extend(x.edges)
-        model.edges.extend(http_dependency_edges(x.service, x.url_uses, services))
+        model.edges.extend(http_service_edges(x.service, x.url_uses, aliases, model.diagnostics))
         model.diagnostics.extend(x.diagnostics)
         model.events.merge(x.events)
         model.code.merge(x.code)
