@@ -12,15 +12,18 @@ import ast
 import re
 import tomllib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any
 
 from arrakis_docs.extractors.config import RepoConfig
+from arrakis_docs.extractors.deploy_manifests import chart_names, compose_names, deployed_name
+from arrakis_docs.extractors.fastapi_routes import RouteReader
 from arrakis_docs.extractors.python_modules import ModuleIndex, annotation_names, assigned_calls, call_name, statements
 from arrakis_docs.extractors.service_manifest import read_service_manifest
 from arrakis_docs.extractors.source_tree import SourceFile, SourceTree
-from arrakis_docs.model.architecture import AppEntry, Diagnostic, Link, Service, SourceRef
+from arrakis_docs.extractors.symbols import SymbolResolver
+from arrakis_docs.model.architecture import AppEntry, Diagnostic, Link, Service, Severity, SourceRef
 from arrakis_docs.model.refs import entity_id
 
 PROJECT_MARKERS = ("pyproject.toml", "setup.py", "service.yaml")
@@ -48,6 +51,8 @@ class Discovery:
     app_functions: set[str]
     app_classes: set[str]
     diagnostics: list[Diagnostic]
+    resolver: SymbolResolver | None = None  # shared name resolution (extractors reading the same modules reuse it)
+    router_classes: set[str] = field(default_factory=lambda: {"APIRouter"})
 
 
 def sanitise_name(text: str) -> str:
@@ -63,43 +68,191 @@ def normalise_requirement(text: str) -> str:
 
 
 def discover(tree: SourceTree, config: RepoConfig, repo_name: str) -> Discovery:
-    """Find every FastAPI application and group them into services."""
+    """Find every FastAPI application and make each its own service (named, rooted, never merged silently)."""
     diagnostics: list[Diagnostic] = []
     projects = {p.root: p for p in (_read_project(tree, root, diagnostics) for root in _project_roots(tree))}
     index = ModuleIndex.build(tree, list(projects))
+    resolver = SymbolResolver(index)
     for f in tree.python_files():
         if isinstance(f.parsed, Diagnostic):
             diagnostics.append(f.parsed)
-    app_classes, app_functions = _fastapi_names(tree)
+    app_classes, app_functions, router_classes = _fastapi_names(tree)
     entries = [e for f in tree.python_files() for e in _app_entries(f, index, app_classes, app_functions)]
+    diagnostics += _factories_without_apps(tree, app_functions, entries)
+    entries = _unmounted(tree, resolver, entries)
 
-    by_root: dict[str, list[AppEntry]] = {}
+    # Each app's code folder: the folder holding the package its imports name, inside its project.
+    by_dir: dict[str, list[AppEntry]] = {}
     for entry in entries:
-        by_root.setdefault(_owning_root(entry.location.path, projects), []).append(entry)
+        by_dir.setdefault(_code_dir(entry, index, projects), []).append(entry)
+    groups: dict[str, list[str]] = {}  # project root -> code folders in it
+    for folder in by_dir:
+        groups.setdefault(_owning_root(folder + "/x" if folder else "x", projects), []).append(folder)
+    compose, charts = compose_names(tree), chart_names(tree)
 
     services: list[Service] = []
-    for root, found in sorted(by_root.items()):
-        apps = _distinct_apps(found)
-        project = projects.get(root) or Project(root, repo_name if not root else PurePosixPath(root).name)
-        meta = _read_service_yaml(tree, root, diagnostics)
+    for folder, found in sorted(by_dir.items()):
+        owner = _owning_root(folder + "/x" if folder else "x", projects)
+        alone = len(groups[owner]) == 1  # the project is this one service: its root, pyproject and metadata
+        root = owner if alone else folder
+        project = projects.get(owner) or Project(owner, "")
+        meta = _read_service_yaml(tree, root, diagnostics) or (
+            _read_service_yaml(tree, folder, diagnostics) if folder != root else {})
+        apps = _single_service_apps(_distinct_apps(found), index, resolver, app_classes, app_functions,
+                                    router_classes, diagnostics)
+        base = _base_name(meta, project if (alone or project.root == folder) else None, folder, compose, charts,
+                          apps, tree, repo_name)
         for app in apps:
-            services.append(_service(project, meta, app, suffix=_suffix(app, apps), config=config))
-    libraries = [p for r, p in sorted(projects.items()) if r not in by_root]
+            service = _service(replace(project, root=root), meta, app, suffix=_suffix(app, apps), config=config,
+                               base=base)
+            services.append(service)
+    used = {g for folders in groups.values() for g in folders} | set(groups)
+    libraries = [p for r, p in sorted(projects.items()) if r not in used]
     _report_clashes(services, diagnostics)
     # A service whose metadata names no system joins the one its neighbours name most, else the repository's.
     named = Counter(s.system for s in services if s.system)
     fallback = min(named, key=lambda n: (-named[n], n)) if named else sanitise_name(repo_name)
     for service in services:
         service.system = service.system or fallback
-    return Discovery(services, libraries, index, app_functions, app_classes, diagnostics)
+    return Discovery(services, libraries, index, app_functions, app_classes, diagnostics, resolver, router_classes)
+
+
+GENERIC_DIRS = frozenset(("app", "apps", "src", "api", "backend", "server", "service", "services", "code", "python",
+                          "main", "lib", "web", "core", "application"))
+
+
+def _code_dir(entry: AppEntry, index: ModuleIndex, projects: dict[str, Project]) -> str:
+    owner = _owning_root(entry.location.path, projects)
+    root = entry.import_root
+    inside = root == owner or (root.startswith(f"{owner}/") if owner else bool(root))
+    return root if inside and len(root) > len(owner) else owner
+
+
+def _base_name(meta: dict[str, Any], project: Project | None, folder: str, compose: dict[str, str],
+               charts: dict[str, str], apps: list[AppEntry], tree: SourceTree, repo_name: str) -> str:
+    """A service's name, in order: service.yaml, pyproject, deployment manifests, the factory's name argument,
+    the folder (generic folder names such as app/src/api skipped)."""
+    if meta.get("name"):
+        return str(meta["name"])
+    if project is not None and project.name:
+        return project.name
+    deployed = deployed_name(folder, compose, charts)
+    if deployed:
+        return deployed
+    for app in apps:
+        named = _factory_name_argument(app, tree)
+        if named:
+            return named
+    parts = [p for p in PurePosixPath(folder).parts if p not in GENERIC_DIRS] if folder else []
+    return parts[-1] if parts else repo_name
+
+
+def _factory_name_argument(app: AppEntry, tree: SourceTree) -> str:
+    """``create_app("orders")``, ``create_app(name="orders")`` or ``create_app(Config(name="orders"))``."""
+    if app.kind != "instance" or app.made_by in ("FastAPI", ""):
+        return ""
+    f = tree.files.get(app.location.path)
+    call = next((c for n, c, s in assigned_calls(f.tree.body) if n == app.attribute and s.lineno ==
+                 app.location.line), None) if f and f.tree else None
+    if call is None:
+        return ""
+    for candidate in (call, *(a for a in call.args if isinstance(a, ast.Call))):
+        first = candidate.args[0] if candidate.args else None
+        if isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value.strip():
+            return first.value
+        for key in ("name", "service_name", "title"):
+            value = next((k.value for k in candidate.keywords if k.arg == key), None)
+            if isinstance(value, ast.Constant) and isinstance(value.value, str) and value.value.strip():
+                return value.value
+    return ""
+
+
+def _factories_without_apps(tree: SourceTree, functions: set[str], entries: list[AppEntry]) -> list[Diagnostic]:
+    """An app factory that needs arguments makes apps only where it is called; one never called is reported."""
+    made = {e.made_by for e in entries} | {e.attribute for e in entries if e.kind == "factory"}
+    called: set[str] = set()
+    needing: list[tuple[SourceFile, ast.FunctionDef | ast.AsyncFunctionDef]] = []
+    for f in tree.python_files():
+        if f.tree is None:
+            continue
+        for stmt in f.tree.body:
+            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name in functions and (
+                    not _callable_without_arguments(stmt)) and stmt.name not in made:
+                needing.append((f, stmt))
+    if not needing:
+        return []
+    names = {fn.name for _, fn in needing}
+    for f in tree.python_files():
+        if f.tree is not None and any(n in f.text for n in names):
+            called |= {call_name(n) for n in ast.walk(f.tree) if isinstance(n, ast.Call) and call_name(n) in names}
+    return [Diagnostic(f.path, fn.lineno, f"app factory {fn.name}() needs arguments and nothing calls it, so no "
+                       f"app is documented from it; write `app = {fn.name}(...)` at module level where it is served",
+                       Severity.WARNING)
+            for f, fn in needing if fn.name not in called]
+
+
+def _unmounted(tree: SourceTree, resolver: SymbolResolver, entries: list[AppEntry]) -> list[AppEntry]:
+    """Apps mounted into another (``app.mount("/api", api)``) are part of that app's service, not services."""
+    keys = {(e.location.path, e.attribute) for e in entries}
+    mounted: set[tuple[str, str]] = set()
+    for f in tree.python_files():
+        if f.tree is None or ".mount(" not in f.text:
+            continue
+        for node in ast.walk(f.tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "mount" \
+                    and len(node.args) >= 2 and isinstance(node.args[1], ast.Name | ast.Attribute):
+                found = resolver.resolve(f, node.args[1])
+                if found is not None and found.kind == "value" and found.file is not None and found.function is None:
+                    if (found.file.path, found.name) in keys and (found.file.path, found.name) != (f.path, ""):
+                        mounted.add((found.file.path, found.name))
+    mounters = {(e.location.path, e.attribute) for e in entries} - mounted
+    return [e for e in entries if (e.location.path, e.attribute) not in mounted or not mounters]
+
+
+def _single_service_apps(apps: list[AppEntry], index: ModuleIndex, resolver: SymbolResolver, app_classes: set[str],
+                         app_functions: set[str], router_classes: set[str],
+                         diagnostics: list[Diagnostic]) -> list[AppEntry]:
+    """Of several apps in one code folder, those without a single route are helpers (a test or middleware app)
+    when another has routes: reported and left out."""
+    if len(apps) < 2:
+        return apps
+    counts = {}
+    for app in apps:
+        reader = RouteReader(index, app_classes, app_functions, resolver, router_classes)
+        counts[id(app)] = len(reader.read_app(app.location.path, app.attribute, app.kind).routes)
+    if not any(counts.values()):
+        return apps
+    kept = [a for a in apps if counts[id(a)]]
+    for app in apps:
+        if not counts[id(app)]:
+            diagnostics.append(Diagnostic(app.location.path, app.location.line,
+                                          f"app {app.attribute!r} has no routes beside an app that has some in the "
+                                          "same folder; not documented as a service of its own", Severity.INFO))
+    return kept
 
 
 # ---------------------------------------------------------------- projects and metadata
 
 
 def _project_roots(tree: SourceTree) -> list[str]:
-    roots = {str(PurePosixPath(p).parent) for p in tree.files if PurePosixPath(p).name in PROJECT_MARKERS}
+    roots = {str(PurePosixPath(p).parent) for p, f in tree.files.items()
+             if PurePosixPath(p).name in PROJECT_MARKERS and _is_project_marker(p, f)}
     return sorted("" if r == "." else r for r in roots)
+
+
+def _is_project_marker(path: str, f: SourceFile) -> bool:
+    """A setup.py that calls setuptools/distutils ``setup(...)``; a service.yaml that is not a Kubernetes / Helm
+    manifest (no apiVersion/kind keys, not under a chart's templates/); any pyproject.toml."""
+    name = PurePosixPath(path).name
+    if name == "setup.py":
+        tree = f.tree
+        return tree is not None and "setup" in f.text and any(
+            isinstance(n, ast.Call) and call_name(n) == "setup" for n in ast.walk(tree))
+    if name == "service.yaml":
+        if "templates" in PurePosixPath(path).parts:
+            return False
+        return not re.search(r"(?m)^(apiVersion|kind)\s*:", f.text)
+    return True
 
 
 def _read_project(tree: SourceTree, root: str, diagnostics: list[Diagnostic]) -> Project:
@@ -136,8 +289,9 @@ def _owning_root(path: str, projects: dict[str, Project]) -> str:
     return ""
 
 
-def _service(project: Project, meta: dict[str, Any], app: AppEntry, suffix: str, config: RepoConfig) -> Service:
-    base = str(meta.get("name") or project.name)
+def _service(project: Project, meta: dict[str, Any], app: AppEntry, suffix: str, config: RepoConfig,
+             base: str = "") -> Service:
+    base = base or str(meta.get("name") or project.name)
     name = sanitise_name(f"{base}-{suffix}" if suffix else base)
     links = [
         Link(str(link.get("title", link.get("url", ""))), str(link["url"]))
@@ -168,16 +322,27 @@ def _service(project: Project, meta: dict[str, Any], app: AppEntry, suffix: str,
 
 
 def _report_clashes(services: list[Service], diagnostics: list[Diagnostic]) -> None:
-    seen: dict[str, Service] = {}
+    """Two services never share a name: the later one gets its folder (or a number) as a suffix, and a warning."""
+    taken: dict[str, Service] = {}
     for service in services:
-        if service.name in seen:
-            other = seen[service.name]
-            diagnostics.append(
-                Diagnostic(service.app.location.path, service.app.location.line,
-                           f"service name {service.name!r} also used by {other.app.location}; keeping the first")
-            )
-    # Keep the first of each name so ids stay unique; the diagnostic tells the user which one was dropped.
-    services[:] = list({s.name: s for s in reversed(services)}.values())[::-1]
+        if service.name not in taken:
+            taken[service.name] = service
+            continue
+        other = taken[service.name]
+        hints = [p for p in reversed(PurePosixPath(service.root or service.app.location.path).parts)
+                 if p not in GENERIC_DIRS and sanitise_name(p) not in service.name]
+        hints += [p for p in reversed(service.app.module.split(".")) if p not in GENERIC_DIRS]
+        new = next((sanitise_name(f"{service.name}-{h}") for h in hints
+                    if sanitise_name(f"{service.name}-{h}") not in taken), "")
+        number = 2
+        while not new or new in taken:
+            new, number = sanitise_name(f"{service.name}-{number}"), number + 1
+        diagnostics.append(Diagnostic(service.app.location.path, service.app.location.line,
+                                      f"service name {service.name!r} also used by {other.app.location}; this one is "
+                                      f"named {new!r} (give it a name in service.yaml or pyproject.toml)",
+                                      Severity.WARNING))
+        service.name, service.id = new, entity_id("service", new)
+        taken[new] = service
 
 
 # ---------------------------------------------------------------- finding applications
@@ -204,26 +369,33 @@ def _shape(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> _FunctionShape:
     return _FunctionShape(fn.name, frozenset(annotation_names(fn.returns)), frozenset(calls), frozenset(via))
 
 
-def _fastapi_names(tree: SourceTree) -> tuple[set[str], set[str]]:
-    """Names of FastAPI (sub)classes and of functions returning an app, across the whole repository."""
+def _fastapi_names(tree: SourceTree) -> tuple[set[str], set[str], set[str]]:
+    """Names of FastAPI (sub)classes, of functions returning an app, and of APIRouter (sub)classes, across the
+    whole repository (``from fastapi import FastAPI as Base`` makes ``Base`` one of them)."""
     class_bases: list[tuple[str, set[str]]] = []
     shapes: list[_FunctionShape] = []
+    classes = {"FastAPI"}
+    routers = {"APIRouter"}
     for f in tree.python_files():
         for node in statements(f.tree.body) if f.tree is not None else ():
-            if isinstance(node, ast.ClassDef):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in ("fastapi", "starlette"):
+                for alias in node.names:
+                    if alias.asname and alias.name in ("FastAPI", "APIRouter"):
+                        (classes if alias.name == "FastAPI" else routers).add(alias.asname)
+            elif isinstance(node, ast.ClassDef):
                 class_bases.append((node.name, {call_name(b) for b in node.bases}))
             elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 shapes.append(_shape(node))
-    classes = {"FastAPI"}
     functions: set[str] = set()
     changed = True
     while changed:  # a fixpoint: subclasses of subclasses, factories calling factories
-        before = len(classes) + len(functions)
+        before = len(classes) + len(functions) + len(routers)
         classes |= {name for name, bases in class_bases if bases & classes}
+        routers |= {name for name, bases in class_bases if bases & routers}
         makers = classes | functions
         functions |= {s.name for s in shapes if s.annotation & classes or (s.returned_calls | s.returned_via) & makers}
-        changed = len(classes) + len(functions) != before
-    return classes, functions
+        changed = len(classes) + len(functions) + len(routers) != before
+    return classes, functions, routers
 
 
 def _callable_without_arguments(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -237,7 +409,7 @@ def _app_entries(f: SourceFile, index: ModuleIndex, classes: set[str], functions
     name = index.module_name(f)
     if module is None or not name:
         return []
-    root = index.root_of[name]
+    root = index.import_root(f)
     entries = []
     for stmt in module.body:
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name in functions:
@@ -260,5 +432,5 @@ def _distinct_apps(entries: list[AppEntry]) -> list[AppEntry]:
 def _suffix(app: AppEntry, apps: list[AppEntry]) -> str:
     if len(apps) == 1:
         return ""
-    parts = app.module.split(".")
-    return parts[-2] if len(parts) > 1 and parts[-1] in {"main", "app", "__main__"} else parts[-1]
+    parts = [p for p in app.module.split(".") if p not in {"main", "__main__"} | GENERIC_DIRS]
+    return parts[-1] if parts else app.attribute

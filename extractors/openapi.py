@@ -8,10 +8,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from arrakis_docs.extractors.fastapi_routes import RouteReader, StaticRoute, docstring, unique_id
+from arrakis_docs.extractors.fastapi_routes import AppFacts, RouteReader, StaticRoute, docstring, route_sites, unique_id
 from arrakis_docs.extractors.import_session import ImportSession
 from arrakis_docs.extractors.python_modules import ModuleIndex, annotation_names, call_name, literal
-from arrakis_docs.model.architecture import Diagnostic, Service, Severity
+from arrakis_docs.extractors.symbols import SymbolResolver
+from arrakis_docs.model.architecture import Coverage, Diagnostic, Service, Severity
 
 OPENAPI_VERSION = "3.1.0"
 _SCALARS: dict[str, dict[str, str]] = {
@@ -119,17 +120,21 @@ def url_spec(url: str, timeout: float = 10.0) -> dict[str, Any]:
 # ---------------------------------------------------------------- static mode
 
 
-def static_spec(service: Service, index: ModuleIndex, app_classes: set[str],
-                app_functions: set[str]) -> tuple[dict[str, Any], list[Diagnostic]]:
-    """An OpenAPI document rebuilt from the AST: paths, methods, ids, summaries, tags and parameters."""
-    facts = RouteReader(index, app_classes, app_functions).read_app(
-        service.app.module, service.app.attribute, service.app.kind
-    )
+def static_spec(service: Service, index: ModuleIndex, app_classes: set[str], app_functions: set[str],
+                resolver: SymbolResolver | None = None,
+                router_classes: set[str] | None = None) -> tuple[dict[str, Any], list[Diagnostic]]:
+    """An OpenAPI document rebuilt from the AST: paths, methods, ids, summaries, tags and parameters.
+
+    Also fills ``service.coverage["routes"]``: the routes resolved of the route-like sites seen in the service's
+    folder; each site not understood becomes a warning at its line."""
+    resolver = resolver or SymbolResolver(index)
+    reader = RouteReader(index, app_classes, app_functions, resolver, router_classes)
+    facts = reader.read_app(service.app.location.path, service.app.attribute, service.app.kind)
     paths: dict[str, dict[str, Any]] = {}
     uses_validation = False
     for route in facts.routes:
         for method in route.methods:
-            operation = _operation(route, method, unique=len(route.methods) > 1)
+            operation = _operation(route, method, unique=len(route.methods) > 1, resolver=resolver)
             uses_validation |= "422" in operation["responses"]
             paths.setdefault(route.path, {})[method.lower()] = operation
     info: dict[str, Any] = {
@@ -141,10 +146,35 @@ def static_spec(service: Service, index: ModuleIndex, app_classes: set[str],
     document: dict[str, Any] = {"openapi": OPENAPI_VERSION, "info": info, "paths": paths}
     if uses_validation:
         document["components"] = {"schemas": dict(_VALIDATION_SCHEMAS)}
-    return document, facts.diagnostics
+    diagnostics = list(facts.diagnostics)
+    diagnostics += _coverage(service, index, resolver, app_classes, router_classes or {"APIRouter"}, facts)
+    return document, diagnostics
 
 
-def _operation(route: StaticRoute, method: str, unique: bool) -> dict[str, Any]:
+def _coverage(service: Service, index: ModuleIndex, resolver: SymbolResolver, app_classes: set[str],
+              router_classes: set[str], facts: AppFacts) -> list[Diagnostic]:
+    """Route-like sites in the service's own folder against those the reader understood."""
+    prefix = f"{service.root}/" if service.root else ""
+    seen: set[tuple[str, int]] = set()
+    diagnostics = []
+    warned = {(d.path, d.line) for d in facts.diagnostics}
+    for path, f in sorted(index.by_path.items()):
+        if not path.startswith(prefix):
+            continue
+        for line, text in route_sites(f, resolver, app_classes, router_classes):
+            seen.add((path, line))
+            if (path, line) not in facts.sites and (path, line) not in warned:
+                diagnostics.append(Diagnostic(path, line, f"route-like {text} not reached from the app "
+                                              f"{service.app.module}:{service.app.attribute}; its route is left "
+                                              "out (include its router in the app, or ignore if it is not one)",
+                                              Severity.WARNING))
+    resolved = {(r.location.path, r.location.line) for r in facts.routes}
+    candidates = seen | resolved
+    service.coverage["routes"] = Coverage(len(candidates & (facts.sites | resolved)), len(candidates))
+    return diagnostics
+
+
+def _operation(route: StaticRoute, method: str, unique: bool, resolver: SymbolResolver) -> dict[str, Any]:
     options = route.options
     explicit_id = options.get("operation_id")
     operation_id = explicit_id if isinstance(explicit_id, str) else unique_id(route.name, route.path, method)
@@ -163,7 +193,7 @@ def _operation(route: StaticRoute, method: str, unique: bool) -> dict[str, Any]:
         operation["tags"] = route.tags
     if route.deprecated:
         operation["deprecated"] = True
-    parameters, body = _parameters(route)
+    parameters, body = _parameters(route, method, resolver)
     if parameters:
         operation["parameters"] = parameters
     if body is not None:
@@ -194,7 +224,8 @@ def _response_schema(model: object) -> dict[str, Any]:
     return {}
 
 
-def _parameters(route: StaticRoute) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+def _parameters(route: StaticRoute, method: str,
+                resolver: SymbolResolver) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     path_names = re.findall(r"{([^}:]+)(?::[^}]*)?}", route.path)
     params: dict[tuple[str, str], dict[str, Any]] = {}
     for name in path_names:
@@ -208,8 +239,10 @@ def _parameters(route: StaticRoute) -> tuple[list[dict[str, Any]], dict[str, Any
     arguments = list(zip(positional, defaults, strict=True)) + list(
         zip(fn.args.kwonlyargs, fn.args.kw_defaults, strict=True)
     )
+    # FastAPI reads no JSON body on these methods unless a parameter says Body() itself.
+    bodiless = method.upper() in ("GET", "HEAD", "DELETE", "OPTIONS")
     for arg, default in arguments:
-        annotation, marker = _unwrap(arg.annotation, default)
+        annotation, marker = _unwrap(_alias(route, arg.annotation, resolver), default)
         names = annotation_names(annotation)
         if marker in _DEPENDENCY_MARKERS or names & _FRAMEWORK_TYPES or arg.arg in ("self", "cls"):
             continue
@@ -221,12 +254,27 @@ def _parameters(route: StaticRoute) -> tuple[list[dict[str, Any]], dict[str, Any
         if location is None and marker not in _BODY_MARKERS and _is_scalar(annotation):
             location = "query"
         if location is None:
+            if bodiless and marker not in _BODY_MARKERS:
+                continue
             body = schema
             continue
         name = arg.arg.replace("_", "-") if location == "header" else arg.arg
         required = default is None or (isinstance(default, ast.Call) and _marker_required(default))
         params[(location, name)] = {"name": name, "in": location, "required": required, "schema": schema}
     return list(params.values()), body
+
+
+def _alias(route: StaticRoute, annotation: ast.expr | None, resolver: SymbolResolver) -> ast.expr | None:
+    """A module-level alias (``SessionDep = Annotated[Session, Depends(get_session)]``) replaced by what it names."""
+    for _ in range(4):
+        if route.endpoint_file is None or not isinstance(annotation, ast.Name | ast.Attribute):
+            return annotation
+        found = resolver.resolve(route.endpoint_file, annotation)
+        if found is None or found.kind != "value" or not isinstance(found.node, ast.Subscript | ast.Name |
+                                                                     ast.Attribute):
+            return annotation
+        annotation = found.node
+    return annotation
 
 
 def _unwrap(annotation: ast.expr | None, default: ast.expr | None) -> tuple[ast.expr | None, str | None]:

@@ -95,7 +95,8 @@ def _api(repo: Path, discovery: Discovery, service: Service, libraries: list[Pro
         diagnostics.extend(problems)
     if document is None:
         mode = SpecMode.STATIC
-        document, problems = static_spec(service, discovery.index, discovery.app_classes, discovery.app_functions)
+        document, problems = static_spec(service, discovery.index, discovery.app_classes, discovery.app_functions,
+                                         discovery.resolver, discovery.router_classes)
         diagnostics.extend(problems)
     info = document.get("info", {}) if isinstance(document.get("info"), dict) else {}
     return Api(

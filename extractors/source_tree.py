@@ -13,7 +13,9 @@ from pathlib import Path, PurePosixPath
 from arrakis_docs.model.architecture import Diagnostic
 
 # Files besides Python sources whose content changes what the extractors report.
-METADATA_FILES = ("pyproject.toml", "service.yaml", "setup.py", "setup.cfg")
+METADATA_FILES = ("pyproject.toml", "service.yaml", "setup.py", "setup.cfg",
+                  # deployment manifests name services (extractors/deploy_manifests.py)
+                  "docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml", "Chart.yaml")
 # Terraform sources and the committed checkov summary: the infrastructure extractor reads them from the tree.
 INFRA_SUFFIXES = (".tf", ".tf.json", "checkov-summary.json")
 
