@@ -20,11 +20,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from arrakis_docs.extractors.amqp_usage import amqp_call
 from arrakis_docs.extractors.env_values import service_environment
 from arrakis_docs.extractors.event_sites import Module, Site
 from arrakis_docs.extractors.import_session import session_or_own
 from arrakis_docs.extractors.kafka_usage import kafka_call
 from arrakis_docs.extractors.python_modules import call_name, dotted, keyword, literal
+from arrakis_docs.extractors.sqs_usage import sqs_call
 from arrakis_docs.model.architecture import Coverage
 from arrakis_docs.model.events import RECEIVE, SEND, EventMessage, EventModel, EventStream, EventUsage
 from arrakis_docs.model.refs import Diagnostic, Severity, SourceRef
@@ -54,7 +56,7 @@ _HTTP_HINTS = ("http", "session", "requests", "api_client", "rest", "web", "redi
 # Constructors and modules whose objects have publish/request-looking methods but are not NATS connections.
 _NOT_NATS = ("httpx", "requests", "aiohttp", "urllib3", "redis", "aioredis", "aiokafka", "kafka", "boto3",
              "aioboto3", "aio_pika", "pika", "websockets", "google", "paho", "grpc")
-TRANSPORTS = (kafka_call,)  # readers of other brokers, asked first about every call
+TRANSPORTS = (kafka_call, amqp_call, sqs_call)  # readers of other brokers, asked first about every call
 NATS_METHODS = ("publish", "publish_envelope", "subscribe", "pull_subscribe", "request", "declare", "add_stream")
 
 
@@ -142,6 +144,7 @@ class EventReader:
         self.nats_modules = {m.path for m in self.modules.values() if _imports_any(m.tree, ("nats",))}
         self.unknown: list[Site] = []  # broker-like calls on objects not known to be a broker client
         self.param_clients: list[Site] = []  # broker-like calls on a parameter: its callers decide
+        self.recognised: set[int] = set()  # ids of the call nodes recorded as broker calls
         self.usages: list[EventUsage] = []
         self.streams: dict[str, EventStream] = {}
         self.message_classes: dict[str, tuple[Module, ast.ClassDef]] = {}
@@ -729,6 +732,7 @@ class EventReader:
         return resolved.address or ast.unparse(node)
 
     def _add(self, site: Site, action: str, subject: Subject, api: str, call: str, **extra: str) -> None:
+        self.recognised.add(id(site.node))  # a broker call itself is never also a wrapper's caller
         usage = EventUsage(self.service, action, subject.address, api, call, site.ref,
                            dynamic="" if subject.address else subject.dynamic, **extra)
         if subject.param and site.func is not None:
@@ -858,6 +862,8 @@ class EventReader:
         found: list[Site] = []
         for site in calls:
             func = site.node.func
+            if id(site.node) in self.recognised:
+                continue
             if isinstance(func, ast.Name):
                 target = func.id
                 if func.id in site.module.imports and site.module.imports[func.id][1]:

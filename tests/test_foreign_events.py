@@ -97,7 +97,9 @@ def test_unknown_broker_call_is_a_warning_with_its_line_and_counted(billing) -> 
     (warning,) = [d for d in diagnostics if "broker-like call" in d.message]
     assert (warning.path, warning.line, warning.severity.value) == ("services/billing/app/main.py", 42, "warning")
     coverage = service.coverage["events"]
-    assert coverage.candidates == coverage.resolved + 1
+    unresolved = [u for u in billing[0].usages if not u.address]  # the AMQP server-named reply queue
+    assert [u.location.line for u in unresolved] == [28]
+    assert coverage.candidates == coverage.resolved + 2  # that queue and the unknown receiver
 
 
 def test_kafka_producers_and_consumers_are_events_of_transport_kafka(billing) -> None:
@@ -112,6 +114,22 @@ def test_kafka_producers_and_consumers_are_events_of_transport_kafka(billing) ->
     assert received["billing.payments"].via.startswith("make_consumer")
     events.link(None)
     assert events.channel("billing.payments").transport == "kafka"
+
+
+def test_rabbitmq_publish_and_consume_are_events_of_transport_amqp(billing) -> None:
+    amqp = {(u.action, u.address): u for u in billing[0].usages if u.transport == "amqp"}
+    # default exchange through a method wrapper on self.channel, the routing key a module constant
+    assert amqp[(SEND, "billing.receipts")].via.startswith("send (services/billing/app/rabbit.py:12)")
+    assert amqp[(SEND, "audit.billing.paid")].location.line == 26  # a declared exchange, routing_key=
+    # the queue's name from declare_queue(queue_name) in the wrapper, filled in by its caller
+    assert amqp[(RECEIVE, "billing.refund-requests")].location.line == 24
+    assert amqp[(RECEIVE, "")].dynamic.startswith("a server-named queue")
+    assert not [u for u in billing[0].usages if u.location.path.endswith("kafka.py") and u.transport != "kafka"]
+
+
+def test_sqs_queues_from_urls_and_lookups_are_events_of_transport_sqs(orders) -> None:
+    sqs = {(u.action, u.address): u.location.line for u in orders[0].usages if u.transport == "sqs"}
+    assert sqs == {(SEND, "order-exports"): 10, (RECEIVE, "order-imports"): 15, (SEND, "order-retries"): 20}
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is needed for @asyncapi/parser")
