@@ -327,6 +327,10 @@ def openapi_problems(specs: list[Path], out: Path) -> list[Problem]:
         except Exception as exc:  # noqa: BLE001 - the validator raises resolver errors of many types on bad $ref
             message = str(getattr(exc, "message", "") or exc).splitlines()[0]
             problems.append(Problem(_rel(spec, out), 0, "openapi", f"{type(exc).__name__}: {message}"))
+            continue
+        if isinstance(document, dict) and not document.get("paths"):  # valid, yet documents nothing: not ok
+            problems.append(Problem(_rel(spec, out), 1, "openapi", "the spec has 0 paths: no route of the service "
+                                    "was understood; see the diagnostics of `arrakis-docs generate`"))
     return problems
 
 
