@@ -38,9 +38,14 @@ def page_name(infra: InfraModel, directory: str) -> str:
     root = infra.primary_root
     if directory == root:
         return "root"
+    if directory in (".", ""):  # the repository's own folder when another root is primary: never a hidden `..md`
+        return "repository-root"
     if root and root != "." and directory.startswith(f"{root}/"):
-        return directory[len(root) + 1:]
-    return directory if root == "." or not root else directory.replace("/", "-")
+        name = directory[len(root) + 1:]
+    else:
+        name = directory if root == "." or not root else directory.replace("/", "-")
+    # MkDocs skips files and folders whose name starts with a dot: such a page would exist and never be built.
+    return "/".join(f"dot-{part.lstrip('.')}" if part.startswith(".") else part for part in name.split("/"))
 
 
 def _mermaid(text: str) -> list[str]:

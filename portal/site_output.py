@@ -175,7 +175,7 @@ class SiteWriter:
                                                                        service.system)),
                  ("Domain", service.domain if techdocs else self.link(source, entity_page("domain", service.domain),
                                                                        service.domain)),
-                 ("Version", service.version), ("Source", f"`{service.root}`"),
+                 ("Version", service.version), ("Source", f"`{service.root or '.'}`"),
                  ("Application", f"`{service.app.module}:{service.app.attribute}`")]
         target = "api.md" if techdocs else (api_page(api.name) if api else "")
         endpoints = [{"method": op["method"], "path": op["path"], "summary": op["summary"],
@@ -209,6 +209,7 @@ class SiteWriter:
             "consumes": [ref(source, e.target) + " API" for e in self.model.edges_from(sid, "consumes-api")],
             "dependents": [ref(source, e.source) for e in self.model.edges_to(sid, "depends-on")],
             "diagrams": diagrams, "infra": self.infra.get(service.name, []), "infra_pages": infra_pages,
+            "coverage": coverage_line(service),
         }
 
     def api_data(self, name: str, source: str, portal: bool = True) -> dict[str, Any]:
@@ -325,6 +326,16 @@ class SiteWriter:
         if api:
             text = self.env.get_template("api.md.j2").render(a=self.api_data(api.name, "api.md", portal=False))
             self.files[f"{base}/docs/api.md"] = text
+
+
+def coverage_line(service: Service) -> str:
+    """``routes 28 of 30 candidates, events 5 of 6``: what extraction understood, by kind; "" when nothing is known."""
+    parts = []
+    for kind, seen in sorted(service.coverage.items()):
+        resolved, candidates = (seen.get("resolved", 0), seen.get("candidates", 0)) if isinstance(seen, dict) else \
+            (seen.resolved, seen.candidates)
+        parts.append(f"{kind} {resolved} of {candidates}{' candidates' if not parts else ''}")
+    return ", ".join(parts)
 
 
 def catalog_entities(model: ArchitectureModel, config: RepoConfig, sibling_files: dict[str, str]) -> list[dict]:
