@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from arrakis_docs.validation import NODE_CHECKS
+from arrakis_docs.validation import ASYNCAPI, NODE_CHECKS, find_node_modules, skip_line, toolkit_checkout
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = Path(__file__).parent / "fixtures" / "wheel_repo"
@@ -48,6 +48,30 @@ def test_vendored_assets_are_the_lock_files_pinned_copies() -> None:
 def test_node_checks_pin_what_package_json_pins() -> None:
     pins = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))["dependencies"]
     assert {c.package: c.version for c in NODE_CHECKS} == {c.package: pins[c.package] for c in NODE_CHECKS}
+
+
+def _fake_package(modules: Path, package: str) -> Path:
+    (modules / package).mkdir(parents=True)
+    (modules / package / "package.json").write_text("{}", encoding="utf-8")
+    return modules
+
+
+def test_node_packages_are_found_in_the_documented_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    own = _fake_package(tmp_path / "own" / "node_modules", ASYNCAPI.package)
+    repo = tmp_path / "repo"
+    _fake_package(repo / "node_modules", ASYNCAPI.package)
+    monkeypatch.setenv("ARRAKIS_DOCS_NODE_MODULES", f"{tmp_path / 'missing'}{os.pathsep}{own}")
+    assert find_node_modules(ASYNCAPI, repo) == own.resolve()  # the variable first, past a folder without it
+    monkeypatch.delenv("ARRAKIS_DOCS_NODE_MODULES")
+    assert find_node_modules(ASYNCAPI, repo) == (repo / "node_modules").resolve()
+    checkout = toolkit_checkout()
+    assert checkout == ROOT  # tests run from the source checkout, so its node_modules is the last resort
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    expected = (ROOT / "node_modules").resolve() if (ROOT / "node_modules" / ASYNCAPI.package).is_dir() else None
+    assert find_node_modules(ASYNCAPI, bare) == expected
+    assert skip_line(ASYNCAPI) == ("skipped: AsyncAPI parser (@asyncapi/parser): npm install --prefix DIR "
+                                   "@asyncapi/parser@3.6.3 and set ARRAKIS_DOCS_NODE_MODULES=DIR/node_modules")
 
 
 @dataclass
