@@ -34,7 +34,8 @@ def service_code(repo: Path, service: Service, files: list[SourceFile], options:
     own_files = [f for f in files if f.path.startswith(prefix)]
     modules = SourceModules.of(files)
     # Top-level packages only: a loose script such as migrations/env.py is not a package of the service.
-    own = {modules.name_of[f.path].split(".")[0] for f in own_files if f.path.endswith("/__init__.py")}
+    own = {modules.name_of[f.path].split(".")[0] for f in own_files
+           if f.path.endswith("/__init__.py") and f.path in modules.name_of}  # a folder like a-b/ names no module
     own |= {service.app.module.split(".")[0]} | ({service.package} if service.package else set())
     own &= set(modules.root_of)
     code = ServiceCode(service=service.name, packages=sorted(own))
