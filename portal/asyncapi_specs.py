@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from arrakis_docs.json_text import dump_json
 from arrakis_docs.model.architecture import ArchitectureModel, Service
 from arrakis_docs.model.events import (
     ENVELOPE,
@@ -36,8 +37,13 @@ _TRANSPORT_NAMES = {"nats": "NATS", "kafka": "Kafka", "amqp": "RabbitMQ (AMQP)",
 
 
 def spec_filename(name: str) -> str:
-    """File name of an AsyncAPI document beside the API entities."""
-    return f"{name}.asyncapi.yaml"
+    """File name of an AsyncAPI document beside the API entities (JSON: no entity discovery glob matches it)."""
+    return f"{name}.asyncapi.json"
+
+
+def spec_text(document: dict[str, Any]) -> str:
+    """The document's file text: what the file holds and what its API entity carries as ``spec.definition``."""
+    return dump_json(document)
 
 
 def identifier(text: str) -> str:

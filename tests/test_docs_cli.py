@@ -43,7 +43,7 @@ def test_generate_is_byte_identical_on_rerun_and_check_is_clean(repo: Path) -> N
     code, _ = run("generate", "--repo", str(repo), "--static-only")
     assert code == 0
     first = snapshot(repo / "catalog")
-    assert "apis/users.openapi.yaml" in first and "catalog-info.yaml" in first
+    assert "apis/users.openapi.json" in first and "catalog-info.yaml" in first
     code, _ = run("generate", "--repo", str(repo), "--static-only")
     assert code == 0 and snapshot(repo / "catalog") == first
     # a cold run (no cache) gives the same bytes too
@@ -60,7 +60,7 @@ def test_check_fails_after_a_route_is_added(repo: Path) -> None:
     module.write_text(module.read_text() + '\n\n@app.get("/status")\nasync def status() -> dict:\n    return {}\n')
     code, output = run("generate", "--repo", str(repo), "--static-only", "--check")
     assert code == 1
-    assert "changed: catalog/apis/gateway.openapi.yaml" in output and "/status" in output
+    assert "changed: catalog/apis/gateway.openapi.json" in output and "/status" in output
     assert snapshot(repo / "catalog") == before  # --check never writes
 
 
@@ -76,7 +76,8 @@ def test_out_dir_and_only(repo: Path, tmp_path: Path) -> None:
         "github.com/project-slug": "example/fixture-platform",
     }
     api = yaml.safe_load((out / "catalog/apis/users.yaml").read_text())
-    assert api["spec"]["definition"] == {"$text": "./users.openapi.yaml"}
+    assert api["metadata"]["annotations"]["arrakis-docs/definition-file"] == "./users.openapi.json"
+    assert api["spec"]["definition"] == (out / "catalog/apis/users.openapi.json").read_text()
     code, output = run("generate", "--repo", str(repo), "--out", str(out), "--static-only", "--only", "gateway",
                        "--check")
     assert code == 0, output
@@ -114,16 +115,52 @@ def test_validate_reports_backstage_referential_and_openapi_problems(repo: Path,
     entity["metadata"]["name"] = "Not A Valid Name"
     entity["spec"]["dependsOn"].append("component:ghost")
     component.write_text(yaml.safe_dump(entity))
-    spec = repo / "catalog/apis/broken.openapi.yaml"
-    document = yaml.safe_load(spec.read_text())
+    spec = repo / "catalog/apis/broken.openapi.json"
+    document = json.loads(spec.read_text())
     document["paths"]["/ok"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] = {
         "$ref": "#/components/schemas/Missing"}
-    spec.write_text(yaml.safe_dump(document))
+    spec.write_text(json.dumps(document, indent=2))
     code, output = run("validate", "--repo", str(repo))
     assert code == 1
     lines = output.splitlines()
     assert any(line.startswith("catalog/components/gateway.yaml:0: backstage:") and "metadata.name" in line
                for line in lines)
     assert any("references:" in line and "'component:ghost': no such entity" in line for line in lines)
-    assert any(line.startswith("catalog/apis/broken.openapi.yaml:0: openapi:") for line in lines)
-    assert any(line.startswith("catalog/apis/broken.openapi.yaml:") and "redocly" in line for line in lines)
+    assert any(line.startswith("catalog/apis/broken.openapi.json:0: openapi:") for line in lines)
+    assert any(line.startswith("catalog/apis/broken.openapi.json:") and "redocly" in line for line in lines)
+    # the entity's inline definition no longer matches the edited spec file
+    assert "catalog/apis/broken.yaml:0: catalog: spec.definition differs from ./broken.openapi.json" in lines
+
+
+def test_catalog_ingests_under_any_registration_and_places_components_in_domains(tmp_path: Path) -> None:
+    """The Location names no type (url and file registrations both work), API definitions are inline and equal the
+    spec files, no non-entity file is a .yaml under catalog/, and a system spanning two domains is split per domain."""
+    repo = tmp_path / "shop"
+    shutil.copytree(FIXTURES / "backstage_catalog", repo)
+    out = tmp_path / "out"
+    assert run("generate", "--repo", str(repo), "--out", str(out), "--static-only")[0] == 0
+    catalog = out / "catalog"
+    location = yaml.safe_load((catalog / "catalog-info.yaml").read_text())
+    assert "type" not in location["spec"]
+    assert all(t.startswith("./") for t in location["spec"]["targets"])
+    for path in catalog.rglob("*.yaml"):  # what `catalog/**/*.yaml` discovery reads: entities only
+        assert {"apiVersion", "kind", "metadata", "spec"} <= set(yaml.safe_load(path.read_text())), path
+    api = yaml.safe_load((catalog / "apis/orders.yaml").read_text())
+    spec_file = catalog / "apis" / api["metadata"]["annotations"]["arrakis-docs/definition-file"]
+    assert spec_file.name == "orders.openapi.json"
+    assert api["spec"]["definition"] == spec_file.read_text()
+    assert "/orders/{order_id}" in json.loads(api["spec"]["definition"])["paths"]
+
+    def spec(kind: str, name: str) -> dict:
+        return yaml.safe_load((catalog / f"{kind}/{name}.yaml").read_text())["spec"]
+
+    assert spec("components", "orders")["system"] == "shop-commerce"
+    assert spec("components", "billing")["system"] == "shop-finance"
+    assert spec("components", "notices")["system"] == "shop"  # no domain of its own: the shared system
+    assert spec("apis", "orders")["system"] == "shop-commerce"
+    assert spec("systems", "shop-commerce")["domain"] == "commerce"
+    assert spec("systems", "shop-finance")["domain"] == "finance"
+    assert spec("systems", "shop")["domain"] == "shop"
+    assert spec("domains", "commerce")["subdomainOf"] == "shop"
+    assert spec("domains", "finance")["subdomainOf"] == "shop"
+    assert "subdomainOf" not in spec("domains", "shop")

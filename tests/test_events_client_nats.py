@@ -24,7 +24,7 @@ from data_kernel_service.app import create_app
 from data_kernel_service.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
-SPEC = REPO / "catalog" / "apis" / "data-kernel-service-events.asyncapi.yaml"
+SPEC = REPO / "catalog" / "apis" / "data-kernel-service-events.asyncapi.json"
 SUBJECT = "arrakis.data.transform.requested"
 COMPLETED = "arrakis.data.transform.completed"
 COLUMNS = [{"name": "region", "type": "string", "nullable": False},

@@ -24,7 +24,7 @@ NODE = shutil.which("node")
 
 @pytest.mark.skipif(NODE is None, reason="node is needed for @asyncapi/parser")
 def test_every_asyncapi_document_parses_without_errors() -> None:
-    specs = sorted(APIS.glob("*.asyncapi.yaml"))
+    specs = sorted(APIS.glob("*.asyncapi.json"))
     assert len(specs) == 8  # seven services with NATS usage and the platform-wide document
     done = subprocess.run([NODE, str(REPO / "tools" / "validate-asyncapi.mjs"), *map(str, specs)], cwd=REPO,
                           capture_output=True, text=True, timeout=120, check=True)
@@ -42,7 +42,7 @@ def test_every_asyncapi_document_parses_without_errors() -> None:
 
 
 def test_generated_python_client_receives_a_typed_message_in_memory(asyncapi_client) -> None:
-    generated, messages = asyncapi_client(APIS / "data-kernel-service-events.asyncapi.yaml", "dk_events")
+    generated, messages = asyncapi_client(APIS / "data-kernel-service-events.asyncapi.json", "dk_events")
     from asyncapi_python.contrib.wire.in_memory import InMemoryMessage, InMemoryWire, get_bus
 
     received: list[object] = []

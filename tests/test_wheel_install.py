@@ -153,7 +153,7 @@ def test_generate_validate_build_and_check_on_a_repository_outside_the_project(i
     repo = installed.repo
     generated = installed.run("arrakis-docs", "generate")
     assert generated.returncode == 0, generated.stdout + generated.stderr
-    spec = (repo / "catalog" / "apis" / "stockroom.openapi.yaml").read_text(encoding="utf-8")
+    spec = (repo / "catalog" / "apis" / "stockroom.openapi.json").read_text(encoding="utf-8")
     assert "/items/{sku}" in spec and "put" in spec
     assert "aws_s3_bucket" in (repo / "docs" / "infrastructure" / "index.md").read_text(encoding="utf-8")
 
