@@ -69,6 +69,7 @@ def test_generate_export_and_build_write_only_under_out(tmp_path: Path, layout: 
     before = outside(tmp_path, out, repo)
 
     code, output = run("generate", "--repo", str(repo), "--out", str(out), "--static-only", "--strict")
+    assert outside(tmp_path, out, repo) == before  # first: before the TechDocs bug was fixed, /mkdocs.yml appeared
     assert code == 0, output
     # A service without a folder of its own gets its TechDocs inside --out, under techdocs/<name>.
     techdocs = out / "techdocs" / service
@@ -99,6 +100,7 @@ def test_symlinks_out_of_the_output_root_are_refused_never_followed(tmp_path: Pa
     before = outside(tmp_path, out, repo)
 
     code, output = run("generate", "--repo", str(repo), "--out", str(out), "--static-only", "--strict")
+    assert outside(tmp_path, out, repo) == before
     assert code == 2, output  # a refused path is an error diagnostic: --strict fails
     assert "techdocs/ledger/mkdocs.yml:1: error: refused to write outside the output root" in output
     assert (out / "catalog" / "components" / "ledger.yaml").is_file()  # everything else is written
