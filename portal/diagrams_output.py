@@ -22,7 +22,7 @@ from arrakis_docs.diagrams.printers import print_figure, printer_for
 from arrakis_docs.extractors.config import RepoConfig
 from arrakis_docs.model.architecture import ArchitectureModel
 from arrakis_docs.model.code import ServiceCode
-from arrakis_docs.output import OutsideOutput, Rendered, write_contained
+from arrakis_docs.output import OutsideOutput, Rendered, contained, write_contained
 
 ARCHITECTURE_DIR = "docs/architecture"
 DIAGRAMS_DIR = "docs/diagrams"
@@ -159,7 +159,12 @@ def diagram_renders(model: ArchitectureModel, repo: Path, out: Path) -> list[str
         problems += [p for p in pool.map(lambda code: _pyreverse(repo, out, code), model.code.services) if p]
     keep = {out / p for p in jobs} | {out / RENDERS_DIR / c.service / "classes-pyreverse.svg"
                                       for c in model.code.services}
-    for stale in sorted((out / RENDERS_DIR).rglob("*.svg")):
+    try:  # the containment guard: a renders folder linked out of the output root is never swept
+        contained(out, RENDERS_DIR)
+        stale_svgs = sorted((out / RENDERS_DIR).rglob("*.svg"))
+    except OutsideOutput:
+        stale_svgs = []
+    for stale in stale_svgs:
         if stale not in keep:
             stale.unlink()
     return problems
