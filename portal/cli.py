@@ -98,6 +98,17 @@ def serve(repo: str, out: str | None, host: str, port: int, rebuild: bool) -> No
     sys.exit(serve_command.run(Target.of(repo, out), host, port, rebuild))
 
 
+@main.command()
+@click.argument("name", type=click.Choice(["service-yaml"]))
+def schema(name: str) -> None:
+    """Print the JSON Schema a file the toolkit reads is checked against (service-yaml: service.yaml)."""
+    import json
+
+    from arrakis_docs.extractors.service_manifest import service_schema
+
+    click.echo(json.dumps(service_schema(), indent=2, sort_keys=True))
+
+
 @main.group()
 def export() -> None:
     """Write the documentation in another tool's format."""

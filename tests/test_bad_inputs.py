@@ -9,6 +9,7 @@ import shutil
 import time
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -128,3 +129,11 @@ def test_validate_reports_an_openapi_spec_with_no_paths(tmp_path: Path) -> None:
     assert [str(p) for p in openapi_problems([spec], tmp_path)] == [
         "empty.openapi.yaml:1: openapi: the spec has 0 paths: no route of the service was understood; see the "
         "diagnostics of `arrakis-docs generate`"]
+
+
+def test_the_published_schema_is_printed_and_rejects_a_mistyped_field() -> None:
+    code, output = run("schema", "service-yaml")
+    assert code == 0
+    schema = json.loads(output)
+    errors = [e.message for e in jsonschema.Draft202012Validator(schema).iter_errors({"name": 42, "owner": "x"})]
+    assert errors == ["42 is not of type 'string'"]
