@@ -45,6 +45,10 @@ class RepoConfig:
     cache_dir: str = ".arrakis-cache"
     # Message streams the platform uses, e.g. [{name = "ARRAKIS", subjects = "arrakis.>"}]; found in code when empty.
     streams: list[dict[str, Any]] = field(default_factory=list)
+    # Past these sizes a diagram is drawn per package group beside an overview of the groups (readers, dot, Mermaid).
+    diagram_max_classes: int = 60
+    diagram_max_modules: int = 60
+    render_timeout: float = 60.0  # seconds one external render (dot, pyreverse, diagrams) may take before it is cut
 
     @property
     def exclude_patterns(self) -> tuple[str, ...]:

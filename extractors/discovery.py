@@ -199,9 +199,12 @@ def _unmounted(tree: SourceTree, resolver: SymbolResolver, entries: list[AppEntr
         if f.tree is None or ".mount(" not in f.text:
             continue
         for node in ast.walk(f.tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "mount" \
-                    and len(node.args) >= 2 and isinstance(node.args[1], ast.Name | ast.Attribute):
-                found = resolver.resolve(f, node.args[1])
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "mount"):
+                continue
+            target = node.args[1] if len(node.args) >= 2 else next(
+                (k.value for k in node.keywords if k.arg == "app"), None)
+            if isinstance(target, ast.Name | ast.Attribute):
+                found = resolver.resolve(f, target)
                 if found is not None and found.kind == "value" and found.file is not None and found.function is None:
                     if (found.file.path, found.name) in keys and (found.file.path, found.name) != (f.path, ""):
                         mounted.add((found.file.path, found.name))

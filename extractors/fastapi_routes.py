@@ -179,7 +179,7 @@ class RouteReader:
         if depth > MAX_DEPTH or cls.file is None or not isinstance(cls.node, ast.ClassDef):
             return
         for stmt in cls.node.body:
-            if isinstance(stmt, _Function) and not _takes_path(stmt):
+            if isinstance(stmt, _Function) and not _takes_path(stmt, cls.file):
                 self._read_registrations(Scope.of_function(cls.file, stmt), {"self"}, mount, depth + 1, None)
         for base in cls.node.bases:
             parent = self.symbols.resolve(cls.file, base)
@@ -220,7 +220,7 @@ class RouteReader:
             if isinstance(stmt, _Function):
                 for decorator in stmt.decorator_list:
                     self._decorated_route(scope, owners, mount, stmt, decorator, bindings)
-                if scope.function is not None and not _mentions(stmt, owners) or _takes_path(stmt):
+                if not _mentions(stmt, owners, scope.file) or _takes_path(stmt, scope.file):
                     continue  # a custom decorator's body is read where it is used, with its arguments
                 self._visit(scope, stmt.body, owners, mount, depth, bindings)
                 continue
@@ -494,15 +494,9 @@ class RouteReader:
         self._templates[id(fn)] = None
         params = {a.arg for a in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs)}
         template = None
-        for node in ast.walk(fn):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
-                continue
+        for node in _path_calls(f, fn):
+            assert isinstance(node.func, ast.Attribute)
             verb = node.func.attr
-            if verb not in (*ROUTE_VERBS, "add_api_route"):
-                continue
-            path = node.args[0] if node.args else keyword(node, "path")
-            if path is None or not ({n.id for n in ast.walk(path) if isinstance(n, ast.Name)} & params):
-                continue
             head = node.func.value
             if isinstance(head, ast.Call) and call_name(head) == "super" or (
                     isinstance(head, ast.Name) and head.id == "self"):
@@ -523,8 +517,11 @@ class RouteReader:
         if self._global_sites is not None:
             return self._global_sites
         self._global_sites = {}
+        used = {d.func.id for f in self.index.by_path.values() if f.tree for fn in statements(f.tree.body)
+                if isinstance(fn, _Function) for d in fn.decorator_list
+                if isinstance(d, ast.Call) and isinstance(d.func, ast.Name)}
         candidates = {fn.name for f in self.index.by_path.values() if f.tree for fn in statements(f.tree.body)
-                      if isinstance(fn, _Function) and _takes_path(fn)}
+                      if isinstance(fn, _Function) and fn.name in used and _takes_path(fn, f)}
         for f in self.index.by_path.values():
             if f.tree is None or not candidates:
                 continue
@@ -599,7 +596,7 @@ def route_sites(f: SourceFile, resolver: SymbolResolver, app_classes: set[str],
     """``(line, text)`` of every route-like decorator or call in ``f`` on something that could be a FastAPI app or
     router: ``@x.get(...)`` and the other verbs, ``@x.api_route``, ``x.add_api_route``, ``x.include_router``.
     An object known to be made by another framework's class (Slack Bolt ``App()``, Flask, typer) is not counted."""
-    if f.tree is None:
+    if f.tree is None or not _ROUTE_SITE_TEXT.search(f.text):
         return []
     out: list[tuple[int, str]] = []
     for node in ast.walk(f.tree):
@@ -661,8 +658,8 @@ def _expressions(stmt: ast.stmt) -> list[ast.AST]:
     return out
 
 
-def _mentions(fn: _Function, names: set[str]) -> bool:
-    return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(fn))
+def _mentions(fn: _Function, names: set[str], f: SourceFile) -> bool:
+    return bool(names & _function_facts(f)[1].get(id(fn), set()))
 
 
 def _assigned(body: tuple[ast.stmt, ...] | list[ast.stmt], deep: bool = False) -> list[tuple[str, ast.Call, ast.stmt]]:
@@ -681,16 +678,60 @@ def _function(body: list[ast.stmt], name: str) -> _Function | None:
     return next((s for s in reversed(body) if isinstance(s, _Function) and s.name == name), None)
 
 
-def _takes_path(fn: _Function) -> bool:
-    """A function whose body calls a router method with one of its parameters in the path."""
+_ROUTE_CALL_TEXT = re.compile(r"\.\s*(?:get|put|post|delete|options|head|patch|trace|api_route|add_api_route)\s*\(")
+_ROUTE_METHODS = frozenset((*ROUTE_VERBS, "add_api_route"))
+_ROUTE_SITE_TEXT = re.compile(r"@[\w.\s]+\.\s*(?:get|put|post|delete|options|head|patch|trace|api_route)\s*\(|"
+                              r"\.\s*(?:add_api_route|include_router)\s*\(")
+_FACTS_MEMO: dict[str, tuple[ast.Module, dict[int, list[ast.Call]], dict[int, set[str]]]] = {}
+
+
+def _function_facts(f: SourceFile) -> tuple[dict[int, list[ast.Call]], dict[int, set[str]]]:
+    """For each function of ``f`` (by id): the router-method calls inside it (``x.get(...)``,
+    ``x.add_api_route(...)``...) and every name it mentions; one walk per file, cached."""
+    tree = f.tree
+    cached = _FACTS_MEMO.get(f.path)
+    if cached is not None and cached[0] is tree:
+        return cached[1], cached[2]
+    calls: dict[int, list[ast.Call]] = {}
+    names: dict[int, set[str]] = {}
+    if tree is not None:
+        route_text = bool(_ROUTE_CALL_TEXT.search(f.text))
+        stack: list[tuple[ast.AST, tuple[int, ...]]] = [(tree, ())]
+        while stack:
+            node, inside = stack.pop()
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, _Function):
+                    names[id(child)] = set()
+                    stack.append((child, (*inside, id(child))))
+                    continue
+                if isinstance(child, ast.Name):
+                    for fid in inside:
+                        names[fid].add(child.id)
+                elif route_text and isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute) and (
+                        child.func.attr in _ROUTE_METHODS):
+                    for fid in inside:
+                        calls.setdefault(fid, []).append(child)
+                stack.append((child, inside))
+        _FACTS_MEMO[f.path] = (tree, calls, names)
+    return calls, names
+
+
+def _path_calls(f: SourceFile, fn: _Function) -> list[ast.Call]:
+    """Router-method calls in ``fn`` whose path mentions one of ``fn``'s parameters, in source order."""
     params = {a.arg for a in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs)}
-    for node in ast.walk(fn):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in (
-                *ROUTE_VERBS, "add_api_route"):
-            path = node.args[0] if node.args else keyword(node, "path")
-            if path is not None and {n.id for n in ast.walk(path) if isinstance(n, ast.Name)} & params:
-                return True
-    return False
+    if not params:
+        return []
+    found = []
+    for node in _function_facts(f)[0].get(id(fn), []):
+        path = node.args[0] if node.args else keyword(node, "path")
+        if path is not None and {n.id for n in ast.walk(path) if isinstance(n, ast.Name)} & params:
+            found.append(node)
+    return sorted(found, key=lambda c: (c.lineno, c.col_offset))
+
+
+def _takes_path(fn: _Function, f: SourceFile) -> bool:
+    """A function whose body calls a router method with one of its parameters in the path."""
+    return bool(_path_calls(f, fn))
 
 
 def _call_bindings(fn: _Function, call: ast.Call, skip_self: bool) -> dict[str, ast.expr]:

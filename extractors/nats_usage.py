@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from arrakis_docs.extractors.amqp_usage import amqp_call
 from arrakis_docs.extractors.env_values import service_environment
 from arrakis_docs.extractors.event_sites import Module, Site
+from arrakis_docs.extractors.faststream_usage import faststream_call
 from arrakis_docs.extractors.import_session import session_or_own
 from arrakis_docs.extractors.kafka_usage import kafka_call
 from arrakis_docs.extractors.python_modules import call_name, dotted, keyword, literal
@@ -56,7 +57,8 @@ _HTTP_HINTS = ("http", "session", "requests", "api_client", "rest", "web", "redi
 # Constructors and modules whose objects have publish/request-looking methods but are not NATS connections.
 _NOT_NATS = ("httpx", "requests", "aiohttp", "urllib3", "redis", "aioredis", "aiokafka", "kafka", "boto3",
              "aioboto3", "aio_pika", "pika", "websockets", "google", "paho", "grpc")
-TRANSPORTS = (kafka_call, amqp_call, sqs_call)  # readers of other brokers, asked first about every call
+# Readers of other brokers (and of FastStream's API over NATS), asked first about every call.
+TRANSPORTS = (faststream_call, kafka_call, amqp_call, sqs_call)
 NATS_METHODS = ("publish", "publish_envelope", "subscribe", "pull_subscribe", "request", "declare", "add_stream")
 
 
@@ -851,7 +853,9 @@ class EventReader:
         for element in subjects_node.elts if isinstance(subjects_node, ast.List | ast.Tuple) else []:
             resolved = self.subject(element, site)
             subjects.append(resolved.address or "{" + resolved.dynamic + "}")
-        stream_name = name.address or f"{{{name.dynamic}}}"
+        if not name.address and not subjects:
+            return  # a config passed in from elsewhere: nothing known about the stream here
+        stream_name = name.address or f"{{{_token(name.dynamic)}}}"
         stream = self.streams.setdefault(stream_name, EventStream(stream_name))
         stream.subjects = sorted(set(stream.subjects) | set(subjects))
         stream.evidence = sorted({*stream.evidence, site.ref})

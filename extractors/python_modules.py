@@ -80,7 +80,7 @@ class ModuleIndex:
         parent = PurePosixPath(f.path).parent
         if f"{parent}/__init__.py" not in self.by_path:  # a script: its own folder is on sys.path
             return "" if str(parent) == "." else str(parent)
-        while str(parent) != "." and f"{parent}/__init__.py" in self.by_path:
+        while str(parent) != "." and f"{parent}/__init__.py" in self.by_path and parent.name.isidentifier():
             parent = parent.parent
         return "" if str(parent) == "." else str(parent)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -335,18 +336,142 @@ def _json_documents(text: str) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- OpenAPI
 
 
+class _Seen(list):  # type: ignore[type-arg]
+    """The list the validator keeps seen schema ids and operation ids in, with ``in`` in constant time (the
+    library's own lists make a spec of n operations cost n² comparisons)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._members: set[Any] = set()
+
+    def append(self, item: Any) -> None:
+        self._members.add(item)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._members
+
+
+# Operation fields no check of openapi-spec-validator's reads beyond the document schema (which sees all of them).
+_UNCHECKED_FIELDS = ("summary", "description", "tags", "operationId", "externalDocs", "deprecated")
+
+
+def _path_shape(url: str, item: Any, operations: list[str]) -> str:
+    """What the path checks of one path item depend on: its URL's parameter names and its content, less the
+    fields they never read. Two path items of one shape get the same findings."""
+    if not isinstance(item, dict):
+        return json.dumps([url, item], sort_keys=True, default=str)
+    kept = {k: ({f: v for f, v in op.items() if f not in _UNCHECKED_FIELDS} if k in operations and isinstance(op, dict)
+                else op) for k, op in item.items()}
+    return json.dumps([sorted(re.findall(r"{([^{}]*)}", url)), kept], sort_keys=True, default=str)
+
+
+def _fast_validator(base: type) -> type:
+    """``base`` (an openapi-spec-validator spec validator) in time linear in the spec: each distinct schema checked
+    against the dialect once, seen-lists kept in sets, the path checks run once per distinct path-item shape (URL
+    parameter names + content), operation ids checked for uniqueness over every operation. Nothing is left
+    unchecked: the document schema still sees the whole spec, and equal shapes get equal findings."""
+    from openapi_spec_validator.validation import keywords
+    from openapi_spec_validator.validation.exceptions import DuplicateOperationIDError
+
+    class MemoSchemaValidator(base.keyword_validators["schema"]):  # type: ignore[misc, name-defined]
+        def __init__(self, registry: Any) -> None:
+            super().__init__(registry)
+            self.visited_schema_ids = _Seen()
+            self.meta_checked_schema_ids = _Seen()
+            self.meta_results: dict[str, Any] = {}
+
+        def _validate_schema_meta(self, schema: Any, schema_value: Any) -> Any:
+            # Whether a schema obeys the dialect depends on its content only: equal schemas are checked once.
+            key = json.dumps(schema_value, sort_keys=True, default=str)
+            if key not in self.meta_results:
+                self.meta_results[key] = super()._validate_schema_meta(schema, schema_value)
+            return self.meta_results[key]
+
+    class UniqueIdsElsewhere(keywords.OperationValidator):
+        def __init__(self, registry: Any) -> None:
+            super().__init__(registry)
+            self.operation_ids_registry = _Unseen()  # ShapePaths checks ids over every operation
+
+    path_class = base.keyword_validators["path"]
+
+    class ShapePaths(keywords.PathsValidator):
+        def __call__(self, paths: Any) -> Any:
+            raw = paths.read_value()
+            if not isinstance(raw, dict):
+                yield from super().__call__(paths)
+                return
+            operations = list(getattr(path_class, "OPERATIONS", keywords.PathValidator.OPERATIONS))
+            ids: set[Any] = set()
+            shapes: set[str] = set()
+            for url, item in raw.items():
+                for name, operation in item.items() if isinstance(item, dict) else []:
+                    op_id = operation.get("operationId") if isinstance(operation, dict) else None
+                    if name in operations and op_id is not None:
+                        if op_id in ids:
+                            yield DuplicateOperationIDError(f"Operation ID '{op_id}' for '{name}' in '{url}' is not "
+                                                            "unique")
+                        ids.add(op_id)
+                shape = _path_shape(str(url), item, operations)
+                if shape not in shapes:
+                    shapes.add(shape)
+                    yield from self.path_validator(url, paths / url)
+
+    return type(f"Fast{base.__name__}", (base,), {"keyword_validators": {
+        **base.keyword_validators, "schema": MemoSchemaValidator, "operation": UniqueIdsElsewhere,
+        "paths": ShapePaths}})
+
+
+class _Unseen(list):  # type: ignore[type-arg]
+    """A seen-list that never holds anything (its check is made elsewhere)."""
+
+    def append(self, item: Any) -> None:
+        return None
+
+    def __contains__(self, item: object) -> bool:
+        return False
+
+
+def validate_openapi(document: Any) -> None:
+    """openapi-spec-validator on ``document`` (raises its first error), in time linear in the spec's size: the
+    Rust JSON Schema backend where jsonschema-rs is installed, and the fast validator classes above for 3.x."""
+    from openapi_spec_validator import validate  # imported here: only `validate` pays for it
+    from openapi_spec_validator.validation import validators
+
+    version = str(document.get("openapi", "")) if isinstance(document, dict) else ""
+    bases = {"3.0": validators.OpenAPIV30SpecValidator, "3.1": validators.OpenAPIV31SpecValidator,
+             "3.2": getattr(validators, "OpenAPIV32SpecValidator", None)}
+    base = bases.get(version[:3])
+    if base is None:  # Swagger 2.0 or unknown: the library's own choice and message
+        validate(document)
+        return
+    validate(document, cls=_fast_validator(base))
+
+
+def _load_spec(text: str) -> Any:
+    """A spec as JSON when it is JSON (what ``generate`` writes), else YAML through libyaml when PyYAML has it:
+    parsing a 15 MB spec as YAML takes most of a minute, as JSON under a second."""
+    if text.lstrip().startswith("{"):
+        try:
+            return json.loads(text)
+        except ValueError:
+            pass  # YAML flow mappings start with a brace too
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
+
+
 def openapi_problems(specs: list[Path], out: Path) -> list[Problem]:
     """Problems openapi-spec-validator finds; dangling ``$ref`` and other resolver errors included."""
-    from openapi_spec_validator import validate  # imported here: only `validate` pays for it
-
     problems = []
     for spec in specs:
         try:
-            document = yaml.safe_load(spec.read_text(encoding="utf-8"))
-            validate(document)
+            document = _load_spec(spec.read_text(encoding="utf-8"))
+            validate_openapi(document)
         except Exception as exc:  # noqa: BLE001 - the validator raises resolver errors of many types on bad $ref
             message = str(getattr(exc, "message", "") or exc).splitlines()[0]
             problems.append(Problem(_rel(spec, out), 0, "openapi", f"{type(exc).__name__}: {message}"))
+            continue
+        if isinstance(document, dict) and not document.get("paths"):  # valid, yet documents nothing: not ok
+            problems.append(Problem(_rel(spec, out), 1, "openapi", "the spec has 0 paths: no route of the service "
+                                    "was understood; see the diagnostics of `arrakis-docs generate`"))
     return problems
 
 

@@ -331,3 +331,42 @@ def test_drift_hook_entry_fails_after_a_route_changes(documented_repo: Path) -> 
     app.write_text(app.read_text(encoding="utf-8").replace("def set_stock", "def put_stock"), encoding="utf-8")
     drifted = subprocess.run(entry, cwd=documented_repo, env=env, capture_output=True, text=True, timeout=300)
     assert drifted.returncode == 1, drifted.stdout + drifted.stderr
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in ``repo`` with a fixed identity; returns its output."""
+    done = subprocess.run(["git", "-c", "user.name=docs", "-c", "user.email=docs@example.invalid", *args], cwd=repo,
+                          capture_output=True, text=True, timeout=120, check=True)
+    return done.stdout.strip()
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_pre_commit_installs_the_hook_from_this_repository_and_it_catches_drift(documented_repo: Path,
+                                                                                tmp_path: Path) -> None:
+    # A user's setup: pre-commit clones the hook repository at a rev and pip-installs it into the hook's own
+    # environment. The rev is this repository's HEAD, so this checks what is committed.
+    tool = tmp_path / "arrakis-docs"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(tool)], capture_output=True, timeout=120, check=True)
+    config = {"repos": [{"repo": str(tool), "rev": git(tool, "rev-parse", "HEAD"),
+                         "hooks": [{"id": "arrakis-docs-check", "args": ["--static-only"]}]}]}
+    (documented_repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    (documented_repo / ".gitignore").write_text(".arrakis-cache/\n", encoding="utf-8")
+    git(documented_repo, "init", "-q")
+    git(documented_repo, "add", "-A")
+    git(documented_repo, "commit", "-q", "-m", "documented")
+
+    def pre_commit() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "pre_commit", "run", "--all-files", "--color", "never"],
+                              cwd=documented_repo, capture_output=True, text=True, timeout=900, check=False)
+
+    clean = pre_commit()
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert re.search(r"arrakis-docs drift check\.+Passed", clean.stdout), clean.stdout
+    app = documented_repo / "app.py"
+    app.write_text(app.read_text(encoding="utf-8").replace('"/stock/{sku}"', '"/stock/by-sku/{sku}"'),
+                   encoding="utf-8")
+    git(documented_repo, "add", "app.py")
+    drifted = pre_commit()
+    assert drifted.returncode == 1, drifted.stdout + drifted.stderr
+    assert re.search(r"arrakis-docs drift check\.+Failed", drifted.stdout), drifted.stdout
+    assert "out of date" in drifted.stdout

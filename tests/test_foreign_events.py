@@ -127,6 +127,18 @@ def test_rabbitmq_publish_and_consume_are_events_of_transport_amqp(billing) -> N
     assert not [u for u in billing[0].usages if u.location.path.endswith("kafka.py") and u.transport != "kafka"]
 
 
+def test_faststream_subscribers_publishers_and_publish(orders) -> None:
+    fast = {(u.action, u.call, u.address): u for u in orders[0].usages if u.api == "faststream"}
+    created = fast[(RECEIVE, "subscriber", "orders.created")]
+    assert (created.queue, created.durable, created.handler, created.transport) == (
+        "orders-audit", "audit", "on_created", "nats")
+    assert (SEND, "publish", "orders.announced") in fast  # the subject is publish()'s second argument
+    # a publisher made by a factory and kept on self: its subject, the factory's parameter a {param}
+    assert fast[(SEND, "publish", "orders.{order_id}.audit")].location == SourceRef(
+        "services/orders/app/streaming.py", 26)
+    assert (SEND, "publisher", "orders.{order_id}.audit") in fast
+
+
 def test_sqs_queues_from_urls_and_lookups_are_events_of_transport_sqs(orders) -> None:
     sqs = {(u.action, u.address): u.location.line for u in orders[0].usages if u.transport == "sqs"}
     assert sqs == {(SEND, "order-exports"): 10, (RECEIVE, "order-imports"): 15, (SEND, "order-retries"): 20}

@@ -112,7 +112,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     system_path = [p for p in env.get("PATH", "").split(os.pathsep) if p and not p.startswith(str(ROOT))]
     env["PATH"] = os.pathsep.join([str(env_dir / "bin"), *system_path])
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
-    pip = subprocess.run([str(env_dir / "bin" / "python"), "-m", "pip", "install", "-q", str(wheels[0])], env=env,
+    # --no-compile: byte-compiling pylint, mkdocs-material & co. would be most of the install time
+    pip = subprocess.run([str(env_dir / "bin" / "python"), "-m", "pip", "install", "-q", "--no-compile",
+                          str(wheels[0])], env=env,
                          cwd=work, capture_output=True, text=True, timeout=300, check=False)
     assert pip.returncode == 0, pip.stderr[-3000:]
     repo = work / "stockroom"

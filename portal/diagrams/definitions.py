@@ -161,3 +161,173 @@ def event_flows(events: Any) -> list[tuple[str, set[str], set[str]]]:
         if subject and producers and consumers:
             flows.append((subject, producers, consumers))
     return flows
+
+
+# ---------------------------------------------------------------- splitting diagrams past a readable size
+
+
+def package_groups(paths: dict[str, str], limit: int) -> dict[str, list[str]]:
+    """Items (name -> the dotted package path it lives at) in groups of at most ``limit``, split along packages.
+
+    A group is named by the package its items share; siblings too small to stand alone are packed together in
+    order (``a.b.c … a.b.f``); items at one path beyond ``limit`` (one module with many classes) are cut into
+    numbered parts. Deterministic: same items, same groups.
+    """
+    limit = max(limit, 1)
+    groups: dict[str, list[str]] = {}
+
+    def visit(prefix: tuple[str, ...], members: list[str]) -> list[tuple[str, str, list[str]]]:
+        if len(members) <= limit:
+            shared = _shared(members, paths)
+            return [(shared, shared, members)]
+        here = [m for m in members if len(paths[m].split(".")) <= len(prefix)]
+        buckets: dict[tuple[str, ...], list[str]] = {}
+        for member in members:
+            parts = tuple(paths[member].split("."))
+            if len(parts) > len(prefix):
+                buckets.setdefault(parts[: len(prefix) + 1], []).append(member)
+        if not buckets:  # one path holds them all: numbered parts
+            label = ".".join(prefix) or "(top level)"
+            size = -(-len(here) // limit)
+            return [(f"{label} ({n + 1}/{size})", f"{label} ({n + 1}/{size})", here[n * limit:(n + 1) * limit])
+                    for n in range(size)]
+        if len(buckets) == 1 and not here:  # a package with one sub-package: go deeper without a level
+            ((key, only),) = buckets.items()
+            return visit(key, only)
+        top = ".".join(prefix) or "(top level)"
+        parts = [] if not here else visit(prefix, here) if len(here) > limit else [(top, top, here)]
+        for key, bucket in sorted(buckets.items()):
+            parts.extend(visit(key, bucket))
+        return _packed(parts, limit)
+
+    for first, last, members in visit((), sorted(paths)):
+        groups[first if first == last else f"{first} … {last}"] = sorted(members)
+    return groups
+
+
+def _shared(members: list[str], paths: dict[str, str]) -> str:
+    """The longest package path every member lies under."""
+    split = [paths[m].split(".") for m in members]
+    common: list[str] = []
+    for column in zip(*split, strict=False):
+        if len(set(column)) != 1:
+            break
+        common.append(column[0])
+    return ".".join(common) or "(top level)"
+
+
+def _packed(parts: list[tuple[str, str, list[str]]], limit: int) -> list[tuple[str, str, list[str]]]:
+    """Consecutive small groups merged while they fit in ``limit``, named by the first and the last."""
+    packed: list[tuple[str, str, list[str]]] = []
+    for first, last, members in parts:
+        if packed and len(packed[-1][2]) + len(members) <= limit:
+            packed[-1] = (packed[-1][0], last, packed[-1][2] + members)
+        else:
+            packed.append((first, last, list(members)))
+    return packed
+
+
+def group_of(groups: dict[str, list[str]]) -> dict[str, str]:
+    """Item -> the label of its group."""
+    return {member: label for label, members in groups.items() for member in members}
+
+
+def module_groups(code: ServiceCode, limit: int) -> dict[str, list[str]]:
+    """The service's modules in groups of at most ``limit`` along its packages."""
+    return package_groups({m: m for m in code.modules}, limit)
+
+
+def module_group_graph(code: ServiceCode, label: str, members: list[str], groups: dict[str, list[str]]) -> Graph:
+    """One group's modules and imports; imports to and from other groups end at that group's box."""
+    where = group_of(groups)
+    inside = set(members)
+    in_cycle = {m: i for i, group in enumerate(code.cycles) for m in group}
+    graph = Graph(title=f"{code.service} modules: {label}")
+    nodes = {Node(node_id(m), m, "module") for m in members}
+    links: dict[tuple[str, str], bool] = {}
+    for edge in drawn_imports(code):
+        if edge.source not in inside and edge.target not in inside:
+            continue
+        ends = []
+        for end in (edge.source, edge.target):
+            if end in inside:
+                ends.append(node_id(end))
+            else:
+                other = where.get(end, end)
+                nodes.add(Node(node_id(f"group {other}"), other, "package", detail="other group"))
+                ends.append(node_id(f"group {other}"))
+        if ends[0] == ends[1]:
+            continue
+        cyclic = edge.source in in_cycle and in_cycle[edge.source] == in_cycle.get(edge.target, -1)
+        links[(ends[0], ends[1])] = links.get((ends[0], ends[1]), False) or cyclic
+    graph.nodes = sorted(nodes)
+    graph.links = [Link(s, t, flagged=f) for (s, t), f in sorted(links.items())]
+    return graph
+
+
+def drawn_imports(code: ServiceCode) -> list:
+    """The imports worth an arrow: ``import a.b.c`` also imports the packages ``a`` and ``a.b`` (pydeps lists those
+    too); an arrow to a package the same module reaches deeper into says nothing and is left out."""
+    targets: dict[str, set[str]] = {}
+    for edge in code.imports:
+        targets.setdefault(edge.source, set()).add(edge.target)
+    return [e for e in code.imports
+            if not any(t.startswith(f"{e.target}.") for t in targets[e.source])]
+
+
+def module_overview(code: ServiceCode, groups: dict[str, list[str]]) -> Graph:
+    """One box per module group (with its module count), an arrow where a group imports another."""
+    where = group_of(groups)
+    graph = Graph(title=f"{code.service} module groups")
+    graph.nodes = [Node(node_id(f"group {label}"), label, "package", detail=f"{len(members)} modules")
+                   for label, members in sorted(groups.items())]
+    counts: dict[tuple[str, str], int] = {}
+    for edge in drawn_imports(code):
+        source, target = where.get(edge.source), where.get(edge.target)
+        if source and target and source != target:
+            counts[(source, target)] = counts.get((source, target), 0) + 1
+    graph.links = [Link(node_id(f"group {s}"), node_id(f"group {t}"), f"{n} imports")
+                   for (s, t), n in sorted(counts.items())]
+    return graph
+
+
+def class_groups(code: ServiceCode, limit: int) -> dict[str, list[str]]:
+    """The service's classes (fully qualified) in groups of at most ``limit`` along their modules' packages."""
+    return package_groups({c.name: c.module for c in code.classes}, limit)
+
+
+def class_group_figure(code: ServiceCode, label: str, members: list[str]) -> ClassFigure:
+    """One group's classes in full; classes of other groups they inherit from or point at, by name only."""
+    inside = set(members)
+    known = {c.name for c in code.classes}
+    figure = ClassFigure(title=f"{code.service} classes: {label}")
+    outside: set[str] = set()
+    for cls in code.classes:
+        if cls.name not in inside:
+            continue
+        stereotype = ", ".join(b.rsplit(".", 1)[-1] for b in cls.framework_bases)
+        figure.boxes.append(Box(cls.name, tuple(cls.attributes), tuple(cls.methods), stereotype))
+        figure.inherits += [(cls.name, b) for b in cls.bases if b in known]
+        figure.associations += [(cls.name, a) for a in cls.associations if a in known]
+        outside |= {b for b in cls.bases if b in known and b not in inside}
+        outside |= {a for a in cls.associations if a in known and a not in inside}
+    figure.boxes += [Box(name, stereotype="other group") for name in sorted(outside)]
+    return figure
+
+
+def class_overview(code: ServiceCode, groups: dict[str, list[str]]) -> Graph:
+    """One box per class group (with its class count); arrows where a group's classes derive from or use
+    another's."""
+    where = group_of(groups)
+    graph = Graph(title=f"{code.service} class groups")
+    graph.nodes = [Node(node_id(f"group {label}"), label, "package", detail=f"{len(members)} classes")
+                   for label, members in sorted(groups.items())]
+    counts: dict[tuple[str, str], int] = {}
+    for cls in code.classes:
+        for other in [*cls.bases, *cls.associations]:
+            source, target = where.get(cls.name), where.get(other)
+            if source and target and source != target:
+                counts[(source, target)] = counts.get((source, target), 0) + 1
+    graph.links = [Link(node_id(f"group {s}"), node_id(f"group {t}"), f"{n} relations")
+                   for (s, t), n in sorted(counts.items())]
+    return graph
