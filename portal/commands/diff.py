@@ -1,0 +1,37 @@
+"""``arrakis-docs diff BASE HEAD``: the architecture and contract changes between two refs, folders or models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from arrakis_docs.diff.architecture_changes import compare_models
+from arrakis_docs.diff.comment import as_json, as_markdown, as_text
+from arrakis_docs.diff.findings import RANK, Level
+from arrakis_docs.diff.schema_rules import Mode
+from arrakis_docs.diff.sides import SideError, load_side
+from arrakis_docs.progress import Progress
+
+FAIL_ON = {"breaking": RANK[Level.BREAKING], "warning": RANK[Level.WARNING], "never": -1}
+
+
+def run(repo: Path, base: str, head: str, output_format: str, fail_on: str, mode: str, static_only: bool,
+        use_cache: bool, output: str | None, verbose: bool) -> int:
+    """Compare both sides and print the findings; exit 1 when a finding reaches ``fail_on``, 2 on a bad side."""
+    progress = Progress(enabled=verbose)
+    try:
+        old = load_side(repo, base, "base", static_only, use_cache, progress)
+        new = load_side(repo, head, "head", static_only, use_cache, progress)
+    except SideError as error:
+        click.echo(f"error: {error}", err=True)
+        return 2
+    comparison = compare_models(old, new, Mode(mode.upper()))
+    printer = {"markdown": as_markdown, "json": as_json, "text": as_text}[output_format]
+    text = printer(comparison, base, head)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+    threshold = FAIL_ON[fail_on]
+    return 1 if any(RANK[f.level] <= threshold for f in comparison.findings) else 0
