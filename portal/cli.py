@@ -118,7 +118,7 @@ def schema(name: str) -> None:
 @click.option("--fail-on", type=click.Choice(["breaking", "warning", "never"]), default="breaking",
               show_default=True, help="Exit 1 when a finding of this severity (or worse) is found.")
 @click.option("--compatibility", "mode", type=click.Choice(["BACKWARD", "FORWARD", "FULL", "NONE"],
-              case_sensitive=False), default="BACKWARD", show_default=True,
+              case_sensitive=False), default="FULL", show_default=True,
               help="Which event consumers must keep working: new readers of old events (BACKWARD), old readers "
               "of new events (FORWARD) or both (FULL).")
 @click.option("--import-apps", is_flag=True, help="Import each side's apps for their OpenAPI documents and "

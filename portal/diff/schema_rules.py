@@ -9,9 +9,9 @@ schema: extra properties must match it) and ``open``.
 A property present only on the reader's side is judged by its requiredness there: ``required`` (listed, no default:
 events without it are rejected), ``default`` (a reader fills it) or ``optional``; a property present only on the
 writer's side is judged by the reader's content model. Adding an optional property under BACKWARD is compatible
-when the old schema was closed (old events never carried it) and a warning when it was open (an old producer may
-have sent a property of that name with another shape): schema registries that reject it outright are stricter than
-the data requires."""
+when the old schema was closed (old events never carried it) and "risky" (reported as info, with why) when it was
+open: an old producer may have sent a property of that name with another shape, but one written against the schema
+sends its declared properties only. Schema registries that reject it outright are stricter than the data requires."""
 
 from __future__ import annotations
 
@@ -233,12 +233,9 @@ def compare_payloads(subject: str, old: dict[str, Any], new: dict[str, Any], mod
     findings = []
     for (code, path), by_direction in sorted(grouped.items()):
         failing = [d for d in protected if d in by_direction and by_direction[d].verdict != Verdict.COMPATIBLE]
-        if any(by_direction[d].verdict == Verdict.INCOMPATIBLE for d in failing):
-            level = Level.BREAKING
-        elif failing:
-            level = Level.WARNING
-        else:
-            level = Level.INFO
+        # A risky change stays info: producers written against a schema send its declared properties only.
+        failing = [d for d in failing if by_direction[d].verdict == Verdict.INCOMPATIBLE] or failing
+        level = Level.BREAKING if any(by_direction[d].verdict == Verdict.INCOMPATIBLE for d in failing) else Level.INFO
         shown = failing or sorted(by_direction)
         why = "; ".join(f"{by_direction[d].verdict} for {WHO[d]}: {by_direction[d].why}" for d in shown)
         findings.append(Finding(f"event-payload-{code}", level, "events", subject,

@@ -86,8 +86,6 @@ class Normaliser:
                 single["type"] = sorted((base or {"object", "array", "string", "number", "integer", "boolean"}) |
                                         {"null"})
                 out = merge_all([out, single])
-            elif len(rest) == 1 and not nulls:
-                out = merge_all([out, rest[0]])
             else:
                 out[keyword] = variants
         if isinstance(schema.get("allOf"), list):
