@@ -216,7 +216,13 @@ class RouteReader:
                bindings: dict[str, ast.expr]) -> None:
         for stmt in body:
             if isinstance(stmt, ast.ClassDef):
-                continue  # its methods are not this scope
+                # ``@router.get`` on a method registers when the class body runs (class-based views); the
+                # methods' bodies are not this scope.
+                for method in stmt.body:
+                    if isinstance(method, _Function):
+                        for decorator in method.decorator_list:
+                            self._decorated_route(scope, owners, mount, method, decorator, bindings)
+                continue
             if isinstance(stmt, _Function):
                 for decorator in stmt.decorator_list:
                     self._decorated_route(scope, owners, mount, stmt, decorator, bindings)
@@ -516,7 +522,13 @@ class RouteReader:
         """Every use of a custom decorator bound to a module-level router, by that router (read once)."""
         if self._global_sites is not None:
             return self._global_sites
+        memo_key = ("route-template-sites", frozenset(self.router_classes), frozenset(self.app_classes))
+        shared = self.symbols.memo.get(memo_key)
+        if isinstance(shared, dict):
+            self._global_sites = shared
+            return shared
         self._global_sites = {}
+        self.symbols.memo[memo_key] = self._global_sites
         used = {d.func.id for f in self.index.by_path.values() if f.tree for fn in statements(f.tree.body)
                 if isinstance(fn, _Function) for d in fn.decorator_list
                 if isinstance(d, ast.Call) and isinstance(d.func, ast.Name)}

@@ -59,6 +59,7 @@ class SymbolResolver:
         self.index = index
         self._tables: dict[int, _Table] = {}
         self._importers: dict[tuple[str, str], list[tuple[SourceFile, str]]] | None = None
+        self.memo: dict[object, object] = {}  # repository-wide answers other readers compute once and share
 
     # ------------------------------------------------------------ tables
 
@@ -190,10 +191,30 @@ class SymbolResolver:
         if callee.kind == "class":
             return Symbol("instance", callee.file, callee.node, callee.name)
         if callee.kind == "function" and isinstance(callee.node, _Function):
-            returned = returned_value(callee.node)
-            if returned is not None:
-                return Symbol("value", callee.file, returned, callee.name, callee.node)
+            fn = callee.node
+            returned = returned_value(fn)
+            result = Symbol("value", callee.file, returned, callee.name, fn) if returned is not None else None
+            probe = self.deref(result, depth + 1) if result is not None and fn.returns is not None else result
+            if probe is None or self._opaque(probe, depth + 1):
+                # What it returns is not readable (``environments[env]()``): its return annotation says.
+                annotated = self.deref(self.resolve(callee.file, fn.returns, None, depth + 1), depth + 1)
+                if annotated is not None and annotated.kind == "class":
+                    return Symbol("instance", annotated.file, annotated.node, annotated.name)
+            return result
         return None
+
+    def _opaque(self, symbol: Symbol, depth: int) -> bool:
+        """A value the AST cannot follow: a subscript, or a call of something that is itself such a value."""
+        if symbol.kind != "value" or symbol.file is None:
+            return False
+        if isinstance(symbol.node, ast.Subscript | ast.Name | ast.Attribute):
+            return True
+        if isinstance(symbol.node, ast.Call):
+            if not isinstance(symbol.node.func, ast.Name | ast.Attribute):
+                return True
+            callee = self.resolve(symbol.file, symbol.node.func, symbol.function, depth + 1)
+            return callee is not None and callee.kind == "value"
+        return False
 
     def attribute(self, owner: Symbol, name: str, depth: int = 0) -> Symbol | None:
         """``owner.name``: a module member, or a class attribute (searched through the class's bases)."""

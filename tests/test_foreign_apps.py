@@ -158,3 +158,10 @@ def test_cli_model_json_static_only(tmp_path: Path) -> None:
     model = json.loads(done.stdout)
     assert sorted(s["name"] for s in model["services"]) == ["alpha", "beta", "gamma"]
     assert all(s["coverage"]["routes"]["candidates"] == 2 for s in model["services"])
+
+
+def test_class_based_views_and_settings_from_a_function_known_by_its_return_annotation(tmp_path: Path) -> None:
+    model = scan_fixture(tmp_path, "cbv_app")
+    assert routes(model, "cbv-app") == {("GET", "/api/cookbooks"), ("POST", "/api/cookbooks"),
+                                        ("DELETE", "/api/cookbooks/{slug}")}
+    assert not [m for m in messages(model) if "prefix" in m]
