@@ -207,7 +207,8 @@ STRUCTURAL: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         op_doc({"post": {"responses": ok(), "requestBody": body(OBJ)}}),
         op_doc({"post": {"responses": ok(), "requestBody": body(
             {**OBJ, "properties": {**OBJ["properties"], "name": {**S, "readOnly": True}}})}})),
-    "response-success-status-removed": (op_doc({"responses": {**ok(), **ok(status="201")}}), op_doc({"responses": ok()})),
+    "response-success-status-removed": (op_doc({"responses": {**ok(), **ok(status="201")}}),
+                                        op_doc({"responses": ok()})),
     "response-non-success-status-removed": (op_doc({"responses": {**ok(), **ok(status="404")}}),
                                             op_doc({"responses": ok()})),
     "response-success-status-added": (op_doc({"responses": ok()}), op_doc({"responses": {**ok(), **ok(status="201")}})),
