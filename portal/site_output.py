@@ -334,7 +334,8 @@ def coverage_line(service: Service) -> str:
     for kind, seen in sorted(service.coverage.items()):
         resolved, candidates = (seen.get("resolved", 0), seen.get("candidates", 0)) if isinstance(seen, dict) else \
             (seen.resolved, seen.candidates)
-        parts.append(f"{kind} {resolved} of {candidates}{' candidates' if not parts else ''}")
+        if candidates:  # a kind of fact the service shows no sign of says nothing about extraction
+            parts.append(f"{kind} {resolved} of {candidates}{' candidates' if not parts else ''}")
     return ", ".join(parts)
 
 
