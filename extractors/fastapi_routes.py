@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 
 from arrakis_docs.extractors.python_modules import ModuleIndex, call_name, keyword, literal, statements
 from arrakis_docs.extractors.source_tree import SourceFile
-from arrakis_docs.extractors.symbols import Symbol, SymbolResolver, returned_value
+from arrakis_docs.extractors.symbols import ModuleRef, Symbol, SymbolResolver, returned_value
 from arrakis_docs.model.architecture import Diagnostic, Severity, SourceRef
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -236,6 +236,9 @@ class RouteReader:
                     for item in items:
                         self._visit(scope, stmt.body, owners, mount, depth, {**bindings, **item})
                     continue
+            if bindings and isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(
+                    stmt.targets[0], ast.Name):
+                bindings[stmt.targets[0].id] = _bind(stmt.value, bindings)  # a loop-local variable of this pass
             for node in _expressions(stmt):
                 if isinstance(node, ast.Call):
                     self._call(scope, node, owners, mount, depth, bindings)
@@ -377,6 +380,10 @@ class RouteReader:
         include = literal(keyword(call, "include_in_schema"), True) is not False
         deprecated = literal(keyword(call, "deprecated"), False) is True
         router = self._router(scope, target, depth)
+        if router is None and bindings and isinstance(target, ast.Attribute):
+            owner = self.symbols.resolve(scope.file, target.value, scope.function)
+            if owner is not None and owner.kind == "module":
+                return  # a walked package's module without that router (the code guards it with hasattr)
         if router is None:
             self._warn(scope, call, f"cannot find the router {ast.unparse(target)!r}; its routes are left out "
                                     "(define it as an APIRouter(...) the include can import)")
@@ -448,6 +455,8 @@ class RouteReader:
                     bindings: dict[str, ast.expr]) -> list[dict[str, ast.expr]] | None:
         """Bindings for each pass of a loop over a literal list / tuple / dict (or a name bound to one)."""
         iterable = _bind(loop.iter, bindings)
+        if isinstance(iterable, ast.Call) and call_name(iterable) in ("walk_packages", "iter_modules"):
+            return self._package_items(scope, loop, call_name(iterable) == "walk_packages")
         items_of_dict = isinstance(iterable, ast.Call) and call_name(iterable) == "items" and isinstance(
             iterable.func, ast.Attribute)
         source = iterable.func.value if items_of_dict else iterable  # type: ignore[union-attr]
@@ -467,6 +476,26 @@ class RouteReader:
                 return None
             out.append(bound)
         return out
+
+    def _package_items(self, scope: Scope, loop: ast.For | ast.AsyncFor,
+                       recursive: bool) -> list[dict[str, ast.expr]] | None:
+        """``for _, name, _ in pkgutil.walk_packages(__path__)``: one pass per module of this file's package."""
+        if not scope.file.path.endswith("__init__.py"):
+            return None
+        folder = scope.file.path.rsplit("/", 1)[0] if "/" in scope.file.path else ""
+        prefix = f"{folder}/" if folder else ""
+        stems = set()
+        for path in self.index.by_path:
+            if not path.startswith(prefix) or path == scope.file.path:
+                continue
+            rest = path[len(prefix):].removesuffix(".py").removesuffix("/__init__")
+            if rest and (recursive or "/" not in rest):
+                stems.add(prefix + rest)
+        target = loop.target
+        names = target.elts if isinstance(target, ast.Tuple) and len(target.elts) == 3 else None
+        if names is None or not isinstance(names[1], ast.Name):
+            return None
+        return [{names[1].id: ast.Constant(ModuleRef(stem))} for stem in sorted(stems)]
 
     def _string(self, scope: Scope, expr: ast.expr | None, bindings: dict[str, ast.expr]) -> str | None:
         if expr is None:

@@ -45,6 +45,13 @@ class Symbol:
     stem: str = ""
 
 
+@dataclass(frozen=True)
+class ModuleRef:
+    """A module found by walking a package (``pkgutil.walk_packages``), carried as an ``ast.Constant`` value."""
+
+    stem: str
+
+
 @dataclass
 class _Table:
     """A body's bindings: name -> last definition (def/class node, assigned expression, or an import)."""
@@ -158,6 +165,12 @@ class SymbolResolver:
         (``Settings()`` is an instance of Settings, ``get_settings()`` what that function returns)."""
         if expr is None or depth > MAX_DEPTH:
             return None
+        if isinstance(expr, ast.Constant) and isinstance(expr.value, ModuleRef):
+            target = self.index.file_of(expr.value.stem)
+            return Symbol("module", target, target.tree if target else None, "", stem=expr.value.stem)
+        if isinstance(expr, ast.Call) and call_name(expr) == "import_module" and expr.args and isinstance(
+                expr.args[0], ast.Constant) and isinstance(expr.args[0].value, ModuleRef):
+            return self.resolve(f, expr.args[0], function, depth + 1)
         if isinstance(expr, ast.Name):
             return self.lookup(f, expr.id, function, depth)
         if isinstance(expr, ast.Attribute):

@@ -165,3 +165,9 @@ def test_class_based_views_and_settings_from_a_function_known_by_its_return_anno
     assert routes(model, "cbv-app") == {("GET", "/api/cookbooks"), ("POST", "/api/cookbooks"),
                                         ("DELETE", "/api/cookbooks/{slug}")}
     assert not [m for m in messages(model) if "prefix" in m]
+
+
+def test_routers_of_a_package_walked_with_pkgutil(tmp_path: Path) -> None:
+    model = scan_fixture(tmp_path, "walked_package")
+    assert routes(model, "svc") == {("POST", "/api/auth/login"), ("GET", "/api/health")}
+    assert not [m for m in messages(model) if "router" in m]  # helpers.py has none, and the code checks hasattr
