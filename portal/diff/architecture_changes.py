@@ -133,12 +133,21 @@ def _channels(out: Comparison, base: ArchitectureModel, head: ArchitectureModel)
     new = {c.address: c for c in head.events.channels if c.address}
     removed, added = sorted(old.keys() - new.keys()), sorted(new.keys() - old.keys())
     renamed: dict[str, str] = {}
-    for address in removed:
-        # Same messages on a new address (and the old one gone): a rename, which strands every old subscriber.
+    # A subject gone, or left without its publishers, while a new one carries the same messages from the same
+    # publishers: a rename, which strands every subscriber of the old name.
+    silenced = [a for a in sorted(old.keys() & new.keys()) if old[a].producers and not new[a].producers]
+    for address in [*removed, *silenced]:
         match = [a for a in added if a not in renamed.values() and old[address].messages and
-                 set(old[address].messages) == set(new[a].messages)]
+                 set(old[address].messages) == set(new[a].messages) and
+                 (not old[address].producers or set(old[address].producers) & set(new[a].producers))]
         if match:
             renamed[address] = match[0]
+    for address in silenced:
+        if address in renamed:
+            out.findings.append(Finding("event-subject-renamed", Level.BREAKING, "events", f"subject {address}",
+                                        f"its publishers now publish {', '.join(old[address].messages)} on "
+                                        f"{renamed[address]}; subscribers of {address} "
+                                        f"({_names(new[address].consumers)}) get nothing"))
     for address in removed:
         channel = old[address]
         if address in renamed:

@@ -1,0 +1,204 @@
+"""`arrakis-docs diff` on real git history: fixture repositories built in temporary folders with two commits, one
+per rule family, and an end-to-end run on a copy of the diff fixture platform."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from arrakis_docs.cli import main
+from arrakis_docs.diff.architecture_changes import Comparison
+from arrakis_docs.diff.comment import COMMENT_LIMIT, as_markdown, diagram
+from arrakis_docs.diff.findings import Finding, Level
+
+PLATFORM = Path(__file__).parent / "fixtures" / "diff" / "platform"
+GIT = ["git", "-c", "user.email=diff@example.invalid", "-c", "user.name=diff", "-c", "commit.gpgsign=false"]
+
+
+def commit(repo: Path, message: str) -> None:
+    subprocess.run([*GIT, "-C", str(repo), "add", "-A"], check=True, capture_output=True)
+    subprocess.run([*GIT, "-C", str(repo), "commit", "-q", "-m", message], check=True, capture_output=True)
+
+
+def new_repo(tmp_path: Path, source: Path = PLATFORM) -> Path:
+    repo = tmp_path / "platform"
+    shutil.copytree(source, repo, ignore=shutil.ignore_patterns(".arrakis-cache"))
+    (repo / ".gitignore").write_text(".arrakis-cache/\n", encoding="utf-8")
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    commit(repo, "base")
+    return repo
+
+
+def edit(repo: Path, relative: str, old: str, new: str) -> None:
+    path = repo / relative
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (relative, old)
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def run_diff(repo: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["diff", "HEAD~1", "HEAD", "--repo", str(repo), *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, result.output
+
+
+def findings(repo: Path, *args: str) -> list[dict]:
+    code, out = run_diff(repo, "--format", "json", "--fail-on", "never", *args)
+    assert code == 0, out
+    return json.loads(out)["findings"]
+
+
+def by_id(found: list[dict], rule: str) -> list[dict]:
+    return [f for f in found if f["id"] == rule]
+
+
+def test_end_to_end_route_event_and_terraform(tmp_path: Path) -> None:
+    """One commit changes a route's parameter type, removes an event field and adds a Terraform resource."""
+    repo = new_repo(tmp_path)
+    edit(repo, "services/orders/orders/app.py", "get_order(order_id: int)", "get_order(order_id: str)")
+    edit(repo, "services/orders/orders/events.py", "    total: float\n", "")
+    with (repo / "terraform" / "main.tf").open("a", encoding="utf-8") as tf:
+        tf.write('\nresource "aws_sqs_queue" "orders_dlq" {\n  name = "orders-dlq"\n}\n')
+    commit(repo, "head")
+    found = findings(repo)
+    summary = sorted((f["id"], f["severity"], f["subject"]) for f in found)
+    assert summary == [
+        ("event-payload-property-removed-required-open", "breaking", "event OrderPlaced"),
+        ("request-parameter-type-changed", "breaking", "orders GET /v1/orders/{order_id}"),
+        ("terraform-resource-added", "info", "terraform: aws_sqs_queue.orders_dlq"),
+    ]
+    route = by_id(found, "request-parameter-type-changed")[0]
+    assert route["direction"] == "request"
+    assert route["message"] == "path parameter order_id: type integer became string"
+    assert route["base"] == route["head"] == "services/orders/orders/app.py:16"
+    event = by_id(found, "event-payload-property-removed-required-open")[0]
+    assert event["direction"] == "forward"  # old consumers (billing) reading the new events break
+    assert event["base"] == event["head"] == "services/orders/orders/events.py:4"
+    assert by_id(found, "terraform-resource-added")[0]["head"] == "terraform/main.tf:9"
+    # the working tree is untouched: nothing checked out, nothing written but the ignored cache
+    status = subprocess.run(["git", "-C", str(repo), "status", "--porcelain"], capture_output=True, text=True)
+    assert status.stdout == ""
+    # exit codes and formats
+    assert run_diff(repo)[0] == 1
+    assert run_diff(repo, "--fail-on", "never")[0] == 0
+    assert run_diff(repo, "--compatibility", "BACKWARD", "--fail-on", "breaking", "--format", "text")[0] == 1
+    code, markdown = run_diff(repo, "--fail-on", "never")
+    lines = markdown.splitlines()
+    assert lines[1].startswith("## 🔴 Architecture diff: 2 breaking changes: ")
+    assert "```mermaid" in markdown and "fill:#fff3cd" in markdown  # changed service and subject in amber
+    code, text = run_diff(repo, "--format", "text", "--fail-on", "never")
+    assert "breaking request-parameter-type-changed orders GET /v1/orders/{order_id} (request)" in text
+
+
+def test_cached_sides_give_the_same_answer(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path)
+    edit(repo, "services/billing/billing/app.py", 'status: str = "open"', 'status: str = "open", page: int = 1')
+    commit(repo, "head")
+    first = findings(repo)
+    assert (repo / ".arrakis-cache" / "diff-models").is_dir()
+    assert findings(repo) == first
+    assert findings(repo, "--no-cache") == first
+    assert [f["id"] for f in first] == ["new-optional-request-parameter"]
+
+
+def test_event_family_subject_renamed_and_publisher_removed(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path)
+    edit(repo, "services/orders/orders/app.py", '"shop.orders.placed"', '"shop.orders.accepted"')
+    commit(repo, "head")
+    found = findings(repo)
+    renamed = by_id(found, "event-subject-renamed")
+    assert renamed and renamed[0]["severity"] == "breaking"
+    assert "shop.orders.accepted" in renamed[0]["message"]
+    assert by_id(found, "event-publisher-removed")[0]["base"] == "services/orders/orders/app.py:24"
+
+
+def test_event_family_subscriber_removed_leaves_an_orphan(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path)
+    edit(repo, "services/billing/billing/app.py", '    await nc.subscribe("shop.orders.placed", queue="billing", '
+         'cb=on_placed)\n', "    await nc.flush()\n")
+    commit(repo, "head")
+    found = findings(repo)
+    assert by_id(found, "event-subscriber-removed")[0]["subject"] == "subject shop.orders.placed"
+    assert by_id(found, "event-became-orphan")[0]["severity"] == "warning"
+
+
+def test_architecture_family_service_and_edges(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path)
+    shutil.rmtree(repo / "services" / "billing")
+    commit(repo, "head")
+    found = findings(repo)
+    assert by_id(found, "service-removed")[0]["subject"] == "service:billing"
+    assert by_id(found, "api-removed")
+    assert any(f["id"] == "edge-consumes-api-removed" for f in found)
+    code, markdown = run_diff(repo, "--fail-on", "never")
+    assert "-.->" in markdown and "stroke-dasharray" in markdown  # removed edges drawn red dashed
+
+
+def test_terraform_family_removed_and_unresolvable_count(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path)
+    edit(repo, "terraform/main.tf", 'resource "aws_sqs_queue" "orders" {\n  name = "orders"\n}',
+         'variable "queues" {\n  type = number\n}\n\nresource "aws_sqs_queue" "shards" {\n  count = var.queues\n'
+         '  name  = "shard"\n}')
+    commit(repo, "head")
+    found = findings(repo)
+    assert by_id(found, "terraform-resource-removed")[0]["base"] == "terraform/main.tf:5"
+    added = by_id(found, "terraform-resource-added")[0]
+    assert "count = var.queues: instance count not resolvable statically" in added["message"]
+
+
+def test_sides_as_folders_and_model_files(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path)
+    other = tmp_path / "other"
+    shutil.copytree(repo, other, ignore=shutil.ignore_patterns(".git", ".arrakis-cache"))
+    edit(other, "services/orders/orders/app.py", "limit: int = 10", "region: str, limit: int = 10")
+    runner = CliRunner()
+    result = runner.invoke(main, ["diff", str(repo), str(other), "--repo", str(repo), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    assert [f["id"] for f in json.loads(result.output)["findings"]] == ["new-required-request-parameter"]
+    model = runner.invoke(main, ["model", "--json", "--static-only", "--repo", str(other)])
+    (tmp_path / "head.json").write_text(model.output, encoding="utf-8")
+    result = runner.invoke(main, ["diff", str(repo), str(tmp_path / "head.json"), "--repo", str(repo),
+                                  "--format", "text", "--fail-on", "warning"])
+    assert result.exit_code == 1
+    assert "new-required-request-parameter" in result.output
+    bad = runner.invoke(main, ["diff", "no-such-ref", "HEAD", "--repo", str(repo)])
+    assert bad.exit_code == 2
+
+
+def _finding(i: int, level: Level = Level.BREAKING) -> Finding:
+    return Finding("response-required-property-removed", level, "http", f"svc GET /v1/items/{i}",
+                   f"field_{i}: removed " + "x" * 80, "response")
+
+
+def test_comment_stays_under_the_limit_and_says_what_was_cut() -> None:
+    comparison = Comparison(findings=[_finding(i) for i in range(3000)])
+    text = as_markdown(comparison, "main", "feature")
+    assert len(text) <= COMMENT_LIMIT
+    assert "Truncated to fit" in text and "findings left out" in text
+    assert text.splitlines()[1].startswith("## 🔴 Architecture diff: 3000 breaking changes")
+    small = as_markdown(Comparison(findings=[_finding(i) for i in range(40)]), "main", "feature")
+    assert "<details><summary>10 more</summary>" in small and "Truncated" not in small
+
+
+def test_diagram_falls_back_to_a_table_past_500_edges() -> None:
+    many = Comparison(added_edges=[(f"service:s{i}", "api:x", "consumes-api") for i in range(501)])
+    assert "```mermaid" not in diagram(many) and "| added |" in diagram(many)
+    few = Comparison(added_edges=[("service:a", "api:b", "consumes-api")],
+                     removed_edges=[("service:a", "api:c", "consumes-api")], changed_nodes=["service:a"])
+    text = diagram(few)
+    assert "linkStyle 0 stroke:#2da44e" in text
+    assert "linkStyle 1 stroke:#cf222e,stroke-width:2px,stroke-dasharray" in text
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "json", "text"])
+def test_no_changes_exit_zero(tmp_path: Path, fmt: str) -> None:
+    repo = new_repo(tmp_path)
+    (repo / "README.md").write_text("docs only\n", encoding="utf-8")
+    commit(repo, "head")
+    code, out = run_diff(repo, "--format", fmt, "--fail-on", "warning")
+    assert code == 0, out
