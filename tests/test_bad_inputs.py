@@ -15,6 +15,8 @@ import yaml
 from click.testing import CliRunner
 
 from arrakis_docs.cli import main
+from arrakis_docs.model.architecture import AppEntry, Coverage, Service, SourceRef
+from arrakis_docs.site_output import coverage_line
 from arrakis_docs.validation import load_catalog, openapi_problems, referential_problems
 
 FIXTURE = Path(__file__).parent / "fixtures" / "bad_inputs"
@@ -137,3 +139,15 @@ def test_the_published_schema_is_printed_and_rejects_a_mistyped_field() -> None:
     schema = json.loads(output)
     errors = [e.message for e in jsonschema.Draft202012Validator(schema).iter_errors({"name": 42, "owner": "x"})]
     assert errors == ["42 is not of type 'string'"]
+
+
+def test_service_pages_show_the_extraction_coverage_line(repo: Path, tmp_path: Path) -> None:
+    app = AppEntry("x.app", "app", "instance", "x", SourceRef("x/app.py", 1))
+    service = Service(id="service:x", name="x", root="x", app=app,
+                      coverage={"routes": Coverage(28, 30), "events": Coverage(5, 6), "http-clients": Coverage()})
+    assert coverage_line(service) == "events 5 of 6 candidates, routes 28 of 30"
+    service.coverage = {}
+    assert coverage_line(service) == ""  # and the page leaves the line out
+    run("generate", "--repo", str(repo), "--out", str(tmp_path / "out"), "--static-only")
+    page = (tmp_path / "out" / "docs" / "services" / "good.md").read_text(encoding="utf-8")
+    assert re.search(r"^Extraction coverage: routes \d+ of \d+ candidates\.$", page, re.MULTILINE), page[:400]

@@ -108,3 +108,14 @@ def test_symlinks_out_of_the_output_root_are_refused_never_followed(tmp_path: Pa
     assert outside(tmp_path, out, repo) == before
     assert sorted(p.name for p in (elsewhere / "techdocs").iterdir()) == []
     assert [p.name for p in (elsewhere / "renders").iterdir()] == ["keep-me.svg"]
+
+
+def test_a_terraform_root_at_the_repository_root_gets_a_page_the_index_links(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "terraform_at_root", repo)  # `.` calls ./platform, the primary root (providers)
+    out = tmp_path / "out"
+    assert run("generate", "--repo", str(repo), "--out", str(out), "--static-only")[0] == 0
+    pages = sorted(p.name for p in (out / "docs" / "infrastructure").iterdir())
+    assert pages == ["checkov.md", "index.md", "repository-root.md", "root.md"]  # never a hidden `..md`
+    index = (out / "docs" / "infrastructure" / "index.md").read_text(encoding="utf-8")
+    assert "| [.](repository-root.md) | `.` |" in index and "| [platform](root.md) | `platform` |" in index
