@@ -1,0 +1,69 @@
+"""`make bench-diff`: time `arrakis-docs diff HEAD~1 HEAD` on a repository (default: this one), cold and with both
+sides cached, against `arrakis-docs generate` on the same tree measured in the same run.
+
+Cold: ``--no-cache`` (both refs exported with git archive and scanned from nothing). Cached: the second of two
+runs (both models answered by git tree id). Baseline: ``generate --static-only`` on HEAD exported into a fresh
+folder (cold, no cache), then again (warm). Targets: cold at most 10 s, cached at most 2 s.
+Usage: python bench/diff_bench.py [REPO] [BASE] [HEAD]
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+COLD_TARGET_SECONDS = 10.0
+CACHED_TARGET_SECONDS = 2.0
+
+
+def timed(command: list[str], cwd: Path | None = None) -> float:
+    """Wall time of one command; its output is discarded, a failure (exit 2 or worse) stops the benchmark."""
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode not in (0, 1):  # diff exits 1 when it finds breaking changes
+        sys.exit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    return elapsed
+
+
+def main() -> int:
+    """Run the three measurements and print them with their ratios; exit 1 when a target is missed."""
+    repo = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else REPO
+    base, head = (sys.argv[2], sys.argv[3]) if len(sys.argv) > 3 else ("HEAD~1", "HEAD")
+    tool = str(BIN / "arrakis-docs")
+    diff = [tool, "diff", base, head, "--repo", str(repo), "--format", "json", "--fail-on", "never"]
+    cold = timed([*diff, "--no-cache"])
+    timed(diff)  # fills the cache of both sides
+    cached = timed(diff)
+    with tempfile.TemporaryDirectory(prefix="diff-bench-") as scratch:
+        tree = Path(scratch) / repo.name
+        tree.mkdir()
+        archive = subprocess.run(["git", "-C", str(repo), "archive", "--format=tar", head], capture_output=True,
+                                 check=True)
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+        out = Path(scratch) / "out"
+        generate = [tool, "generate", "--static-only", "--repo", str(tree), "--out", str(out)]
+        generate_cold = timed(generate)
+        generate_warm = timed(generate)
+    rows = [
+        ("diff cold (--no-cache)", cold, generate_cold, COLD_TARGET_SECONDS),
+        ("diff, both sides cached", cached, generate_warm, CACHED_TARGET_SECONDS),
+    ]
+    print(f"repository {repo.name}, {base}..{head}")
+    print(f"{'run':28} {'seconds':>8} {'generate':>9} {'ratio':>6} {'target':>7}")
+    missed = False
+    for name, seconds, baseline, target in rows:
+        ok = seconds <= target
+        missed |= not ok
+        print(f"{name:28} {seconds:8.2f} {baseline:9.2f} {seconds / baseline:6.2f} {target:6.1f}s"
+              f"{'' if ok else '  MISSED'}")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
