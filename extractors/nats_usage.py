@@ -59,6 +59,9 @@ _NOT_NATS = ("httpx", "requests", "aiohttp", "urllib3", "redis", "aioredis", "ai
              "aioboto3", "aio_pika", "pika", "websockets", "google", "paho", "grpc")
 # Readers of other brokers (and of FastStream's API over NATS), asked first about every call.
 TRANSPORTS = (faststream_call, kafka_call, amqp_call, sqs_call)
+# Calls that run a function given as an argument later, and the index of that argument.
+_DEFERRING = {"add_task": 0, "partial": 0, "to_thread": 0, "submit": 0, "start_soon": 0, "call_soon": 0,
+              "run_in_executor": 1, "run_sync": 0}
 NATS_METHODS = ("publish", "publish_envelope", "subscribe", "pull_subscribe", "request", "declare", "add_stream")
 
 
@@ -865,9 +868,10 @@ class EventReader:
         with), or ``obj.name(...)`` for a method or a function reached through its module."""
         found: list[Site] = []
         for site in calls:
-            func = site.node.func
             if id(site.node) in self.recognised:
                 continue
+            site = self._deferred(site) or site
+            func = site.node.func
             if isinstance(func, ast.Name):
                 target = func.id
                 if func.id in site.module.imports and site.module.imports[func.id][1]:
@@ -883,6 +887,19 @@ class EventReader:
                 if wrapper.method or (owner is not None and isinstance(owner[1], ast.Module)):
                     found.append(site)
         return found
+
+    def _deferred(self, site: Site) -> Site | None:
+        """``background_tasks.add_task(fn, a, b)``, ``partial(fn, a)``, ``loop.run_in_executor(None, fn, a)``: the
+        call of ``fn(a, b)`` they stand for, at the same line."""
+        skip = _DEFERRING.get(call_name(site.node))
+        if skip is None or len(site.node.args) <= skip:
+            return None
+        target = site.node.args[skip]
+        if not isinstance(target, ast.Name | ast.Attribute):
+            return None
+        call = ast.Call(target, site.node.args[skip + 1:], site.node.keywords)
+        ast.copy_location(call, site.node)
+        return Site(site.module, site.cls, site.func, call)
 
     def _resolve_wrappers(self, calls: list[Site]) -> None:
         pending = list(self.wrappers)

@@ -58,6 +58,8 @@ def test_wrappers_followed_across_modules_aliases_and_call_chains(orders) -> Non
     # settings field without a default, its value in the service's .env.example; .format from a settings default
     assert "shop.orders.cancelled" in sends
     assert "orders.orders.refunded" in sends
+    # a wrapper handed to background_tasks.add_task(fn, *args) is called with the arguments after it
+    assert sends["orders.archived"].location == SourceRef("services/orders/app/main.py", 43)
     assert all(u.transport == "nats" and u.api == "jetstream" for u in sends.values() if u.api != "faststream")
 
 
