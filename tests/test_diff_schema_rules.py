@@ -5,6 +5,7 @@ the verdict of both readers, and the deep cases (nested properties, $defs, array
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -130,3 +131,16 @@ def test_deep_changes(change: dict[str, Any], code: str, mode: Mode, level: Leve
     assert mine, [f.id for f in found]
     assert mine[0].level == level
     assert mine[0].message.startswith("lines[]") or mine[0].message.startswith("status")
+
+
+@pytest.mark.parametrize(("model", "change", "need"), CASES)
+def test_jsoncompat_oracle_agrees(model: str, change: str, need: str) -> None:
+    """jsoncompat (an independent checker: role deserializer = new readers, serializer = new writers) gives the
+    same verdict on every combination; where we say "risky" (open content model) it says incompatible, which is the
+    strict reading we report as info with the reason."""
+    jsoncompat = pytest.importorskip("jsoncompat")
+    old, new = schema(model, change == "removed", need), schema(model, change == "added", need)
+    backward, forward = expected(model, change, need)
+    reader = jsoncompat.check_compat(json.dumps(old), json.dumps(new), "deserializer")
+    writer = jsoncompat.check_compat(json.dumps(old), json.dumps(new), "serializer")
+    assert (reader, writer) == (backward == OK, forward == OK)
