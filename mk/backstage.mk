@@ -1,7 +1,7 @@
 # A real Backstage catalog backend (tests/backstage: @backstage/backend-defaults 0.19.0, @backstage/plugin-catalog-backend
 # 4.0.5, better-sqlite3 12.11.1, the newest that run on Node 20) for tests/test_backstage_ingest.py. Its own
-# package.json and lock file keep these ~340 MB out of the root node_modules; `npm ci` takes about 5 minutes here
-# (better-sqlite3 compiles from source when no prebuilt binary is at hand).
+# package.json and lock file keep these ~340 MB (770 packages) out of the root node_modules; `npm ci` took 5 to 10
+# minutes on a busy 2-core machine (better-sqlite3 compiles from source when no prebuilt binary is at hand).
 BACKSTAGE_DIR := tests/backstage
 BACKSTAGE_STAMP := $(BACKSTAGE_DIR)/node_modules/.package-lock.json
 
