@@ -66,7 +66,9 @@ def import_spec(service: Service, repo: Path, library_roots: list[str],
                        kind=service.app.kind)
     if not done.ok:
         path, line = _innermost_repo_frame(done.traceback, repo) or (location.path, location.line)
-        return None, [Diagnostic(path, line, f"import failed, static extraction used instead: {done.error}",
+        # One line with what to do: the import mode needs the service's dependencies and an app that imports cleanly.
+        return None, [Diagnostic(path, line, f"import failed, static extraction used instead: {done.error}; install "
+                                 "the service's dependencies for the imported spec, or pass --static-only",
                                  Severity.WARNING)]
     document = done.result
     if not isinstance(document, dict):

@@ -151,3 +151,13 @@ def test_service_pages_show_the_extraction_coverage_line(repo: Path, tmp_path: P
     run("generate", "--repo", str(repo), "--out", str(tmp_path / "out"), "--static-only")
     page = (tmp_path / "out" / "docs" / "services" / "good.md").read_text(encoding="utf-8")
     assert re.search(r"^Extraction coverage: routes \d+ of \d+ candidates\.$", page, re.MULTILINE), page[:400]
+
+
+def test_an_import_that_exits_is_one_warning_line_without_verbose(repo: Path, tmp_path: Path) -> None:
+    code, output = run("generate", "--repo", str(repo), "--out", str(tmp_path / "out"))  # the import mode
+    assert code == 0, output
+    assert diagnostic_lines(output, ("services/exits/",)) == [
+        "services/exits/exits/app.py:15: warning: import failed, static extraction used instead: SystemExit: "
+        "refusing to start without configuration; install the service's dependencies for the imported spec, or "
+        "pass --static-only"]
+    assert "services/good/" not in output  # the good service imports cleanly
