@@ -281,14 +281,17 @@ def test_action_scripts_pass_on_an_up_to_date_repository(documented_repo: Path, 
 
 @needs_node
 def test_action_scripts_fail_on_drift_when_strict_and_warn_otherwise(documented_repo: Path, tmp_path: Path) -> None:
-    app = documented_repo / "app.py"
-    app.write_text(app.read_text(encoding="utf-8").replace('"/stock/{sku}"', '"/stock/by-sku/{sku}"'),
-                   encoding="utf-8")
+    lenient = tmp_path / "lenient"
+    shutil.copytree(documented_repo, lenient)  # the build step regenerates in place, so each run gets its own copy
+    for repo in (documented_repo, lenient):
+        app = repo / "app.py"
+        app.write_text(app.read_text(encoding="utf-8").replace('"/stock/{sku}"', '"/stock/by-sku/{sku}"'),
+                       encoding="utf-8")
     code, outputs, log = run_action(documented_repo, tmp_path, **{"static-only": "true"})
     assert code == 1, log
     assert outputs["check"] == {"drift": "true"}, log
     assert "::error title=arrakis-docs::failed: drift check" in log
-    code, outputs, log = run_action(documented_repo, tmp_path, **{"static-only": "true", "strict": "false"})
+    code, outputs, log = run_action(lenient, tmp_path, **{"static-only": "true", "strict": "false"})
     assert code == 0, log
     assert outputs["check"] == {"drift": "true"} and outputs["build"]["site-path"], log
     assert "::warning title=arrakis-docs::failed (strict is false, so the job goes on): drift check" in log
@@ -341,12 +344,21 @@ def git(repo: Path, *args: str) -> str:
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+@pytest.mark.timeout(900)  # pip-installs the toolkit and its dependencies into the hook's environment
 def test_pre_commit_installs_the_hook_from_this_repository_and_it_catches_drift(documented_repo: Path,
                                                                                 tmp_path: Path) -> None:
     # A user's setup: pre-commit clones the hook repository at a rev and pip-installs it into the hook's own
-    # environment. The rev is this repository's HEAD, so this checks what is committed.
+    # environment. The hook repository is a one-commit snapshot of this working tree, so the hook runs the same code
+    # that generated the fixture's docs (uncommitted edits included), as `pre-commit try-repo` would.
     tool = tmp_path / "arrakis-docs"
-    subprocess.run(["git", "clone", "-q", str(ROOT), str(tool)], capture_output=True, timeout=120, check=True)
+    listed = git(ROOT, "ls-files", "--cached", "--others", "--exclude-standard", "-z").split("\0")
+    for name in filter(None, listed):
+        if (ROOT / name).is_file():
+            (tool / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, tool / name)
+    git(tool, "init", "-q")
+    git(tool, "add", "-A")
+    git(tool, "commit", "-q", "-m", "snapshot")
     config = {"repos": [{"repo": str(tool), "rev": git(tool, "rev-parse", "HEAD"),
                          "hooks": [{"id": "arrakis-docs-check", "args": ["--static-only"]}]}]}
     (documented_repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
@@ -357,7 +369,8 @@ def test_pre_commit_installs_the_hook_from_this_repository_and_it_catches_drift(
 
     def pre_commit() -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "pre_commit", "run", "--all-files", "--color", "never"],
-                              cwd=documented_repo, capture_output=True, text=True, timeout=900, check=False)
+                              cwd=documented_repo, env={**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "store")},
+                              capture_output=True, text=True, timeout=900, check=False)
 
     clean = pre_commit()
     assert clean.returncode == 0, clean.stdout + clean.stderr
