@@ -23,6 +23,7 @@ from arrakis_docs.scan import TOOL_DIGEST, ScanRequest, scan
 
 ROUTE_VERBS = frozenset({"get", "post", "put", "patch", "delete", "options", "head", "trace", "api_route"})
 MODEL_CACHE = "diff-models"
+SCAN_CACHE = "diff-scan"
 KEEP_MODELS = 16  # a bounded cache: the most recent models by tree id
 
 
@@ -98,7 +99,8 @@ def _ref_side(repo: Path, ref: str, role: str, static_only: bool, use_cache: boo
                                    timeout=300, check=False)
             if untar.returncode != 0:
                 raise SideError(f"{ref}: tar failed: {untar.stderr.decode(errors='replace').strip()}")
-        model = _scan(root, static_only, use_cache, progress, cache_root / f"diff-{role}")
+        # One scan cache for both sides: a service unchanged between the refs is extracted once.
+        model = _scan(root, static_only, use_cache, progress, cache_root / SCAN_CACHE)
         routes = _route_table(root)
     if use_cache:
         cached.parent.mkdir(parents=True, exist_ok=True)
