@@ -26,7 +26,7 @@ NODE = shutil.which("node")
 def test_every_asyncapi_document_parses_without_errors() -> None:
     specs = sorted(APIS.glob("*.asyncapi.json"))
     assert len(specs) == 8  # seven services with NATS usage and the platform-wide document
-    done = subprocess.run([NODE, str(REPO / "tools" / "validate-asyncapi.mjs"), *map(str, specs)], cwd=REPO,
+    done = subprocess.run([NODE, str(REPO / "portal" / "node" / "validate-asyncapi.mjs"), *map(str, specs)], cwd=REPO,
                           capture_output=True, text=True, timeout=120, check=True)
     diagnostics = json.loads(done.stdout)
     assert [d for d in diagnostics if d["severity"] == 0] == []
