@@ -27,6 +27,7 @@ class SourceModules:
     by_name: dict[str, SourceFile] = field(default_factory=dict)
     name_of: dict[str, str] = field(default_factory=dict)  # path -> module
     root_of: dict[str, str] = field(default_factory=dict)  # top-level package -> import root folder
+    imports_of: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # path -> imported_names, memoised
 
     @classmethod
     def of(cls, files: list[SourceFile]) -> SourceModules:
@@ -57,6 +58,13 @@ class SourceModules:
 
 def imported_names(f: SourceFile, modules: SourceModules) -> list[tuple[str, int]]:
     """Absolute names of every module imported by ``f`` (``from a import b`` gives ``a`` and ``a.b``), with lines."""
+    known = modules.imports_of.get(f.path)
+    if known is None:  # three readers ask for every file: walk each tree once
+        known = modules.imports_of[f.path] = _imported_names(f, modules)
+    return known
+
+
+def _imported_names(f: SourceFile, modules: SourceModules) -> list[tuple[str, int]]:
     tree = f.tree
     if tree is None:
         return []
