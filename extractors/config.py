@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -62,14 +63,17 @@ def load_config(repo: Path) -> tuple[RepoConfig, list[Diagnostic]]:
     if not path.is_file():
         return RepoConfig(), []
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         return RepoConfig(), [Diagnostic("pyproject.toml", _toml_line(exc), f"cannot read: {exc}")]
     section = data.get("tool", {}).get("arrakis-docs", {})
     known = {f.name for f in fields(RepoConfig)}
+    spelled = {key.replace("-", "_"): key for key in section}
     values = {key.replace("-", "_"): value for key, value in section.items()}
     diagnostics = [
-        Diagnostic("pyproject.toml", 0, f"unknown setting [tool.arrakis-docs] {key}", Severity.WARNING)
+        Diagnostic("pyproject.toml", _setting_line(text, spelled[key]), f"unknown setting [tool.arrakis-docs] "
+                   f"{key} ignored; known settings: {', '.join(sorted(known))}", Severity.WARNING)
         for key in sorted(set(values) - known)
     ]
     return RepoConfig(**{k: v for k, v in values.items() if k in known}), diagnostics
@@ -77,4 +81,16 @@ def load_config(repo: Path) -> tuple[RepoConfig, list[Diagnostic]]:
 
 def _toml_line(exc: Exception) -> int:
     lineno = getattr(exc, "lineno", None)
-    return int(lineno) if isinstance(lineno, int) else 0
+    if isinstance(lineno, int):
+        return lineno
+    # Python 3.11's tomllib names the place only in its message: "... (at line 3, column 7)".
+    found = re.search(r"at line (\d+)", str(exc))
+    return int(found.group(1)) if found else 1
+
+
+def _setting_line(text: str, key: str) -> int:
+    """The line that sets ``key`` in [tool.arrakis-docs] (the section header when not found, else 1)."""
+    lines = text.splitlines()
+    header = next((n for n, line in enumerate(lines, 1) if line.strip() == "[tool.arrakis-docs]"), 0)
+    setting = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+    return next((n for n, line in enumerate(lines[header:], header + 1) if setting.match(line)), header or 1)

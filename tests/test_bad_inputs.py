@@ -15,6 +15,7 @@ import yaml
 from click.testing import CliRunner
 
 from arrakis_docs.cli import main
+from arrakis_docs.extractors.config import load_config
 from arrakis_docs.model.architecture import AppEntry, Coverage, Service, SourceRef
 from arrakis_docs.site_output import coverage_line
 from arrakis_docs.validation import load_catalog, openapi_problems, referential_problems
@@ -161,3 +162,15 @@ def test_an_import_that_exits_is_one_warning_line_without_verbose(repo: Path, tm
         "refusing to start without configuration; install the service's dependencies for the imported spec, or "
         "pass --static-only"]
     assert "services/good/" not in output  # the good service imports cleanly
+
+
+def test_repository_settings_diagnostics_name_their_line(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.arrakis-docs]\nsystem = "a"\n'
+                                             'colour = "blue"\n', encoding="utf-8")
+    _, diagnostics = load_config(tmp_path)
+    assert [(d.line, d.message.split(";")[0]) for d in diagnostics] == [
+        (6, "unknown setting [tool.arrakis-docs] colour ignored")]
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nbad =\n', encoding="utf-8")
+    _, diagnostics = load_config(tmp_path)
+    assert [str(d) for d in diagnostics] == [
+        "pyproject.toml:3: error: cannot read: Invalid value (at line 3, column 6)"]
