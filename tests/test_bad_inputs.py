@@ -15,8 +15,9 @@ import yaml
 from click.testing import CliRunner
 
 from arrakis_docs.cli import main
+from arrakis_docs.commands.generate import show_diagnostics
 from arrakis_docs.extractors.config import load_config
-from arrakis_docs.model.architecture import AppEntry, Coverage, Service, SourceRef
+from arrakis_docs.model.architecture import AppEntry, Coverage, Diagnostic, Service, Severity, SourceRef
 from arrakis_docs.site_output import coverage_line
 from arrakis_docs.validation import load_catalog, openapi_problems, referential_problems
 
@@ -174,3 +175,14 @@ def test_repository_settings_diagnostics_name_their_line(tmp_path: Path) -> None
     _, diagnostics = load_config(tmp_path)
     assert [str(d) for d in diagnostics] == [
         "pyproject.toml:3: error: cannot read: Invalid value (at line 3, column 6)"]
+
+
+def test_without_verbose_at_most_fifty_diagnostic_lines_then_a_count(capsys: pytest.CaptureFixture[str]) -> None:
+    many = [Diagnostic(f"src/m{n:02}.py", n + 1, "route-like decorator not understood", Severity.WARNING)
+            for n in range(60)] + [Diagnostic("src/x.py", 3, "resolved", Severity.INFO)]
+    show_diagnostics(many, verbose=False)
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 51 and lines[0] == "src/m00.py:1: warning: route-like decorator not understood"
+    assert lines[-1] == "diagnostics: 0 errors, 60 warnings; 10 more not shown: run with -v to see every one"
+    show_diagnostics(many, verbose=True)
+    assert len(capsys.readouterr().err.splitlines()) == 62  # every line, info too, and the count
