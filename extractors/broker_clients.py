@@ -37,14 +37,15 @@ class ClientKinds:
 
 def uses_broker(reader: EventReader, site: Site, kinds: ClientKinds) -> bool:
     """Whether the module of ``site`` imports the broker's library (anywhere in it)."""
-    cache: dict[str, set[str]] = reader.__dict__.setdefault("_broker_modules", {})
-    if kinds.name not in cache:
-        roots = kinds.modules
-        cache[kinds.name] = {m.path for m in reader.modules.values() if any(
-            (isinstance(n, ast.Import) and any(a.name.split(".")[0] in roots for a in n.names))
-            or (isinstance(n, ast.ImportFrom) and not n.level and (n.module or "").split(".")[0] in roots)
-            for n in ast.walk(m.tree))}
-    return site.module.path in cache[kinds.name]
+    imported: dict[str, set[str]] | None = getattr(reader, "imported", None)  # nats_usage reads it once
+    if imported is None:
+        imported = reader.__dict__.setdefault("imported", {})
+    if site.module.path not in imported:
+        imported[site.module.path] = {a.name.split(".")[0] for n in ast.walk(site.module.tree)
+                                      if isinstance(n, ast.Import) for a in n.names} | {
+            (n.module or "").split(".")[0] for n in ast.walk(site.module.tree)
+            if isinstance(n, ast.ImportFrom) and not n.level}
+    return not imported[site.module.path].isdisjoint(kinds.modules)
 
 
 def _names(node: ast.AST) -> set[str]:

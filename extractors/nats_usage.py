@@ -71,14 +71,15 @@ def _token(text: str) -> str:
     return name or "param"
 
 
-def _imports_any(tree: ast.Module, roots: tuple[str, ...]) -> bool:
-    """Whether the module imports one of the top-level packages ``roots`` anywhere (lazy imports included)."""
+def imported_roots(tree: ast.Module) -> set[str]:
+    """Top-level packages the module imports anywhere (lazy imports included), read in one walk."""
+    roots: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import) and any(a.name.split(".")[0] in roots for a in node.names):
-            return True
-        if isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").split(".")[0] in roots:
-            return True
-    return False
+        if isinstance(node, ast.Import):
+            roots.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            roots.add(node.module.split(".")[0])
+    return roots
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,9 @@ class EventReader:
             for start in range(len(parts)):
                 self.by_suffix.setdefault(".".join(parts[start:]), []).append(module)
         self.env: dict[str, str] = {}  # deployment values (dotenv, compose environment) for settings without defaults
-        self.nats_modules = {m.path for m in self.modules.values() if _imports_any(m.tree, ("nats",))}
+        # One walk per module answers "does it import nats / aiokafka / ..." for every broker reader.
+        self.imported = {m.path: imported_roots(m.tree) for m in self.modules.values()}
+        self.nats_modules = {path for path, roots in self.imported.items() if "nats" in roots}
         self.unknown: list[Site] = []  # broker-like calls on objects not known to be a broker client
         self.param_clients: list[Site] = []  # broker-like calls on a parameter: its callers decide
         self.recognised: set[int] = set()  # ids of the call nodes recorded as broker calls
