@@ -89,6 +89,7 @@ def discover(tree: SourceTree, config: RepoConfig, repo_name: str) -> Discovery:
     for folder in by_dir:
         groups.setdefault(_owning_root(folder + "/x" if folder else "x", projects), []).append(folder)
     compose, charts = compose_names(tree), chart_names(tree)
+    _drop_nested_helpers(by_dir, groups, index, resolver, app_classes, app_functions, router_classes, diagnostics)
 
     services: list[Service] = []
     for folder, found in sorted(by_dir.items()):
@@ -210,6 +211,30 @@ def _unmounted(tree: SourceTree, resolver: SymbolResolver, entries: list[AppEntr
                         mounted.add((found.file.path, found.name))
     mounters = {(e.location.path, e.attribute) for e in entries} - mounted
     return [e for e in entries if (e.location.path, e.attribute) not in mounted or not mounters]
+
+
+def _drop_nested_helpers(by_dir: dict[str, list[AppEntry]], groups: dict[str, list[str]], index: ModuleIndex,
+                         resolver: SymbolResolver, app_classes: set[str], app_functions: set[str],
+                         router_classes: set[str], diagnostics: list[Diagnostic]) -> None:
+    """A route-less app in a folder inside another service's code (a middleware's test app) is no service."""
+    folders = sorted(by_dir)
+    for folder in folders:
+        outer = [o for o in folders if o != folder and (not o or folder.startswith(f"{o}/"))]
+        if not outer:
+            continue
+        apps = by_dir[folder]
+        reader = RouteReader(index, app_classes, app_functions, resolver, router_classes)
+        if any(reader.read_app(a.location.path, a.attribute, a.kind).routes for a in apps):
+            continue
+        for app in apps:
+            diagnostics.append(Diagnostic(app.location.path, app.location.line,
+                                          f"app {app.attribute!r} has no routes and lives inside the code of "
+                                          f"{outer[-1] or 'the repository root'}; not documented as a service",
+                                          Severity.INFO))
+        del by_dir[folder]
+        for members in groups.values():
+            if folder in members:
+                members.remove(folder)
 
 
 def _single_service_apps(apps: list[AppEntry], index: ModuleIndex, resolver: SymbolResolver, app_classes: set[str],

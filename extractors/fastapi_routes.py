@@ -170,6 +170,7 @@ class RouteReader:
         if found is None or found.file is None:
             return
         if found.kind == "function" and isinstance(found.node, _Function):
+            self.symbols.bind_arguments(found.node, call, scope.file, scope.function)
             self._read_app_function(Scope.of_function(found.file, found.node), mount, depth + 1)
         elif found.kind == "class" and isinstance(found.node, ast.ClassDef):
             self._read_class(found, mount, depth + 1)
@@ -239,6 +240,11 @@ class RouteReader:
             if bindings and isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(
                     stmt.targets[0], ast.Name):
                 bindings[stmt.targets[0].id] = _bind(stmt.value, bindings)  # a loop-local variable of this pass
+            if isinstance(stmt, ast.If):
+                taken = self._truth(scope, stmt.test, bindings)
+                if taken is not None:  # a flag whose value the code writes down: only the branch it takes
+                    self._visit(scope, stmt.body if taken else stmt.orelse, owners, mount, depth, bindings)
+                    continue
             for node in _expressions(stmt):
                 if isinstance(node, ast.Call):
                     self._call(scope, node, owners, mount, depth, bindings)
@@ -282,6 +288,7 @@ class RouteReader:
                 key = (target.file.path, ",".join(sorted(names)), target.node.lineno)
                 if names and key not in self._stack and target.file is not None:
                     self._stack.add(key)
+                    self.symbols.bind_arguments(target.node, call, scope.file, scope.function)
                     self._read_registrations(Scope.of_function(target.file, target.node), names, mount, depth + 1,
                                              None)
                     self._stack.discard(key)
@@ -496,6 +503,26 @@ class RouteReader:
         if names is None or not isinstance(names[1], ast.Name):
             return None
         return [{names[1].id: ast.Constant(ModuleRef(stem))} for stem in sorted(stems)]
+
+    def _truth(self, scope: Scope, test: ast.expr, bindings: dict[str, ast.expr]) -> bool | None:
+        """Whether ``if <test>:`` is taken, when the test is a flag (``config.redis_enabled``, ``not DEBUG``)
+        bound to a literal True/False/None; None when it cannot tell."""
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            inner = self._truth(scope, test.operand, bindings)
+            return None if inner is None else not inner
+        if not isinstance(test, ast.Name | ast.Attribute):
+            return None
+        found = self.symbols.resolve(scope.file, _bind(test, bindings), scope.function)
+        for _ in range(MAX_DEPTH):
+            if found is None or found.kind != "value" or found.file is None:
+                return None
+            if isinstance(found.node, ast.Constant) and (found.node.value is None or isinstance(found.node.value,
+                                                                                                  bool)):
+                return bool(found.node.value)
+            if not isinstance(found.node, ast.Name | ast.Attribute):
+                return None
+            found = self.symbols.resolve(found.file, found.node, found.function)
+        return None
 
     def _string(self, scope: Scope, expr: ast.expr | None, bindings: dict[str, ast.expr]) -> str | None:
         if expr is None:

@@ -43,6 +43,9 @@ class Symbol:
     name: str = ""
     function: _Function | None = None
     stem: str = ""
+    call: ast.Call | None = None  # for an instance: the call that made it (its keyword arguments set fields)
+    call_file: SourceFile | None = None
+    call_function: _Function | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,8 @@ class SymbolResolver:
         self.index = index
         self._tables: dict[int, _Table] = {}
         self._importers: dict[tuple[str, str], list[tuple[SourceFile, str]]] | None = None
+        self._self_of: dict[int, Symbol] = {}
+        self._arguments: dict[int, dict[str, Symbol]] = {}
         self.memo: dict[object, object] = {}  # repository-wide answers other readers compute once and share
 
     # ------------------------------------------------------------ tables
@@ -139,7 +144,11 @@ class SymbolResolver:
             if local is not None:
                 return self._binding(f, name, local, function, depth)
             if name in params:
-                return None
+                bound = self._arguments.get(id(function), {}).get(name)
+                if bound is not None:
+                    return bound
+                first = (function.args.posonlyargs + function.args.args)[:1]
+                return self._self_of.get(id(function)) if first and first[0].arg == name else None
         entry = self.module_table(f).get(name)
         return self._binding(f, name, entry, None, depth) if entry is not None else None
 
@@ -180,6 +189,19 @@ class SymbolResolver:
             return self.call_result(f, expr, function, depth + 1)
         return None
 
+    def bind_arguments(self, fn: _Function, call: ast.Call, f: SourceFile, function: _Function | None = None) -> None:
+        """Read ``fn``'s parameters as the arguments of ``call`` (made in ``f``, inside ``function``) from now on:
+        an app factory followed from its one call site sees that site's config. The last binding wins."""
+        positional = [a.arg for a in (*fn.args.posonlyargs, *fn.args.args)]
+        if positional and positional[0] in ("self", "cls") and isinstance(call.func, ast.Attribute):
+            positional = positional[1:]
+        bound = {name: Symbol("value", f, arg, name, function) for name, arg in zip(positional, call.args,
+                                                                                   strict=False)
+                 if not isinstance(arg, ast.Starred)}
+        bound |= {k.arg: Symbol("value", f, k.value, k.arg, function) for k in call.keywords if k.arg}
+        if bound:
+            self._arguments[id(fn)] = bound
+
     def deref(self, symbol: Symbol | None, depth: int = 0) -> Symbol | None:
         """A value bound to a name replaced by what it is (an instance, a module, a function...), when known."""
         seen = 0
@@ -202,7 +224,8 @@ class SymbolResolver:
         if callee is None or callee.file is None:
             return None
         if callee.kind == "class":
-            return Symbol("instance", callee.file, callee.node, callee.name)
+            return Symbol("instance", callee.file, callee.node, callee.name, call=call, call_file=f,
+                          call_function=function)
         if callee.kind == "function" and isinstance(callee.node, _Function):
             fn = callee.node
             returned = returned_value(fn)
@@ -215,6 +238,22 @@ class SymbolResolver:
                     return Symbol("instance", annotated.file, annotated.node, annotated.name)
             return result
         return None
+
+    def _taken_return(self, f: SourceFile, fn: _Function, depth: int) -> ast.expr | None:
+        """The return a short function takes: ``if self.x: return A`` / ``return B`` decided by what ``self.x``
+        evaluates to when that is known (a non-empty string is true), else its last return."""
+        for stmt in fn.body:
+            if isinstance(stmt, ast.Return):
+                return stmt.value
+            if isinstance(stmt, ast.If) and stmt.body and isinstance(stmt.body[-1], ast.Return):
+                test = self.string(f, stmt.test, fn, depth + 1)
+                if test is None:
+                    break
+                if test:
+                    return stmt.body[-1].value
+                if stmt.orelse and isinstance(stmt.orelse[-1], ast.Return):
+                    return stmt.orelse[-1].value
+        return returned_value(fn)
 
     def _opaque(self, symbol: Symbol, depth: int) -> bool:
         """A value the AST cannot follow: a subscript, or a call of something that is itself such a value."""
@@ -236,7 +275,15 @@ class SymbolResolver:
         if owner.kind == "module":
             return self._member(owner, name, depth)
         if owner.kind in ("class", "instance") and isinstance(owner.node, ast.ClassDef) and owner.file is not None:
+            given = next((k.value for k in owner.call.keywords if k.arg == name), None) if owner.call else None
+            if given is not None and owner.call_file is not None:  # Config(api_prefix="/x").api_prefix
+                return Symbol("value", owner.call_file, given, name, owner.call_function)
             for stmt in owner.node.body:
+                if isinstance(stmt, _Function) and stmt.name == name and owner.kind == "instance" and any(
+                        call_name(d) in ("property", "cached_property") for d in stmt.decorator_list):
+                    self._self_of[id(stmt)] = owner  # ``self`` inside the property is this instance
+                    returned = self._taken_return(owner.file, stmt, depth + 1)
+                    return Symbol("value", owner.file, returned, name, stmt) if returned is not None else None
                 if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name:
                     return Symbol("value", owner.file, _field_default(stmt.value), name) if stmt.value else None
                 if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets):

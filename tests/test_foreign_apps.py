@@ -171,3 +171,12 @@ def test_routers_of_a_package_walked_with_pkgutil(tmp_path: Path) -> None:
     model = scan_fixture(tmp_path, "walked_package")
     assert routes(model, "svc") == {("POST", "/api/auth/login"), ("GET", "/api/health")}
     assert not [m for m in messages(model) if "router" in m]  # helpers.py has none, and the code checks hasattr
+
+
+def test_factory_config_fields_properties_and_flags_from_the_call_site(tmp_path: Path) -> None:
+    model = scan_fixture(tmp_path, "config_factory")
+    assert [s.name for s in model.services] == ["planner"]  # the middleware's route-less app is no service
+    # config.versioned_prefix: a property of the call site's ServiceConfig(api_prefix="/planner"); the
+    # redis_enabled=False branch of the factory is not taken.
+    assert routes(model, "planner") == {("GET", "/planner/v1/plans/{plan_id}"), ("GET", "/planner/v1/status")}
+    assert any("planner/app/middleware/errors.py:4: app 'app' has no routes" in m for m in messages(model))
