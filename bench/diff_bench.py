@@ -11,7 +11,6 @@ Usage: python bench/diff_bench.py [REPO] [BASE] [HEAD]
 from __future__ import annotations
 
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -50,17 +49,23 @@ def main() -> int:
     repo = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else REPO
     base, head = (sys.argv[2], sys.argv[3]) if len(sys.argv) > 3 else ("HEAD~1", "HEAD")
     tool = str(BIN / "arrakis-docs")
-    diff = [tool, "diff", base, head, "--repo", str(repo), "--format", "json", "--fail-on", "never"]
-    cache = repo / ".arrakis-cache"
-    for folder in ("diff-models", "diff-scan"):  # the diff's own caches only: cold means both empty
-        shutil.rmtree(cache / folder, ignore_errors=True)
-    cold = timed(diff)
-    cached = timed(diff)
     with tempfile.TemporaryDirectory(prefix="diff-bench-") as scratch:
+        # A local clone pins both refs (a shared tree's HEAD may move mid-run) and starts with no cache: cold.
+        clone = Path(scratch) / "clone" / repo.name
+        subprocess.run(["git", "clone", "--quiet", "--local", str(repo), str(clone)], check=True)
+        shas = {}
+        for role, ref in (("base", base), ("head", head)):
+            shas[role] = subprocess.run(["git", "-C", str(repo), "rev-parse", ref], capture_output=True, text=True,
+                                        check=True).stdout.strip()
+            subprocess.run(["git", "-C", str(clone), "tag", f"bench-{role}", shas[role]], check=True)
+        diff = [tool, "diff", "bench-base", "bench-head", "--repo", str(clone), "--format", "json", "--fail-on",
+                "never"]
+        cold = timed(diff)
+        cached = timed(diff)
         tree = Path(scratch) / repo.name
         tree.mkdir()
-        archive = subprocess.run(["git", "-C", str(repo), "archive", "--format=tar", head], capture_output=True,
-                                 check=True)
+        archive = subprocess.run(["git", "-C", str(clone), "archive", "--format=tar", shas["head"]],
+                                 capture_output=True, check=True)
         subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
         out = Path(scratch) / "out"
         generate = [tool, "generate", "--static-only", "--repo", str(tree), "--out", str(out)]
