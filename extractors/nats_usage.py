@@ -1047,7 +1047,8 @@ def service_events(repo: Path, service: Service, files: list[SourceFile], option
     for usage in reader.usages:
         if not usage.address:
             diagnostics.append(Diagnostic(usage.location.path, usage.location.line,
-                                          f"{usage.action} subject only known at run time: {usage.dynamic}",
+                                          f"{usage.action} subject only known at run time: {usage.dynamic}; a "
+                                          "literal, module constant or settings default there would document it",
                                           Severity.INFO))
     for site in sorted(reader.unknown, key=lambda s: (s.module.path, s.node.lineno)):
         diagnostics.append(Diagnostic(site.module.path, site.node.lineno,
