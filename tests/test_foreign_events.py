@@ -8,8 +8,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from arrakis_docs.asyncapi_specs import AsyncApiBuilder
+from arrakis_docs.cli import main
 from arrakis_docs.extractors.http_clients import http_uses, service_aliases
 from arrakis_docs.extractors.nats_usage import service_events
 from arrakis_docs.extractors.options import ExtractOptions
@@ -195,3 +197,27 @@ def test_http_dependencies_from_settings_env_compose_and_gateway_tables() -> Non
     assert (gateway.coverage["http-clients"].resolved, gateway.coverage["http-clients"].candidates) == (3, 4)
     (warning,) = [d for d in model.diagnostics if "INVENTORY_SERVICE_URL" in d.message]
     assert (warning.path, warning.line) == (gateway_main, 16)
+
+
+def test_model_command_on_the_fixture_shows_every_transport_and_http_edge(tmp_path: Path) -> None:
+    repo = tmp_path / "foreign_events"
+    shutil.copytree(FIXTURE, repo)  # the run writes its cache into the repository
+    result = CliRunner().invoke(main, ["model", "--json", "--static-only", "--repo", str(repo)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    model = json.loads(result.output[result.output.index("{"):])
+    services = {s["name"]: s for s in model["services"]}
+    assert set(services) == {"billing", "gateway", "orders"}
+    transports = {(u["service"], u["transport"]) for u in model["events"]["usages"]}
+    assert transports == {("billing", "amqp"), ("billing", "kafka"), ("billing", "nats"), ("orders", "nats"),
+                          ("orders", "sqs")}
+    channels = {c["address"]: c for c in model["events"]["channels"]}
+    assert channels["billing.payments"]["transport"] == "kafka"
+    # orders publishes orders.paid through its wrapper, billing pulls it: a cross-service event edge
+    assert channels["orders.paid"]["producers"] == ["orders"] and channels["orders.paid"]["consumers"] == ["billing"]
+    depends = {(e["source"], e["target"]) for e in model["edges"] if e["kind"] == "depends-on"}
+    assert {("service:gateway", "service:orders"), ("service:gateway", "service:billing"),
+            ("service:billing", "service:orders")} <= depends
+    assert services["gateway"]["coverage"]["http-clients"] == {"candidates": 4, "resolved": 3}
+    assert services["orders"]["coverage"]["events"]["candidates"] == services["orders"]["coverage"]["events"][
+        "resolved"]
