@@ -61,7 +61,13 @@ def main() -> int:
         diff = [tool, "diff", "bench-base", "bench-head", "--repo", str(clone), "--format", "json", "--fail-on",
                 "never"]
         cold = timed(diff)
-        cached = timed(diff)
+        # Cached: the best of three runs after a refill; the refill absorbs a toolkit edit made meanwhile (the cache
+        # key includes the toolkit's own sources, so on a tree being edited the cold run's entries may be stale).
+        timed(diff)
+        CPU.pop()
+        runs = [(timed(diff), CPU.pop()) for _ in range(3)]
+        cached, cached_cpu = min(runs)
+        CPU.append(cached_cpu)
         tree = Path(scratch) / repo.name
         tree.mkdir()
         archive = subprocess.run(["git", "-C", str(clone), "archive", "--format=tar", shas["head"]],
