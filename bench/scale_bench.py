@@ -53,7 +53,7 @@ class Run:
     def where(self) -> str:
         """Where the time went, biggest step first."""
         ordered = sorted(self.steps.items(), key=lambda kv: -kv[1])
-        return ", ".join(f"{name} {secs:.2f}s" + (f" ({self.notes[name]})" if self.notes.get(name) else "")
+        return ", ".join(f"{name} {secs:.2f}s" + (f" ({self.notes[name][:60]})" if self.notes.get(name) else "")
                          for name, secs in ordered)
 
 
@@ -124,10 +124,17 @@ def case_fifty_services(work: Path, report: Report, quick: bool) -> None:
     count = 10 if quick else 50
     repo = fresh_repo(work, "fifty", services=count, modules=6, classes=12, routes=8)
     cold = run_cli("generate", "--static-only", "--repo", str(repo))
+    run_cli("generate", "--static-only", "--repo", str(repo))  # settles: the first run wrote docs into the repo
     noop = run_cli("generate", "--static-only", "--repo", str(repo))
     touched = repo / "services" / "svc-007" / "svc_007" / "routes.py"
-    touched.write_text(touched.read_text(encoding="utf-8") + "\n# touched\n", encoding="utf-8")
+    # A change the model sees (a new route), so the service's pages, specs and diagrams are redone.
+    touched.write_text(touched.read_text(encoding="utf-8") + '\n\n@router.get("/touched")\nasync def touched() -> '
+                       'dict:\n    return {}\n', encoding="utf-8")
     incremental = run_cli("generate", "--static-only", "--repo", str(repo))
+    extracted = incremental.notes.get("extract", "")
+    if extracted.startswith("0/"):
+        print("   note: no service came from the cache: the toolkit's own sources changed during the run (its "
+              "digest keys every cache entry), so the incremental number is a cold one")
     share = incremental.cpu / cold.cpu
     verdict = report.check(cold.code == incremental.code == 0 and share <= 0.10,
                            "50 services: incremental <= 10 % of cold")

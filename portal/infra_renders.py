@@ -7,14 +7,21 @@ Binary output, git-ignored and not drift-checked: ``generate`` calls :func:`infr
 from __future__ import annotations
 
 import base64
+import json
+import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
+from arrakis_docs.diagrams_output import drawn_from, marked, render_key
+from arrakis_docs.extractors.config import load_config
 from arrakis_docs.infra_maps import MAJOR_TYPES, Placement, node_label, top_module
 from arrakis_docs.infra_output import RENDERS_DIR
-from arrakis_docs.model.architecture import ArchitectureModel
+from arrakis_docs.model.architecture import ArchitectureModel, dumps, from_jsonable
 from arrakis_docs.model.infra import CAN_ACCESS, CONNECTS, RESOURCE, InfraModel, InfraNode
 from arrakis_docs.output import OutsideOutput, write_contained
 
@@ -104,18 +111,44 @@ def _place(nodes: list[InfraNode], made: dict[str, object]) -> None:
         made[node.id] = _icon(node)(node_label(node).replace(" (", "\n("))
 
 
-def infra_renders(model: ArchitectureModel, repo: Path, out: Path) -> list[str]:
-    """Write the SVG renders under ``RENDERS_DIR``; returns problems, one line each (never raises for them)."""
+def infra_renders(model: ArchitectureModel, repo: Path, out: Path, timeout: float | None = None) -> list[str]:
+    """Write the SVG renders under ``RENDERS_DIR``; returns problems, one ``path:line: message`` line each (never
+    raises for them). Keyed by the infrastructure model it draws (an unchanged one is not drawn again) and drawn in
+    a child process cut after ``timeout`` seconds (``render_timeout`` of the repository's config by default)."""
     if not model.infra.nodes:
         return []
     if shutil.which("dot") is None:
         return ["graphviz `dot` not found: infrastructure SVG skipped"]
+    timeout = float(load_config(repo)[0].render_timeout) if timeout is None else timeout
+    path = f"{RENDERS_DIR}/overview.svg"
+    key = render_key(f"infrastructure;{dumps(model.infra)}")
+    if drawn_from(out / path) == key:
+        return []
+    first = min((n.location for n in model.infra.nodes if n.location.path), default=None, key=lambda r: (r.path,
+                                                                                                      r.line))
+    where = f"{first.path}:{max(first.line, 1)}" if first else "README.md:1"
+    command = [sys.executable, "-c", "from arrakis_docs.infra_renders import overview_main; overview_main()"]
+    # Its own session, so a cut kills Graphviz with it (the diagrams library runs dot as a grandchild).
+    child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, start_new_session=True)
     try:
-        svg = overview_svg(model.infra)
-    except Exception as exc:  # the diagrams library and Graphviz fail in many ways; a render is never fatal
-        return [f"infrastructure SVG: {type(exc).__name__}: {exc}"]
+        svg, errors = child.communicate(dumps(model.infra), timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.communicate()
+        (out / path).unlink(missing_ok=True)
+        return [f"{where}: render cut: the infrastructure overview (diagrams + Graphviz) ran past render_timeout = "
+                f"{timeout:g} s and was stopped; raise `render_timeout` under `[tool.arrakis-docs]` to get it"]
+    if child.returncode != 0 or not svg:
+        return [f"{where}: infrastructure SVG: {(errors.strip().splitlines() or ['no output'])[-1]}"]
     try:
-        write_contained(out, f"{RENDERS_DIR}/overview.svg", svg)
+        write_contained(out, path, marked(svg, key))
     except OutsideOutput as problem:  # the containment guard: reported, never written
         return [f"refused to write outside the output root: {problem}"]
     return []
+
+
+def overview_main() -> None:
+    """Child-process entry: the infrastructure model as JSON on stdin, the overview SVG on stdout."""
+    infra = from_jsonable(InfraModel, json.loads(sys.stdin.read()))
+    sys.stdout.write(overview_svg(infra))

@@ -150,3 +150,19 @@ def test_the_fast_openapi_check_still_finds_every_kind_of_problem(tmp_path: Path
     change(document)
     problems = openapi_problems([spec(tmp_path, document)], tmp_path)
     assert len(problems) == 1 and expected in problems[0].message, problems
+
+
+@needs_dot
+def test_the_infrastructure_render_is_cut_after_its_timeout(tmp_path: Path) -> None:
+    from arrakis_docs.infra_renders import infra_renders
+    from arrakis_docs.model.architecture import ArchitectureModel, RepoInfo
+    from arrakis_docs.model.infra import InfraModel, InfraNode
+    from arrakis_docs.model.refs import SourceRef
+
+    node = InfraNode(id="infra:aws_vpc.main", kind="resource", address="aws_vpc.main", root="infra", module="",
+                     definition="infra", type="aws_vpc", name="main", location=SourceRef("infra/main.tf", 3))
+    model = ArchitectureModel(repo=RepoInfo(name="infra"), infra=InfraModel(nodes=[node]))
+    problems = infra_renders(model, tmp_path, tmp_path / "out", timeout=0.000001)
+    assert problems == ["infra/main.tf:3: render cut: the infrastructure overview (diagrams + Graphviz) ran past "
+                        "render_timeout = 1e-06 s and was stopped; raise `render_timeout` under `[tool.arrakis-docs]` "
+                        "to get it"]
