@@ -85,6 +85,7 @@ def discover(tree: SourceTree, config: RepoConfig, repo_name: str) -> Discovery:
     by_dir: dict[str, list[AppEntry]] = {}
     for entry in entries:
         by_dir.setdefault(_code_dir(entry, index, projects), []).append(entry)
+    by_dir = _split_by_package(by_dir)
     groups: dict[str, list[str]] = {}  # project root -> code folders in it
     for folder in by_dir:
         groups.setdefault(_owning_root(folder + "/x" if folder else "x", projects), []).append(folder)
@@ -127,6 +128,24 @@ def _code_dir(entry: AppEntry, index: ModuleIndex, projects: dict[str, Project])
     root = entry.import_root
     inside = root == owner or (root.startswith(f"{owner}/") if owner else bool(root))
     return root if inside and len(root) > len(owner) else owner
+
+
+def _split_by_package(by_dir: dict[str, list[AppEntry]]) -> dict[str, list[AppEntry]]:
+    """Apps of one import root that live in different packages (``services/files/app.py``,
+    ``services/email/app.py``) are different services: each gets the folder where their paths part as its code
+    folder."""
+    out: dict[str, list[AppEntry]] = {}
+    for folder, apps in by_dir.items():
+        parents = [PurePosixPath(a.location.path).parent.parts for a in apps]
+        common = 0
+        while all(len(p) > common for p in parents) and len({p[common] for p in parents}) == 1:
+            common += 1
+        if len(apps) < 2 or any(len(p) <= common for p in parents) or common < len(PurePosixPath(folder).parts):
+            out.setdefault(folder, []).extend(apps)
+            continue
+        for app, parts in zip(apps, parents, strict=True):
+            out.setdefault("/".join(parts[: common + 1]), []).append(app)
+    return out
 
 
 def _base_name(meta: dict[str, Any], project: Project | None, folder: str, compose: dict[str, str],

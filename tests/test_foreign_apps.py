@@ -180,3 +180,11 @@ def test_factory_config_fields_properties_and_flags_from_the_call_site(tmp_path:
     # redis_enabled=False branch of the factory is not taken.
     assert routes(model, "planner") == {("GET", "/planner/v1/plans/{plan_id}"), ("GET", "/planner/v1/status")}
     assert any("planner/app/middleware/errors.py:4: app 'app' has no routes" in m for m in messages(model))
+
+
+def test_apps_of_sibling_packages_under_one_import_root_are_separate_services(tmp_path: Path) -> None:
+    model = scan_fixture(tmp_path, "package_services")
+    assert {s.name: s.root for s in model.services} == {"mail": "services/mail", "files": "services/files"}
+    assert routes(model, "mail") == {("POST", "/_reset"), ("POST", "/send")}
+    assert routes(model, "files") == {("POST", "/_reset"), ("GET", "/files/{name}")}
+    assert not [m for m in messages(model) if "not reached" in m]  # a sibling's routes are not this one's
