@@ -3,7 +3,9 @@ loopback HTTP, as a Git host serves it) and as a ``file`` location, every entity
 processing errors, no relation dangles, every API carries its spec text, nothing is orphaned.
 
 The backend is tests/backstage/catalog-backend.mjs (@backstage/backend-defaults with @backstage/plugin-catalog-backend,
-in-memory SQLite), installed by ``make backstage-install`` (mk/backstage.mk) from its own lock file.
+on the suite's throwaway PostgreSQL server: each start gets its own database name prefix, so runs never see each
+other's catalog, and its databases are dropped when it stops), installed by ``make backstage-install``
+(mk/backstage.mk) from its own lock file.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import subprocess
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +30,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from arrakis_common.testing import PostgresServer
 
 REPO = Path(__file__).resolve().parents[1]
 CATALOG = REPO / "catalog"
@@ -107,17 +113,42 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+def pg_connection(server: PostgresServer) -> dict[str, Any]:
+    """Backstage's ``backend.database.connection`` for ``server`` (host, port, user, password of its URL)."""
+    url = urllib.parse.urlsplit(server.server_url)
+    return {"host": url.hostname or "127.0.0.1", "port": url.port or 5432,
+            "user": urllib.parse.unquote(url.username or "postgres"),
+            "password": urllib.parse.unquote(url.password or "")}
+
+
+def drop_databases(server: PostgresServer, prefix: str) -> None:
+    """Drop every database whose name starts with ``prefix`` (the ones a backend created, one per plugin)."""
+    import psycopg
+
+    dsn = server.server_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        names = [row[0] for row in conn.execute("SELECT datname FROM pg_database")]
+        for name in names:
+            if name.startswith(prefix):
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @contextmanager
-def catalog_backend(tmp: Path, location_type: str, target: str, allow_host: str = "") -> Iterator[str]:
-    """A running Backstage catalog backend whose one ``catalog.locations`` entry is ``location_type: target``;
-    yields its base URL. Killed on exit, however the test went."""
+def catalog_backend(tmp: Path, postgres: PostgresServer, location_type: str, target: str,
+                    allow_host: str = "") -> Iterator[str]:
+    """A running Backstage catalog backend whose one ``catalog.locations`` entry is ``location_type: target``, its
+    data in fresh databases on ``postgres``; yields its base URL. Killed, and its databases dropped, on exit, however
+    the test went."""
     port = free_port()
+    # Backstage creates one database per plugin, named prefix + plugin id; a new prefix per start keeps runs apart.
+    prefix = f"arrakis_backstage_{uuid.uuid4().hex[:12]}_"
     config = {
         "app": {"baseUrl": f"http://127.0.0.1:{port}"},
         "backend": {
             "baseUrl": f"http://127.0.0.1:{port}",
             "listen": {"host": "127.0.0.1", "port": port},
-            "database": {"client": "better-sqlite3", "connection": ":memory:"},
+            "database": {"client": "pg", "connection": pg_connection(postgres), "prefix": prefix,
+                         "pluginDivisionMode": "database"},
             # The REST API answers without a token: this backend has no auth provider, and only the test calls it.
             "auth": {"dangerouslyDisableDefaultAuthPolicy": True},
             **({"reading": {"allow": [{"host": allow_host}]}} if allow_host else {}),
@@ -156,6 +187,7 @@ def catalog_backend(tmp: Path, location_type: str, target: str, allow_host: str 
             process.kill()
             process.wait(timeout=15)
         log.close()
+        drop_databases(postgres, prefix)
 
 
 def _tail(tmp: Path, location_type: str) -> str:
@@ -242,10 +274,11 @@ def catalog_copy(tmp_path: Path) -> Path:
     return copy
 
 
-def test_url_registration_ingests_every_entity(tmp_path: Path, catalog_copy: Path) -> None:
+def test_url_registration_ingests_every_entity(tmp_path: Path, catalog_copy: Path,
+                                               postgres_server: PostgresServer) -> None:
     with served(catalog_copy) as host:
         target = f"{host}/catalog-info.yaml"
-        with catalog_backend(tmp_path, "url", target, allow_host=host.removeprefix("http://")) as base:
+        with catalog_backend(tmp_path, postgres_server, "url", target, allow_host=host.removeprefix("http://")) as base:
             assert ingestion_problems(base, catalog_copy) == []
             entities = get_json(f"{base}/api/catalog/entities")
             assert domain_problems(entities) == []
@@ -254,22 +287,24 @@ def test_url_registration_ingests_every_entity(tmp_path: Path, catalog_copy: Pat
             assert get_json(f"{base}/api/catalog/locations") == []  # config locations are not registered ones
 
 
-def test_file_registration_ingests_every_entity(tmp_path: Path, catalog_copy: Path) -> None:
+def test_file_registration_ingests_every_entity(tmp_path: Path, catalog_copy: Path,
+                                                postgres_server: PostgresServer) -> None:
     target = str(catalog_copy / "catalog-info.yaml")
-    with catalog_backend(tmp_path, "file", target) as base:
+    with catalog_backend(tmp_path, postgres_server, "file", target) as base:
         assert ingestion_problems(base, catalog_copy) == []
         entities = get_json(f"{base}/api/catalog/entities")
         assert domain_problems(entities) == []
         assert origin_of(base, catalog_copy) == f"file:{target}"
 
 
-def test_a_misspelt_owner_fails_the_check(tmp_path: Path, catalog_copy: Path) -> None:
+def test_a_misspelt_owner_fails_the_check(tmp_path: Path, catalog_copy: Path,
+                                          postgres_server: PostgresServer) -> None:
     component = catalog_copy / "components" / "audit-service.yaml"
     entity = yaml.safe_load(component.read_text(encoding="utf-8"))
     owner = entity["spec"]["owner"]
     component.write_text(component.read_text(encoding="utf-8").replace(f"owner: {owner}", f"owner: {owner}x"),
                          encoding="utf-8")
-    with catalog_backend(tmp_path, "file", str(catalog_copy / "catalog-info.yaml")) as base:
+    with catalog_backend(tmp_path, postgres_server, "file", str(catalog_copy / "catalog-info.yaml")) as base:
         problems = ingestion_problems(base, catalog_copy)
     kind, name = owner.split(":", 1)
     assert f"dangling: component:default/audit-service ownedBy {kind}:default/{name}x" in problems

@@ -1,5 +1,6 @@
 // A real Backstage catalog backend for tests/test_backstage_ingest.py: backend-defaults plus the catalog plugin,
-// configured entirely by the --config files the test writes (port, in-memory SQLite, catalog.locations).
+// configured entirely by the --config files the test writes (port, PostgreSQL connection and database prefix,
+// catalog.locations).
 import { createBackend } from '@backstage/backend-defaults';
 
 const backend = createBackend();
