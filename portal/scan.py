@@ -61,6 +61,9 @@ class ScanRequest:
     only: str = ""  # extract this service afresh, ignoring its cache entry
     config_diagnostics: list[Diagnostic] = field(default_factory=list)
     use_cache: bool = True
+    # Where the content-hash cache lives; default: the repository's cache folder. Commands pass one under --out,
+    # so a run never writes outside its output folder.
+    cache_root: Path | None = None
 
 
 class ContentCache:
@@ -133,7 +136,8 @@ def scan(request: ScanRequest, progress: Progress) -> ArchitectureModel:
         tree = SourceTree.read(request.repo, config.exclude_patterns)
         info = repo_info(request.repo, config)
         notes.append(f"{len(tree.files)} files")
-    cache = ContentCache(request.repo / config.cache_dir, request.use_cache and not options.spec_urls)
+    cache = ContentCache(request.cache_root or request.repo / config.cache_dir,
+                         request.use_cache and not options.spec_urls)
     salt = f"{TOOL_DIGEST};{options.cache_salt()};{dumps(info)};{dumps(config.__dict__)}"
     model_key = tree.digest([""], salt=salt)
     variant = "model-" + hashlib.sha256(options.cache_salt().encode()).hexdigest()[:8]

@@ -16,8 +16,6 @@ from click.testing import CliRunner
 from arrakis_docs.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures" / "odd_layouts"
-# The scan cache is the one thing a run keeps beside the scanned code, by design (git-ignored, content-addressed).
-SCAN_CACHE = ".arrakis-cache"
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -57,8 +55,8 @@ def filesystem_root() -> dict[str, str]:
 
 
 def outside(tmp_path: Path, out: Path, repo: Path) -> dict[str, object]:
-    """Everything a run must leave alone: the temporary parent (minus --out and the scan cache) and ``/``."""
-    return {"tmp": snapshot(tmp_path, skip=(out, repo / SCAN_CACHE)), "root": filesystem_root()}
+    """Everything a run must leave alone: the temporary parent (minus --out, which holds the cache too) and ``/``."""
+    return {"tmp": snapshot(tmp_path, skip=(out,)), "root": filesystem_root()}
 
 
 @pytest.mark.parametrize(("layout", "service"), [("root_service", "ledger"), ("one_file", "repo")])

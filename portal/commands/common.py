@@ -30,12 +30,18 @@ class Target:
         config, diagnostics = load_config(root)
         return cls(root, Path(out).resolve() if out else root, config, diagnostics)
 
+    @property
+    def cache_root(self) -> Path:
+        """The content-hash cache, inside the output folder (the repository itself when --out is not given)."""
+        return self.out / self.config.cache_dir
+
     def model(self, progress: Progress, options: ExtractOptions | None = None, only: str = "",
               use_cache: bool = True) -> ArchitectureModel:
         """Scan the repository into its model."""
         options = options or ExtractOptions(python=self.config.python, import_timeout=self.config.import_timeout,
                                             streams=self.config.streams)
-        request = ScanRequest(self.repo, self.config, options, only, self.config_diagnostics, use_cache)
+        request = ScanRequest(self.repo, self.config, options, only, self.config_diagnostics, use_cache,
+                              self.cache_root)
         return scan(request, progress)
 
 

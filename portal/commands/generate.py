@@ -81,7 +81,7 @@ def run(target: Target, check: bool, static_only: bool, only: str, verbose: bool
     show_diagnostics(model.diagnostics, verbose)
     strict = strict or check
     # Unchanged model and toolkit, and the disk still holds what the last run wrote: nothing to render.
-    cache = ContentCache(target.repo / config.cache_dir, enabled=not options.spec_urls)
+    cache = ContentCache(target.cache_root, enabled=not options.spec_urls)
     slot = "output-" + hashlib.sha256(str(target.out).encode()).hexdigest()[:8]
     render_key = hashlib.sha256(f"{TOOL_DIGEST};{dumps(config.__dict__)};{model.fingerprint()}".encode()).hexdigest()
     manifest = cache.get(slot, render_key)
