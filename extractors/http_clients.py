@@ -25,7 +25,6 @@ from arrakis_docs.extractors.source_tree import SourceFile
 from arrakis_docs.model.architecture import Coverage, Service, SourceRef
 from arrakis_docs.model.refs import Diagnostic, Edge, Severity, entity_id
 
-URL_SUFFIX = "_url"
 # Setting names that hold another service's address (case-insensitive): ORDERS_URL, users_service_host, DB_API_BASE_PATH
 _ADDRESS_SETTING = re.compile(
     r"(?i)^(?P<stem>[a-z0-9_]+?)_?(?:base_?url|url|uri|host|base_path|endpoint|addr|address)$")
@@ -37,43 +36,12 @@ _NOT_SERVICES = {"database", "db", "redis", "nats", "kafka", "rabbitmq", "amqp",
 
 @dataclass(frozen=True, order=True)
 class UrlSettingUse:
-    """``<something>.<setting>`` read at ``location`` where the setting name ends in ``_url``."""
+    """An address setting or variable (``<something>.<setting>``, ``os.getenv("X")``) or a URL literal, read at
+    ``location``."""
 
     setting: str
     location: SourceRef
     value: str = ""  # the URL the setting holds when files say (default, .env.example, compose), or the literal
-
-
-def url_setting_uses(files: list[SourceFile]) -> list[UrlSettingUse]:
-    """Every read of a ``*_url`` attribute in the given files, sorted."""
-    uses = set()
-    for f in files:
-        if f.tree is None:
-            continue
-        for node in ast.walk(f.tree):
-            if isinstance(node, ast.Attribute) and node.attr.endswith(URL_SUFFIX) and isinstance(node.ctx, ast.Load):
-                uses.add(UrlSettingUse(node.attr, SourceRef(f.path, node.lineno)))
-    return sorted(uses)
-
-
-def setting_name(service: Service) -> str:
-    """The settings field that holds ``service``'s base URL (``audit-service`` -> ``audit_service_url``)."""
-    return service.name.replace("-", "_") + URL_SUFFIX
-
-
-def http_dependency_edges(caller: Service, uses: list[UrlSettingUse], services: list[Service]) -> list[Edge]:
-    """``consumes-api`` and ``depends-on`` edges from ``caller`` to each service whose URL setting it reads."""
-    by_setting = {setting_name(s): s for s in services}
-    evidence: dict[str, list[SourceRef]] = {}
-    for use in uses:
-        target = by_setting.get(use.setting)
-        if target is not None and target.name != caller.name:
-            evidence.setdefault(target.name, []).append(use.location)
-    edges = []
-    for target, refs in sorted(evidence.items()):
-        edges.append(Edge(caller.id, entity_id("api", target), "consumes-api", tuple(refs)))
-        edges.append(Edge(caller.id, entity_id("service", target), "depends-on", tuple(refs)))
-    return edges
 
 
 def _settings_values(trees: list[tuple[str, ast.Module]]) -> dict[str, str]:
