@@ -239,6 +239,8 @@ def run_action(repo: Path, tmp_path: Path, **given: str) -> tuple[int, dict[str,
     runner_temp = tmp_path / "runner-temp"
     runner_temp.mkdir(exist_ok=True)
     for step in run_steps(document)[1:]:  # [0] installs from PyPI or a path
+        if step.get("if", "").endswith("github.event_name == 'pull_request'"):
+            continue  # a push: the pull-request comment is tested on its own below
         assert "if" not in step, step["name"]
         output_file = tmp_path / "github-output"
         output_file.write_text("", encoding="utf-8")
@@ -295,6 +297,57 @@ def test_action_scripts_fail_on_drift_when_strict_and_warn_otherwise(documented_
     assert code == 0, log
     assert outputs["check"] == {"drift": "true"} and outputs["build"]["site-path"], log
     assert "::warning title=arrakis-docs::failed (strict is false, so the job goes on): drift check" in log
+
+
+def diff_step() -> dict[str, Any]:
+    return next(step for step in run_steps(action()) if step.get("id") == "diff")
+
+
+@pytest.mark.parametrize("previous", ["", "4242"])
+def test_action_comments_the_diff_once_per_pull_request(tmp_path: Path, previous: str) -> None:
+    """On a pull request the diff step posts a verdict-first comment, or updates the one it posted before."""
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURE, repo)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "base")
+    base = git(repo, "rev-parse", "HEAD")
+    app = repo / "app.py"
+    app.write_text(app.read_text(encoding="utf-8").replace('"/stock/{sku}"', '"/stock/by-sku/{sku}"'),
+                   encoding="utf-8")
+    git(repo, "commit", "-qam", "head")
+    head = git(repo, "rev-parse", "HEAD")
+    # A stand-in for the GitHub CLI: records each call and its body, answers the comment listing with `previous`.
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    calls = tmp_path / "gh-calls"
+    (fake / "gh").write_text(f"""#!/usr/bin/env bash
+echo "$*" >> {shlex.quote(str(calls))}
+for arg in "$@"; do case "$arg" in body=@*) cp "${{arg#body=@}}" {shlex.quote(str(tmp_path / "posted.md"))};; esac; done
+case "$*" in *--paginate*) [ -n {shlex.quote(previous)} ] && echo {shlex.quote(previous) or '""'};; esac
+exit 0
+""", encoding="utf-8")
+    (fake / "gh").chmod(0o755)
+    output = tmp_path / "github-output"
+    output.write_text("", encoding="utf-8")
+    env = {**os.environ, "PATH": f"{fake}{os.pathsep}{BIN}{os.pathsep}{os.environ['PATH']}", "GH_TOKEN": "t",
+           "INPUT_REPO": ".", "FAIL_ON": "breaking", "BASE_SHA": base, "HEAD_SHA": head, "PR_NUMBER": "7",
+           "GITHUB_REPOSITORY": "acme/shop", "GITHUB_OUTPUT": str(output), "RUNNER_TEMP": str(tmp_path)}
+    done = subprocess.run(["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", "-c", diff_step()["run"]],
+                          cwd=repo, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert output.read_text(encoding="utf-8").strip() == "verdict=failed"  # a removed path is breaking
+    posted = (tmp_path / "posted.md").read_text(encoding="utf-8")
+    assert posted.startswith("<!-- arrakis-docs diff -->") or "<!-- arrakis-docs diff -->" in posted.splitlines()[0]
+    assert "/stock/{sku}" in posted and "breaking" in posted.lower()
+    recorded = calls.read_text(encoding="utf-8").splitlines()
+    if previous:
+        patch = f"api --method PATCH repos/acme/shop/issues/comments/{previous}"
+        assert any(line.startswith(patch) for line in recorded)
+        assert not any("--method POST" in line for line in recorded)
+    else:
+        assert any(line.startswith("api --method POST repos/acme/shop/issues/7/comments") for line in recorded)
+    assert git(repo, "status", "--porcelain", "--untracked-files=no") == ""  # both refs read from git objects
 
 
 # ---------------------------------------------------------------- the pre-commit hooks
