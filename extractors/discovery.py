@@ -4,6 +4,10 @@ An application is a ``FastAPI(...)`` instance (or an instance of a ``FastAPI`` s
 an app factory: a function callable without arguments that returns one. A service is the application(s) under one
 project root (the nearest folder holding a pyproject.toml, setup.py or service.yaml); a project root with no
 application of its own is a library, whose facts are attributed to the services that depend on it.
+
+A code folder no service owns and no service depends on (a project root, a folder with requirements.txt or a
+Dockerfile, or a child of a services-like folder) is a candidate worker: a broker-only program, its entry point the
+module it starts from. Extraction keeps it, as a service of type ``worker``, only when its files make broker calls.
 """
 
 from __future__ import annotations
@@ -19,7 +23,14 @@ from typing import Any
 from arrakis_docs.extractors.config import RepoConfig
 from arrakis_docs.extractors.deploy_manifests import chart_names, compose_names, deployed_name
 from arrakis_docs.extractors.fastapi_routes import RouteReader
-from arrakis_docs.extractors.python_modules import ModuleIndex, annotation_names, assigned_calls, call_name, statements
+from arrakis_docs.extractors.python_modules import (
+    ModuleIndex,
+    annotation_names,
+    assigned_calls,
+    call_name,
+    dotted,
+    statements,
+)
 from arrakis_docs.extractors.service_manifest import read_service_manifest
 from arrakis_docs.extractors.source_tree import SourceFile, SourceTree
 from arrakis_docs.extractors.symbols import SymbolResolver
@@ -116,7 +127,88 @@ def discover(tree: SourceTree, config: RepoConfig, repo_name: str) -> Discovery:
     fallback = min(named, key=lambda n: (-named[n], n)) if named else sanitise_name(repo_name)
     for service in services:
         service.system = service.system or fallback
+    services += _worker_candidates(tree, projects, services, libraries, config, fallback)
     return Discovery(services, libraries, index, app_functions, app_classes, diagnostics, resolver, router_classes)
+
+
+# Folders whose direct children are one program each (services/<name>/main.py).
+PROGRAM_PARENTS = frozenset(("services", "workers", "apps", "consumers", "jobs"))
+WORKER_MARKERS = ("pyproject.toml", "setup.py", "service.yaml", "requirements.txt", "Dockerfile")
+
+
+def _worker_candidates(tree: SourceTree, projects: dict[str, Project], services: list[Service],
+                       libraries: list[Project], config: RepoConfig, system: str) -> list[Service]:
+    """Code folders no FastAPI service owns, each a possible broker-only program (type ``worker``); extraction
+    keeps only those whose files make broker calls."""
+    required = {r for s in services for r in s.requires}
+    shared = {lib.root for lib in libraries if lib.name and normalise_requirement(lib.name) in required}
+    folders = {str(PurePosixPath(p).parent) for p in tree.files if PurePosixPath(p).name in WORKER_MARKERS}
+    folders |= {"/".join(parts[:i + 2]) for p in tree.files if p.endswith(".py")
+                for parts in [PurePosixPath(p).parts] for i in range(len(parts) - 2) if parts[i] in PROGRAM_PARENTS}
+    roots = [s.root for s in services]
+
+    def related(folder: str, root: str) -> bool:
+        return not root or not folder or folder == root or folder.startswith(f"{root}/") or root.startswith(
+            f"{folder}/")
+
+    candidates = sorted(f for f in folders if f not in ("", ".") and f not in shared
+                        and "tests" not in PurePosixPath(f).parts and not any(related(f, r) for r in roots))
+    # The innermost code folder is the program: a folder holding another candidate is a grouping of programs.
+    candidates = [f for f in candidates if not any(o.startswith(f"{f}/") for o in candidates)]
+    taken = {s.name for s in services}
+    workers: list[Service] = []
+    for folder in candidates:
+        entry = _worker_entry(tree, folder)
+        if entry is None:
+            continue
+        project = projects.get(folder) or Project(folder, "")
+        meta = _read_service_yaml(tree, folder, []) if folder in projects else {}
+        name = sanitise_name(str(meta.get("name") or project.name or PurePosixPath(folder).name))
+        if name in taken:
+            name = sanitise_name(f"{name}-worker")
+        if name in taken:
+            continue
+        taken.add(name)
+        worker = _service(replace(project, root=folder), meta, entry, suffix="", config=config, base=name)
+        worker.type = "worker"
+        worker.system = worker.system or system
+        workers.append(worker)
+    return workers
+
+
+def _worker_entry(tree: SourceTree, folder: str) -> AppEntry | None:
+    """Where a program starts: the module run as a script (``__main__`` guard, ``asyncio.run``), else its first."""
+    files = [f for f in tree.under(folder) if f.path.endswith(".py") and "tests" not in PurePosixPath(f.path).parts
+             and not PurePosixPath(f.path).name.startswith("test_") and f.tree is not None]
+    if not files:
+        return None
+
+    def line_of(f: SourceFile) -> int:
+        for node in ast.walk(f.tree):
+            if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test):
+                return node.lineno
+            if isinstance(node, ast.Call) and (dotted(node.func) in ("asyncio.run", "anyio.run", "uvloop.run")
+                                                  or call_name(node) == "run_until_complete"):
+                return node.lineno
+        return 0
+
+    def made_app(f: SourceFile) -> tuple[str, int]:
+        for node in statements(f.tree.body, False):  # ``app = FastStream(broker)``: the program's application object
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and len(node.targets) == 1 \
+                    and isinstance(node.targets[0], ast.Name) and call_name(node.value) == "FastStream":
+                return node.targets[0].id, node.lineno
+        return "", 0
+
+    attribute, line = "", 0
+    chosen = next((f for f in files if made_app(f)[1]), None)
+    if chosen is not None:
+        attribute, line = made_app(chosen)
+    else:
+        chosen, line = next(((f, n) for f in files if (n := line_of(f))), (files[0], 1))
+    relative = PurePosixPath(chosen.path).relative_to(folder).with_suffix("")
+    parts = relative.parts[:-1] if relative.name == "__init__" else relative.parts
+    return AppEntry(".".join(parts) or PurePosixPath(folder).name, attribute, "worker", folder,
+                    SourceRef(chosen.path, line))
 
 
 GENERIC_DIRS = frozenset(("app", "apps", "src", "api", "backend", "server", "service", "services", "code", "python",

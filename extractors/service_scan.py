@@ -63,6 +63,11 @@ def extract_service(repo: Path, tree: SourceTree, discovery: Discovery, service:
     result = ServiceExtraction(service)
     libraries = libraries_of(service, discovery)
     files = [f for d in input_directories(service, discovery) for f in tree.under(d) if f.path.endswith(".py")]
+    if service.app.kind == "worker":
+        # A broker-only program: no HTTP API, so only its broker and HTTP-client use are read.
+        result.events = service_events(repo, service, files, options, result.diagnostics)
+        result.url_uses = http_uses(repo, service, files)
+        return result
     # One sandboxed interpreter imports the service's code once for its API, event schemas and tables.
     with ImportSession(options.python, options.import_timeout) as imports:
         result.api = _api(repo, discovery, service, libraries, options, result.diagnostics, imports)
@@ -113,6 +118,8 @@ def _api(repo: Path, discovery: Discovery, service: Service, libraries: list[Pro
 
 def link(repo: RepoInfo, extractions: list[ServiceExtraction], diagnostics: list[Diagnostic]) -> ArchitectureModel:
     """Join per-service results: resolve calls between services and merge shared datastores."""
+    # A worker candidate that makes no broker call is not a program of its own (a script, a tool, a library).
+    extractions = [x for x in extractions if x.service.app.kind != "worker" or x.events.usages or x.events.streams]
     services = [x.service for x in extractions]
     model = ArchitectureModel(repo=repo, services=services, diagnostics=list(diagnostics))
     aliases: dict[str, str] = {}

@@ -147,16 +147,19 @@ class SiteWriter:
         self.catalog_pages()
         self.page("services/index.md", "services_index.md.j2", services=self.service_rows("services/index.md"))
         self.page("index.md", "home.md.j2", **self.home_data())
-        self.page("status.md", "status.md.j2", services=self.service_rows("status.md"))
+        # The status page polls health endpoints: a worker serves none.
+        self.page("status.md", "status.md.j2", services=self.service_rows("status.md", http_only=True))
         self.page("architecture-index.md", "architecture_index.md.j2", **self.architecture_data())
         return dict(sorted(self.files.items()))
 
     def page(self, page: str, template: str, **data: Any) -> None:
         self.files[f"{DOCS}/{page}"] = self.env.get_template(template).render(**data)
 
-    def service_rows(self, source: str) -> list[dict[str, str]]:
+    def service_rows(self, source: str, http_only: bool = False) -> list[dict[str, str]]:
         rows = []
         for s in self.model.services:
+            if http_only and s.app.kind == "worker":
+                continue
             api = self.model.api_of(s)
             rows.append({"name": s.name, "link": rel(source, service_page(s.name)), "owner": s.owner,
                          "lifecycle": s.lifecycle, "tier": s.tier, "domain": s.domain,
@@ -177,6 +180,9 @@ class SiteWriter:
                                                                        service.domain)),
                  ("Version", service.version), ("Source", f"`{service.root or '.'}`"),
                  ("Application", f"`{service.app.module}:{service.app.attribute}`")]
+        if service.app.kind == "worker":  # a broker-only program: where it starts, not an ASGI app
+            entry = f"{service.app.module}:{service.app.attribute}" if service.app.attribute else service.app.module
+            facts[-1] = ("Entry point", f"`{entry}` (worker)")
         target = "api.md" if techdocs else (api_page(api.name) if api else "")
         endpoints = [{"method": op["method"], "path": op["path"], "summary": op["summary"],
                       "link": f"{rel(source, target) if not techdocs else target}#{op['anchor']}"}
@@ -209,7 +215,7 @@ class SiteWriter:
             "consumes": [ref(source, e.target) + " API" for e in self.model.edges_from(sid, "consumes-api")],
             "dependents": [ref(source, e.source) for e in self.model.edges_to(sid, "depends-on")],
             "diagrams": diagrams, "infra": self.infra.get(service.name, []), "infra_pages": infra_pages,
-            "coverage": coverage_line(service),
+            "coverage": coverage_line(service), "worker": service.app.kind == "worker",
         }
 
     def api_data(self, name: str, source: str, portal: bool = True) -> dict[str, Any]:

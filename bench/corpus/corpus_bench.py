@@ -4,11 +4,13 @@ For each repository of bench/corpus/repos.toml whose mirror is present, the pinn
 folder (`git archive`), `arrakis-docs model --json --static-only --repo <tmp>` runs on it under a timeout, and its
 model is compared with the hand-checked ground truth in bench/corpus/truth/<owner>__<name>.json:
 
-* services found / expected;
+* services found / expected: services with a FastAPI app (type other than `worker`) against the truth's apps, and
+  the broker-only programs found as workers, counted on their own;
 * route recall and precision on normalised `METHOD /path` (`{anything}` -> `{}`, no trailing slash but on `/`),
   counted as multisets so that two services both serving `GET /health` count twice;
 * broker call-site recall by `file:line` (+-2 lines; a usage reported at a wrapper's call site counts for the
-  broker call inside that wrapper, through the usage's `via`);
+  broker call inside that wrapper, through the usage's `via`; a JetStream stream's evidence location counts as the
+  call site of the `add_stream(...)` that declared it);
 * subjects resolved: the model's usages with a subject (literal or `{param}` pattern) / all its usages, and the
   truth's known subjects found among the model's;
 * Terraform resource coverage: resource blocks found (distinct file:line) / resource blocks in the tree;
@@ -175,9 +177,13 @@ def model_routes(model: dict) -> Counter:
 VIA = re.compile(r"\((?P<path>[^():]+):(?P<line>\d+)\)\s*$")
 
 
-def score_brokers(truth_sites: list[dict], usages: list[dict]) -> tuple[int, list[str]]:
+def score_brokers(truth_sites: list[dict], usages: list[dict], streams: list[dict] = ()) -> tuple[int, list[str]]:
     direct: dict[str, list[int]] = {}
     via: dict[str, list[int]] = {}
+    for stream in streams:  # a declared stream: its add_stream(...) call site is extracted
+        for loc in stream.get("evidence") or []:
+            if loc.get("path"):
+                direct.setdefault(loc["path"], []).append(int(loc.get("line") or 0))
     for u in usages:
         loc = u.get("location") or {}
         if loc.get("path"):
@@ -214,7 +220,10 @@ def score(truth: dict, model: dict) -> dict:
     m_routes = model_routes(model)
     matched = sum((t_routes & m_routes).values())
     usages = (model.get("events") or {}).get("usages") or []
-    b_found, b_missed = score_brokers(truth.get("broker_sites", []), usages)
+    streams = (model.get("events") or {}).get("streams") or []
+    b_found, b_missed = score_brokers(truth.get("broker_sites", []), usages, streams)
+    services = model.get("services") or []
+    workers = sum(1 for x in services if x.get("type") == "worker")
     resolved = sum(1 for u in usages if u.get("address"))
     m_subjects = {norm_subject(u["address"]) for u in usages if u.get("address")}
     t_subjects = {norm_subject(s) for s in truth.get("subjects", [])}
@@ -228,7 +237,7 @@ def score(truth: dict, model: dict) -> dict:
     tf_found = sum(min(n, m_tf_files.get(f, 0)) for f, n in t_tf_files.items())
     diags = Counter(d.get("severity", "?") for d in model.get("diagnostics") or [])
     return {
-        "services": len(model.get("services") or []), "services_true": truth.get("expected_services", 0),
+        "services": len(services) - workers, "workers": workers, "services_true": truth.get("expected_services", 0),
         "routes_true": sum(t_routes.values()), "routes_model": sum(m_routes.values()), "routes_matched": matched,
         "route_recall": ratio(matched, sum(t_routes.values())),
         "route_precision": ratio(matched, sum(m_routes.values())),
@@ -251,13 +260,14 @@ def pct(x) -> str:
     return "-" if x is None else f"{100 * x:.0f}%"
 
 
-COLUMNS = ("repository", "svc", "routes", "recall", "prec.", "broker", "subj. res.", "subj. found", "tf", "diag e/w/i",
-           "wall s", "RSS MiB")
+COLUMNS = ("repository", "svc", "workers", "routes", "recall", "prec.", "broker", "subj. res.", "subj. found", "tf",
+           "diag e/w/i", "wall s", "RSS MiB")
 
 
 def row(name: str, s: dict, run: dict) -> list[str]:
     d = s["diagnostics"]
-    return [name, f"{s['services']}/{s['services_true']}", f"{s['routes_matched']}/{s['routes_true']}",
+    return [name, f"{s['services']}/{s['services_true']}", str(s["workers"]),
+            f"{s['routes_matched']}/{s['routes_true']}",
             pct(s["route_recall"]), pct(s["route_precision"]), fmt_ratio(s["broker_found"], s["broker_true"]),
             fmt_ratio(s["usages_resolved"], s["usages"]), fmt_ratio(s["subjects_found"], s["subjects_true"]),
             fmt_ratio(s["tf_found"], s["tf_true"]),
@@ -347,9 +357,9 @@ def main() -> int:
         rows.append(row(name, s, run))
         results.append({"repo": name, "commit": commit, "subdir": subdir,
                         "run": {k: v for k, v in run.items() if k != "model"}, **s})
-        for k in ("services", "services_true", "routes_true", "routes_model", "routes_matched", "broker_true",
-                  "broker_found", "usages", "usages_resolved", "subjects_true", "subjects_found", "tf_true",
-                  "tf_found"):
+        for k in ("services", "workers", "services_true", "routes_true", "routes_model", "routes_matched",
+                  "broker_true", "broker_found", "usages", "usages_resolved", "subjects_true", "subjects_found",
+                  "tf_true", "tf_found"):
             totals[k] += s[k]
         for sev, n in s["diagnostics"].items():
             totals[f"diag_{sev}"] += n
@@ -363,7 +373,7 @@ def main() -> int:
         "tf_coverage": ratio(totals["tf_found"], totals["tf_true"]),
     }
     if rows:
-        total_row = ["TOTAL", f"{totals['services']}/{totals['services_true']}",
+        total_row = ["TOTAL", f"{totals['services']}/{totals['services_true']}", str(totals["workers"]),
                      f"{totals['routes_matched']}/{totals['routes_true']}", pct(summary["route_recall"]),
                      pct(summary["route_precision"]), fmt_ratio(totals["broker_found"], totals["broker_true"]),
                      fmt_ratio(totals["usages_resolved"], totals["usages"]),
