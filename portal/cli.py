@@ -154,4 +154,4 @@ def export_eventcatalog(directory: str, repo: str, static_only: bool, verbose: b
     """Write an EventCatalog (domains, services, events, channels, teams) of the platform's events into DIRECTORY."""
     from arrakis_docs.commands import export as export_command
 
-    sys.exit(export_command.run(Target.of(repo, directory), directory, static_only, verbose))
+    sys.exit(export_command.run(Target.of(repo, None), directory, static_only, verbose))

@@ -21,7 +21,8 @@ def run(target: Target, directory: str, static_only: bool, verbose: bool) -> int
     config = target.config
     options = ExtractOptions(static_only=static_only, python=config.python, import_timeout=config.import_timeout,
                              streams=config.streams)
-    model = target.model(Progress(enabled=verbose), options)
+    # No scan cache: the export folder holds EventCatalog's resources only, and nothing is written beside the code.
+    model = target.model(Progress(enabled=verbose), options, use_cache=False)
     report(model.diagnostics, verbose)
     output = OutputSet(owned_dirs=list(FOLDERS))
     for path, text in sorted(eventcatalog_files(model).items()):
