@@ -1,4 +1,4 @@
-# The portal: `make up` needs node_modules (mermaid.js and Swagger UI are served from it), the TechDocs check needs
+# The portal: `make up` serves it (mermaid.js and Swagger UI ship inside the package); the TechDocs check needs
 # mkdocs-techdocs-core, kept in its own venv because it pins an older mkdocs-material than the portal uses.
 TECHDOCS_CORE_VERSION := 1.7.1
 TECHDOCS_VENV := .venv-techdocs
