@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from arrakis_docs.extractors.event_sites import Site
 from arrakis_docs.extractors.event_sites import SiteReader as EventReader  # nats_usage's reader, not imported here
 from arrakis_docs.extractors.python_modules import call_name, dotted
+from arrakis_docs.extractors.source_tree import module_nodes
 
 
 @dataclass(frozen=True)
@@ -41,9 +42,9 @@ def uses_broker(reader: EventReader, site: Site, kinds: ClientKinds) -> bool:
     if imported is None:
         imported = reader.__dict__.setdefault("imported", {})
     if site.module.path not in imported:
-        imported[site.module.path] = {a.name.split(".")[0] for n in ast.walk(site.module.tree)
+        imported[site.module.path] = {a.name.split(".")[0] for n in module_nodes(site.module.tree)
                                       if isinstance(n, ast.Import) for a in n.names} | {
-            (n.module or "").split(".")[0] for n in ast.walk(site.module.tree)
+            (n.module or "").split(".")[0] for n in module_nodes(site.module.tree)
             if isinstance(n, ast.ImportFrom) and not n.level}
     return not imported[site.module.path].isdisjoint(kinds.modules)
 
@@ -88,7 +89,7 @@ def attribute_roles(reader: EventReader, kinds: ClientKinds) -> dict[tuple[str, 
     roles: dict[tuple[str, str], str] = {}
     cache[kinds.name] = roles  # set first: made_role() below may ask again
     for module in reader.modules.values():
-        for cls in [n for n in ast.walk(module.tree) if isinstance(n, ast.ClassDef)]:
+        for cls in [n for n in module_nodes(module.tree) if isinstance(n, ast.ClassDef)]:
             for fn in [s for s in cls.body if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)]:
                 for node in ast.walk(fn):
                     if not isinstance(node, ast.Assign | ast.AnnAssign):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from arrakis_docs.extractors.source_tree import SourceFile
+from arrakis_docs.extractors.source_tree import SourceFile, module_nodes
 from arrakis_docs.model.architecture import Datastore, SourceRef
 from arrakis_docs.model.refs import Edge, entity_id
 
@@ -27,7 +27,7 @@ def store_use(files: list[SourceFile]) -> StoreUse:
     for f in files:
         if f.tree is None:
             continue
-        for node in ast.walk(f.tree):
+        for node in module_nodes(f.tree):
             ref = SourceRef(f.path, getattr(node, "lineno", 0))
             for module in _imported(node):
                 top = module.split(".")[0]

@@ -32,7 +32,7 @@ from arrakis_docs.extractors.python_modules import (
     statements,
 )
 from arrakis_docs.extractors.service_manifest import read_service_manifest
-from arrakis_docs.extractors.source_tree import SourceFile, SourceTree
+from arrakis_docs.extractors.source_tree import SourceFile, SourceTree, module_nodes
 from arrakis_docs.extractors.symbols import SymbolResolver
 from arrakis_docs.model.architecture import AppEntry, Diagnostic, Link, Service, Severity, SourceRef
 from arrakis_docs.model.refs import entity_id
@@ -184,7 +184,7 @@ def _worker_entry(tree: SourceTree, folder: str) -> AppEntry | None:
         return None
 
     def line_of(f: SourceFile) -> int:
-        for node in ast.walk(f.tree):
+        for node in module_nodes(f.tree):
             if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test):
                 return node.lineno
             if isinstance(node, ast.Call) and (dotted(node.func) in ("asyncio.run", "anyio.run", "uvloop.run")
@@ -296,7 +296,7 @@ def _factories_without_apps(tree: SourceTree, functions: set[str], entries: list
     names = {fn.name for _, fn in needing}
     for f in tree.python_files():
         if f.tree is not None and any(n in f.text for n in names):
-            called |= {call_name(n) for n in ast.walk(f.tree) if isinstance(n, ast.Call) and call_name(n) in names}
+            called |= {call_name(n) for n in module_nodes(f.tree) if isinstance(n, ast.Call) and call_name(n) in names}
     return [Diagnostic(f.path, fn.lineno, f"app factory {fn.name}() needs arguments and nothing calls it, so no "
                        f"app is documented from it; write `app = {fn.name}(...)` at module level where it is served",
                        Severity.WARNING)
@@ -310,7 +310,7 @@ def _unmounted(tree: SourceTree, resolver: SymbolResolver, entries: list[AppEntr
     for f in tree.python_files():
         if f.tree is None or ".mount(" not in f.text:
             continue
-        for node in ast.walk(f.tree):
+        for node in module_nodes(f.tree):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "mount"):
                 continue
             target = node.args[1] if len(node.args) >= 2 else next(
@@ -386,7 +386,7 @@ def _is_project_marker(path: str, f: SourceFile) -> bool:
     if name == "setup.py":
         tree = f.tree
         return tree is not None and "setup" in f.text and any(
-            isinstance(n, ast.Call) and call_name(n) == "setup" for n in ast.walk(tree))
+            isinstance(n, ast.Call) and call_name(n) == "setup" for n in module_nodes(tree))
     if name == "service.yaml":
         if "templates" in PurePosixPath(path).parts:
             return False

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from arrakis_docs.extractors.python_modules import ModuleIndex, call_name, keyword, literal, statements
-from arrakis_docs.extractors.source_tree import SourceFile
+from arrakis_docs.extractors.source_tree import SourceFile, module_nodes
 from arrakis_docs.extractors.symbols import ModuleRef, Symbol, SymbolResolver, returned_value
 from arrakis_docs.model.architecture import Diagnostic, Severity, SourceRef
 
@@ -667,7 +667,7 @@ def route_sites(f: SourceFile, resolver: SymbolResolver, app_classes: set[str],
     if f.tree is None or not _ROUTE_SITE_TEXT.search(f.text):
         return []
     out: list[tuple[int, str]] = []
-    for node in ast.walk(f.tree):
+    for node in module_nodes(f.tree):
         calls: list[ast.Call] = []
         if isinstance(node, _Function):
             calls = [d for d in node.decorator_list if isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute)

@@ -16,6 +16,7 @@ from arrakis_docs.extractors.broker_clients import ClientKinds, role, uses_broke
 from arrakis_docs.extractors.event_sites import Site
 from arrakis_docs.extractors.event_sites import SiteReader as EventReader  # nats_usage's reader, not imported here
 from arrakis_docs.extractors.python_modules import dotted, keyword
+from arrakis_docs.extractors.source_tree import module_nodes
 from arrakis_docs.model.events import RECEIVE, SEND
 
 _BROKERS = (("Nats", "nats"), ("Kafka", "kafka"), ("Confluent", "kafka"), ("Rabbit", "amqp"), ("Redis", "redis"))
@@ -33,7 +34,7 @@ _ADDRESS_KEYS = {"nats": ("subject",), "kafka": ("topic",), "amqp": ("queue", "r
 
 def _transport_by_import(reader: EventReader, site: Site) -> str:
     """``from faststream.nats import ...`` in the module: the broker its ``broker``/``router`` names stand for."""
-    for node in ast.walk(site.module.tree):
+    for node in module_nodes(site.module.tree):
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("faststream."):
             part = (node.module or "").split(".")[1]
             if part in _SUBMODULES:

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from arrakis_docs.extractors.env_values import compose_services, service_environment
 from arrakis_docs.extractors.python_modules import dotted
-from arrakis_docs.extractors.source_tree import SourceFile
+from arrakis_docs.extractors.source_tree import SourceFile, module_nodes
 from arrakis_docs.model.architecture import Coverage, Service, SourceRef
 from arrakis_docs.model.refs import Diagnostic, Edge, Severity, entity_id
 
@@ -48,7 +48,7 @@ def _settings_values(trees: list[tuple[str, ast.Module]]) -> dict[str, str]:
     """String defaults of fields of settings classes (``orders_url: str = "http://orders:8000"``), by field name."""
     values: dict[str, str] = {}
     for _, tree in trees:
-        for cls in [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]:
+        for cls in [n for n in module_nodes(tree) if isinstance(n, ast.ClassDef)]:
             if not _is_settings(cls):
                 continue
             for stmt in cls.body:
@@ -94,9 +94,9 @@ def http_uses(repo: Path, service: Service, files: list[SourceFile]) -> list[Url
     uses: set[UrlSettingUse] = set()
     for path, tree in trees:
         in_env_call: set[int] = set()
-        for cls in [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and _is_settings(n)]:
+        for cls in [n for n in module_nodes(tree) if isinstance(n, ast.ClassDef) and _is_settings(n)]:
             in_env_call.update(id(inner) for inner in ast.walk(cls))  # a settings default declares, it is no use
-        for node in ast.walk(tree):
+        for node in module_nodes(tree):
             found = _env_name(node)
             if found is not None:
                 name, default = found
@@ -112,7 +112,7 @@ def http_uses(repo: Path, service: Service, files: list[SourceFile]) -> list[Url
                 key = node.attr.lower()
                 value = folded_env.get(key) or folded_defaults.get(key, "")
                 uses.add(UrlSettingUse(node.attr, SourceRef(path, node.lineno), value))
-        for node in ast.walk(tree):
+        for node in module_nodes(tree):
             if (isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in in_env_call
                     and _is_url(node.value)):
                 uses.add(UrlSettingUse("", SourceRef(path, node.lineno), node.value))

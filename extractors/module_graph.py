@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from arrakis_docs.extractors.source_tree import SourceFile
+from arrakis_docs.extractors.source_tree import SourceFile, module_nodes
 from arrakis_docs.model.code import ModuleImport, PackageImport
 from arrakis_docs.model.refs import Diagnostic, Severity, SourceRef
 
@@ -70,7 +70,7 @@ def _imported_names(f: SourceFile, modules: SourceModules) -> list[tuple[str, in
         return []
     current = modules.name_of.get(f.path, "")
     found: list[tuple[str, int]] = []
-    for node in ast.walk(tree):
+    for node in module_nodes(tree):
         if isinstance(node, ast.Import):
             found.extend((alias.name, node.lineno) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):

@@ -27,6 +27,7 @@ from arrakis_docs.extractors.faststream_usage import faststream_call
 from arrakis_docs.extractors.import_session import session_or_own
 from arrakis_docs.extractors.kafka_usage import kafka_call
 from arrakis_docs.extractors.python_modules import call_name, dotted, keyword, literal
+from arrakis_docs.extractors.source_tree import module_nodes
 from arrakis_docs.extractors.sqs_usage import sqs_call
 from arrakis_docs.model.architecture import Coverage
 from arrakis_docs.model.events import RECEIVE, SEND, EventMessage, EventModel, EventStream, EventUsage
@@ -74,7 +75,7 @@ def _token(text: str) -> str:
 def imported_roots(tree: ast.Module) -> set[str]:
     """Top-level packages the module imports anywhere (lazy imports included), read in one walk."""
     roots: set[str] = set()
-    for node in ast.walk(tree):
+    for node in module_nodes(tree):
         if isinstance(node, ast.Import):
             roots.update(a.name.split(".")[0] for a in node.names)
         elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
@@ -610,7 +611,7 @@ class EventReader:
     def _collect_attributes(self) -> None:
         """``self.x = <client>`` anywhere in a class makes ``self.x`` a client in every method of it."""
         for module in self.modules.values():
-            for cls in [n for n in ast.walk(module.tree) if isinstance(n, ast.ClassDef)]:
+            for cls in [n for n in module_nodes(module.tree) if isinstance(n, ast.ClassDef)]:
                 for stmt in cls.body:  # ``js: JetStreamContext`` declared on the class
                     if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
                         if kind := self._type_kind(stmt.annotation, module):

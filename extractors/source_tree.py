@@ -6,6 +6,8 @@ import ast
 import fnmatch
 import hashlib
 import os
+import threading
+import weakref
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
@@ -18,6 +20,21 @@ METADATA_FILES = ("pyproject.toml", "service.yaml", "setup.py", "setup.cfg",
                   "docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml", "Chart.yaml")
 # Terraform sources and the committed checkov summary: the infrastructure extractor reads them from the tree.
 INFRA_SUFFIXES = (".tf", ".tf.json", "checkov-summary.json")
+
+
+_NODES: weakref.WeakKeyDictionary[ast.AST, tuple[ast.AST, ...]] = weakref.WeakKeyDictionary()
+_NODES_LOCK = threading.Lock()
+
+
+def module_nodes(tree: ast.AST) -> tuple[ast.AST, ...]:
+    """Every node of ``tree`` in ``ast.walk`` order, listed once per tree (kept while the tree lives): a dozen
+    extractors scan whole modules, and walking a module costs ten times more than reading its list."""
+    found = _NODES.get(tree)
+    if found is None:
+        found = tuple(ast.walk(tree))
+        with _NODES_LOCK:  # extractors run in threads
+            _NODES[tree] = found
+    return found
 
 
 @dataclass
@@ -70,6 +87,29 @@ class SourceFile:
         return parsed if isinstance(parsed, ast.Module) else None
 
 
+class SourcePool:
+    """Files shared by the trees one process reads (both sides of a diff): a file with the same path and bytes is
+    one ``SourceFile``, so it is hashed, decoded and parsed once however many trees hold it. Extractors treat
+    ASTs as read-only (a rewrite works on a copy), which is what makes sharing safe."""
+
+    def __init__(self) -> None:
+        self._files: dict[tuple[str, str], SourceFile] = {}
+
+    def file(self, path: str, data: bytes) -> SourceFile:
+        """The pooled ``SourceFile`` for ``path`` holding ``data``."""
+        digest = hashlib.sha256(data).hexdigest()
+        found = self._files.get((path, digest))
+        if found is None:
+            found = self._files[(path, digest)] = SourceFile(path, data)
+            found.__dict__["digest"] = digest  # already computed: seed the cached property
+        return found
+
+
+def scanned_name(name: str) -> bool:
+    """Whether a file of this name is one the tree reads (Python, Terraform, checkov summary, metadata)."""
+    return name.endswith((".py", *INFRA_SUFFIXES)) or name in METADATA_FILES
+
+
 @dataclass
 class SourceTree:
     """Every relevant file under ``root``, keyed by repo-relative path."""
@@ -78,8 +118,9 @@ class SourceTree:
     files: dict[str, SourceFile] = field(default_factory=dict)
 
     @classmethod
-    def read(cls, root: Path, exclude: tuple[str, ...]) -> SourceTree:
-        """Walk ``root`` (sorted, so the result never depends on directory order) skipping excluded parts."""
+    def read(cls, root: Path, exclude: tuple[str, ...], pool: SourcePool | None = None) -> SourceTree:
+        """Walk ``root`` (sorted, so the result never depends on directory order) skipping excluded parts; with a
+        ``pool``, files another tree already read come back as the same objects (parsed once)."""
         tree = cls(root)
         for dirpath, dirnames, filenames in os.walk(root):
             rel_dir = PurePosixPath(Path(dirpath).relative_to(root).as_posix())
@@ -89,12 +130,13 @@ class SourceTree:
                 if not _excluded(d, exclude) and not _excluded_path(_join(rel_dir, d), exclude)
             )
             for name in sorted(filenames):
-                if not (name.endswith((".py", *INFRA_SUFFIXES)) or name in METADATA_FILES) or _excluded(name, exclude):
+                if not scanned_name(name) or _excluded(name, exclude):
                     continue
                 rel = _join(rel_dir, name)
                 if _excluded_path(rel, exclude):
                     continue
-                tree.files[rel] = SourceFile(rel, (Path(dirpath) / name).read_bytes())
+                data = (Path(dirpath) / name).read_bytes()
+                tree.files[rel] = pool.file(rel, data) if pool is not None else SourceFile(rel, data)
         return tree
 
     def python_files(self) -> list[SourceFile]:

@@ -232,8 +232,11 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-def dumps(value: Any) -> str:
-    """Canonical JSON of a model object."""
+def dumps(value: Any, compact: bool = False) -> str:
+    """Canonical JSON of a model object; ``compact`` (no indentation) for caches that no one reads, which lets
+    the json module use its C encoder (several times faster on a whole model)."""
+    if compact:
+        return json.dumps(to_jsonable(value), sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
     return json.dumps(to_jsonable(value), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 

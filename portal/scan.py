@@ -26,7 +26,7 @@ from arrakis_docs.extractors.service_scan import (
     input_directories,
     link,
 )
-from arrakis_docs.extractors.source_tree import SourceTree
+from arrakis_docs.extractors.source_tree import INFRA_SUFFIXES, SourcePool, SourceTree
 from arrakis_docs.model.architecture import (
     SCHEMA_VERSION,
     ArchitectureModel,
@@ -35,6 +35,7 @@ from arrakis_docs.model.architecture import (
     dumps,
     from_jsonable,
 )
+from arrakis_docs.model.infra import InfraModel
 from arrakis_docs.progress import Progress
 
 
@@ -64,6 +65,17 @@ class ScanRequest:
     # Where the content-hash cache lives; default: the repository's cache folder. Commands pass one under --out,
     # so a run never writes outside its output folder.
     cache_root: Path | None = None
+    # Files shared with other scans in this process (both sides of a diff): unchanged files are parsed once.
+    pool: SourcePool | None = None
+
+
+@dataclass
+class InfraEntry:
+    """The infrastructure step's result as cached: the model, the diagnostics it raised, its progress notes."""
+
+    infra: InfraModel
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 class ContentCache:
@@ -133,7 +145,7 @@ def scan(request: ScanRequest, progress: Progress) -> ArchitectureModel:
     """The architecture model of ``request.repo``; unchanged inputs are answered from the cache."""
     config, options = request.config, request.options
     with progress.step("read sources") as notes:
-        tree = SourceTree.read(request.repo, config.exclude_patterns)
+        tree = SourceTree.read(request.repo, config.exclude_patterns, request.pool)
         info = repo_info(request.repo, config)
         notes.append(f"{len(tree.files)} files")
     cache = ContentCache(request.cache_root or request.repo / config.cache_dir,
@@ -155,11 +167,36 @@ def scan(request: ScanRequest, progress: Progress) -> ArchitectureModel:
     with progress.step("link"):
         model = link(info, extractions, [*request.config_diagnostics, *discovery.diagnostics])
     with progress.step("infrastructure") as notes:
-        model.infra = infrastructure(request.repo, tree, config, model.diagnostics, notes)
+        model.infra = _infrastructure(request, tree, cache, model.diagnostics, notes)
         model.normalise()
     if not request.only:
-        cache.put(variant, model_key, dumps(model))
+        cache.put(variant, model_key, dumps(model, compact=True))
     return model
+
+
+def _infrastructure(request: ScanRequest, tree: SourceTree, cache: ContentCache, diagnostics: list[Diagnostic],
+                    notes: list[str]) -> InfraModel:
+    """The infrastructure model, cached by the digest of the Terraform files (and checkov summary) alone: a change
+    to Python code, or the other side of a diff with the same .tf files, does not parse HCL again."""
+    h = hashlib.sha256(f"{TOOL_DIGEST};{dumps(request.config.__dict__)}".encode())
+    for path, f in sorted(tree.files.items()):
+        if path.endswith(INFRA_SUFFIXES):
+            h.update(f"{path}\0{f.digest}\n".encode())
+    key = h.hexdigest()
+    hit = cache.get("infra", key)
+    if hit is not None:
+        entry = from_jsonable(InfraEntry, hit)
+        diagnostics.extend(entry.diagnostics)
+        notes.extend([*entry.notes, "cached"])
+        return entry.infra
+    found: list[Diagnostic] = []
+    own_notes: list[str] = []
+    infra = infrastructure(request.repo, tree, request.config, found, own_notes)
+    diagnostics.extend(found)
+    notes.extend(own_notes)
+    # The timing in the notes is dropped from the entry: a cached answer must not repeat an old duration.
+    cache.put("infra", key, dumps(InfraEntry(infra, found, [n.rsplit(" in ", 1)[0] for n in own_notes]), compact=True))
+    return infra
 
 
 def _extract_all(request: ScanRequest, tree: SourceTree, discovery: Discovery, services: list, cache: ContentCache,
@@ -171,7 +208,7 @@ def _extract_all(request: ScanRequest, tree: SourceTree, discovery: Discovery, s
         if hit is not None:
             return from_jsonable(ServiceExtraction, hit), True
         result = extract_service(request.repo, tree, discovery, service, request.options)
-        cache.put(slot, key, dumps(result))
+        cache.put(slot, key, dumps(result, compact=True))
         return result, False
 
     # Threads suffice: the expensive part (importing apps) runs in subprocesses.

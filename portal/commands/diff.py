@@ -11,6 +11,7 @@ from arrakis_docs.diff.comment import as_json, as_markdown, as_text
 from arrakis_docs.diff.findings import RANK, Level
 from arrakis_docs.diff.schema_rules import Mode
 from arrakis_docs.diff.sides import SideError, load_side
+from arrakis_docs.extractors.source_tree import SourcePool
 from arrakis_docs.progress import Progress
 
 FAIL_ON = {"breaking": RANK[Level.BREAKING], "warning": RANK[Level.WARNING], "never": -1}
@@ -20,9 +21,10 @@ def run(repo: Path, base: str, head: str, output_format: str, fail_on: str, mode
         use_cache: bool, output: str | None, verbose: bool) -> int:
     """Compare both sides and print the findings; exit 1 when a finding reaches ``fail_on``, 2 on a bad side."""
     progress = Progress(enabled=verbose)
+    pool = SourcePool()  # both sides share it: a file unchanged between them is parsed once
     try:
-        old = load_side(repo, base, "base", static_only, use_cache, progress)
-        new = load_side(repo, head, "head", static_only, use_cache, progress)
+        old = load_side(repo, base, "base", static_only, use_cache, progress, pool)
+        new = load_side(repo, head, "head", static_only, use_cache, progress, pool)
     except SideError as error:
         click.echo(f"error: {error}", err=True)
         return 2

@@ -7,6 +7,8 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import os
+import re
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -15,7 +17,10 @@ from pathlib import Path
 
 from arrakis_docs.diff.architecture_changes import Locator, Side
 from arrakis_docs.extractors.config import load_config
+from arrakis_docs.extractors.discovery import WORKER_MARKERS
+from arrakis_docs.extractors.env_values import COMPOSE_FILES, ENV_FILES
 from arrakis_docs.extractors.options import ExtractOptions
+from arrakis_docs.extractors.source_tree import SourcePool, scanned_name
 from arrakis_docs.model.architecture import ArchitectureModel, dumps, from_jsonable
 from arrakis_docs.model.refs import SourceRef
 from arrakis_docs.progress import Progress
@@ -25,23 +30,31 @@ ROUTE_VERBS = frozenset({"get", "post", "put", "patch", "delete", "options", "he
 MODEL_CACHE = "diff-models"
 SCAN_CACHE = "diff-scan"
 KEEP_MODELS = 16  # a bounded cache: the most recent models by tree id
+# Files a static scan reads from disk besides the source tree's own (dotenv and compose files give settings).
+STATIC_EXTRA = frozenset((*ENV_FILES, *COMPOSE_FILES, *WORKER_MARKERS))
+# A line that may declare a route: only files holding one are parsed for the route table.
+ROUTE_LINE = re.compile(rb"^[ \t]*@[\w.]+\.(?:" + b"|".join(v.encode() for v in sorted(ROUTE_VERBS)) + rb")\s*\(",
+                        re.MULTILINE)
 
 
 class SideError(Exception):
     """A side that cannot be read (unknown ref, unreadable model file)."""
 
 
-def load_side(repo: Path, spec: str, role: str, static_only: bool, use_cache: bool, progress: Progress) -> Side:
-    """The model (and route locator, when a source tree exists) of one side named by ``spec``."""
+def load_side(repo: Path, spec: str, role: str, static_only: bool, use_cache: bool, progress: Progress,
+              pool: SourcePool | None = None) -> Side:
+    """The model (and route locator, when a source tree exists) of one side named by ``spec``. Sides loaded with
+    one ``pool`` share the files they have in common: each is read, hashed and parsed once."""
     path = Path(spec)
+    pool = pool if pool is not None else SourcePool()
     if path.is_file():
         return Side(_read_model(path))
     if path.is_dir() and (path / "model.json").is_file():
         return Side(_read_model(path / "model.json"))
     if path.is_dir() and not _is_ref(repo, spec):
         root = path.resolve()
-        return _side(_scan(root, static_only, use_cache, progress), _route_table(root))
-    return _ref_side(repo, spec, role, static_only, use_cache, progress)
+        return _side(_scan(root, static_only, use_cache, progress, pool), _route_table(root, pool))
+    return _ref_side(repo, spec, role, static_only, use_cache, progress, pool)
 
 
 def _read_model(path: Path) -> ArchitectureModel:
@@ -59,17 +72,63 @@ def _is_ref(repo: Path, spec: str) -> bool:
     return _git(repo, "rev-parse", "--verify", "--quiet", f"{spec}^{{tree}}").returncode == 0
 
 
-def _scan(root: Path, static_only: bool, use_cache: bool, progress: Progress,
+def _scan(root: Path, static_only: bool, use_cache: bool, progress: Progress, pool: SourcePool,
           cache_dir: Path | None = None) -> ArchitectureModel:
     config, diagnostics = load_config(root)
     if cache_dir is not None:
         config.cache_dir = str(cache_dir)  # an absolute folder: the exported tree's cache outlives the tree
     options = ExtractOptions(static_only=static_only, python=config.python, import_timeout=config.import_timeout,
                              streams=config.streams)
-    return scan(ScanRequest(root, config, options, "", diagnostics, use_cache), progress)
+    return scan(ScanRequest(root, config, options, "", diagnostics, use_cache, pool=pool), progress)
 
 
-def _ref_side(repo: Path, ref: str, role: str, static_only: bool, use_cache: bool, progress: Progress) -> Side:
+def _export(repo: Path, tree_id: str, root: Path, static_only: bool) -> int:
+    """Write the files of git tree ``tree_id`` under ``root`` from git objects (the working tree is not touched):
+    for a static scan only the files it reads (sources, Terraform, metadata, dotenv and compose files), else all.
+    Returns how many files were written."""
+    listing = _git(repo, "ls-tree", "-r", "-z", "--full-tree", tree_id)
+    if listing.returncode != 0:
+        raise SideError(f"{tree_id}: git ls-tree failed: {listing.stderr.decode(errors='replace').strip()}")
+    entries: list[tuple[str, str, str]] = []  # mode, blob id, path
+    for record in listing.stdout.split(b"\0"):
+        if not record:
+            continue
+        head, _, name = record.partition(b"\t")
+        mode, kind, blob = head.decode().split()
+        path = name.decode("utf-8", errors="surrogateescape")
+        if kind != "blob":
+            continue  # a submodule's commit has no content here
+        base = path.rsplit("/", 1)[-1]
+        if static_only and not (scanned_name(base) or base in STATIC_EXTRA):
+            continue
+        entries.append((mode, blob, path))
+    if not entries:
+        return 0
+    # One `git cat-file --batch` answers every blob: "<id> blob <size>\n<bytes>\n" each.
+    batch = subprocess.run(["git", "-C", str(repo), "cat-file", "--batch"],
+                           input="".join(f"{blob}\n" for _, blob, _ in entries).encode(),
+                           capture_output=True, timeout=300, check=False)
+    if batch.returncode != 0:
+        raise SideError(f"{tree_id}: git cat-file failed: {batch.stderr.decode(errors='replace').strip()}")
+    out, at = batch.stdout, 0
+    for mode, _, path in entries:
+        header_end = out.index(b"\n", at)
+        size = int(out[at:header_end].split()[2])
+        data = out[header_end + 1:header_end + 1 + size]
+        at = header_end + 2 + size
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if mode == "120000":
+            os.symlink(os.fsdecode(data), target)  # as git archive would: the link, not a copy
+            continue
+        target.write_bytes(data)
+        if mode == "100755":
+            target.chmod(0o755)
+    return len(entries)
+
+
+def _ref_side(repo: Path, ref: str, role: str, static_only: bool, use_cache: bool, progress: Progress,
+              pool: SourcePool) -> Side:
     done = _git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{tree}}")
     if done.returncode != 0:
         raise SideError(f"{ref}: neither a git ref of {repo.name} nor a folder or model file")
@@ -90,21 +149,15 @@ def _ref_side(repo: Path, ref: str, role: str, static_only: bool, use_cache: boo
         # Named like the repository: the model's name (and so its ids) come from the folder when nothing else says.
         root = Path(scratch) / repo.resolve().name
         root.mkdir()
-        with progress.step(f"export {role} {ref}"):
-            archive = subprocess.run(["git", "-C", str(repo), "archive", "--format=tar", tree_id],
-                                     capture_output=True, timeout=300, check=False)
-            if archive.returncode != 0:
-                raise SideError(f"{ref}: git archive failed: {archive.stderr.decode(errors='replace').strip()}")
-            untar = subprocess.run(["tar", "-x", "-C", str(root)], input=archive.stdout, capture_output=True,
-                                   timeout=300, check=False)
-            if untar.returncode != 0:
-                raise SideError(f"{ref}: tar failed: {untar.stderr.decode(errors='replace').strip()}")
-        # One scan cache for both sides: a service unchanged between the refs is extracted once.
-        model = _scan(root, static_only, use_cache, progress, cache_root / SCAN_CACHE)
-        routes = _route_table(root)
+        with progress.step(f"export {role} {ref}") as notes:
+            notes.append(f"{_export(repo, tree_id, root, static_only)} files")
+        # One scan cache for both sides: a service unchanged between the refs is extracted once, the Terraform
+        # parsed once when its files did not change; the pool shares parsed files between the sides.
+        model = _scan(root, static_only, use_cache, progress, pool, cache_root / SCAN_CACHE)
+        routes = _route_table(root, pool)
     if use_cache:
         cached.parent.mkdir(parents=True, exist_ok=True)
-        cached.write_text(dumps(model), encoding="utf-8")
+        cached.write_text(dumps(model, compact=True), encoding="utf-8")
         locations.write_text(json.dumps(routes, sort_keys=True), encoding="utf-8")
         old = sorted(cached.parent.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
         for stale in old[KEEP_MODELS * 2:]:
@@ -115,17 +168,23 @@ def _ref_side(repo: Path, ref: str, role: str, static_only: bool, use_cache: boo
 # ---------------------------------------------------------------- where an operation is declared
 
 
-def _route_table(root: Path) -> dict[str, list[list[object]]]:
-    """Route decorators and ``add_api_route`` calls with a literal path: ``method literal -> [[file, line], ...]``,
-    read with ``ast`` (nothing imported). The model's OpenAPI documents carry no locations; this finds them."""
+def _route_table(root: Path, pool: SourcePool) -> dict[str, list[list[object]]]:
+    """Route decorators with a literal path: ``method literal -> [[file, line], ...]``, read with ``ast`` (nothing
+    imported). The model's OpenAPI documents carry no locations; this finds them. Only files with a line that
+    looks like a route decorator are parsed, through the pool (a file the scan parsed is not parsed again)."""
     table: dict[str, list[list[object]]] = {}
     for path in sorted(root.rglob("*.py")):
         relative = path.relative_to(root).as_posix()
         if any(part.startswith(".") or part in ("node_modules", "tests") for part in path.relative_to(root).parts):
             continue
         try:
-            tree = ast.parse(path.read_bytes())
-        except (SyntaxError, ValueError, OSError):
+            data = path.read_bytes()
+        except OSError:
+            continue
+        if not ROUTE_LINE.search(data):
+            continue
+        tree = pool.file(relative, data).tree
+        if tree is None:
             continue
         for node in ast.walk(tree):
             if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
