@@ -117,17 +117,21 @@ def schema(name: str) -> None:
               show_default=True, help="markdown: the pull-request comment; json: every finding; text: one per line.")
 @click.option("--fail-on", type=click.Choice(["breaking", "warning", "never"]), default="breaking",
               show_default=True, help="Exit 1 when a finding of this severity (or worse) is found.")
-@click.option("--compatibility", "mode", type=click.Choice(["BACKWARD", "FORWARD", "FULL", "NONE"],
-              case_sensitive=False), default="FULL", show_default=True,
+@click.option("--compatibility", "mode", type=click.Choice(["BACKWARD", "FORWARD", "FULL", "NONE",
+              "BACKWARD_TRANSITIVE", "FORWARD_TRANSITIVE", "FULL_TRANSITIVE"], case_sensitive=False), default="FULL",
+              show_default=True,
               help="Which event consumers must keep working: new readers of old events (BACKWARD), old readers "
-              "of new events (FORWARD) or both (FULL).")
+              "of new events (FORWARD) or both (FULL); _TRANSITIVE: against every earlier version of the payload "
+              "in git history (see --history), not only BASE's.")
+@click.option("--history", "history_limit", type=click.IntRange(0, 200), default=20, show_default=True,
+              help="_TRANSITIVE modes: how many commits before BASE that changed a payload model are read.")
 @click.option("--import-apps", is_flag=True, help="Import each side's apps for their OpenAPI documents and "
               "payload schemas (default: static, nothing executed).")
 @click.option("--no-cache", is_flag=True, help="Extract both sides afresh.")
 @click.option("--output", "-o", default=None, type=click.Path(dir_okay=False), help="Write here, not stdout.")
 @click.option("-v", "--verbose", is_flag=True, help="Show progress lines.")
-def diff(base: str, head: str, repo: str, output_format: str, fail_on: str, mode: str, import_apps: bool,
-         no_cache: bool, output: str | None, verbose: bool) -> None:
+def diff(base: str, head: str, repo: str, output_format: str, fail_on: str, mode: str, history_limit: int,
+         import_apps: bool, no_cache: bool, output: str | None, verbose: bool) -> None:
     """Contract and architecture changes from BASE to HEAD (git refs of --repo, folders, or `model --json` files).
 
     Exit codes: 0 nothing at --fail-on level, 1 a finding at that level, 2 a side could not be read.
@@ -137,7 +141,7 @@ def diff(base: str, head: str, repo: str, output_format: str, fail_on: str, mode
     from arrakis_docs.commands import diff as diff_command
 
     sys.exit(diff_command.run(Path(repo).resolve(), base, head, output_format, fail_on, mode, not import_apps,
-                              not no_cache, output, verbose))
+                              not no_cache, output, verbose, history_limit))
 
 
 @main.group()

@@ -202,3 +202,28 @@ def test_no_changes_exit_zero(tmp_path: Path, fmt: str) -> None:
     commit(repo, "head")
     code, out = run_diff(repo, "--format", fmt, "--fail-on", "warning")
     assert code == 0, out
+
+
+def test_transitive_modes_judge_every_earlier_version(tmp_path: Path) -> None:
+    """Three versions of OrderPlaced: v1 has note: str, v2 drops it, v3 brings it back as an int. Each step is
+    compatible under BACKWARD (v3 readers of v2 events: v2 never declared note), but v3 readers reject v1 events
+    (note was a string): BACKWARD_TRANSITIVE, which reads the git history before BASE, breaks."""
+    repo = new_repo(tmp_path)
+    events = "services/orders/orders/events.py"
+    edit(repo, events, "    note: str | None = None\n", "")
+    commit(repo, "v2: drop note")
+    edit(repo, events, '    currency: str = "EUR"\n', '    currency: str = "EUR"\n    note: int | None = None\n')
+    commit(repo, "v3: note again, as an integer")
+    code, out = run_diff(repo, "--compatibility", "BACKWARD", "--format", "json")
+    assert code == 0, out
+    assert all(f["severity"] != "breaking" for f in json.loads(out)["findings"])
+    code, out = run_diff(repo, "--compatibility", "BACKWARD_TRANSITIVE", "--format", "json")
+    assert code == 1, out
+    breaking = [f for f in json.loads(out)["findings"] if f["severity"] == "breaking"]
+    assert [(f["subject"], f["direction"]) for f in breaking] == [("event OrderPlaced", "backward")]
+    assert breaking[0]["message"].startswith("note")
+    first = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD~2"], capture_output=True, text=True,
+                           check=True).stdout.strip()
+    assert f"against the version of {first[:12]}, earlier than BASE" in breaking[0]["message"]
+    # a bounded history: with none of it read, the transitive mode sees what BACKWARD sees
+    assert run_diff(repo, "--compatibility", "BACKWARD_TRANSITIVE", "--history", "0")[0] == 0

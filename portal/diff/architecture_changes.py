@@ -4,7 +4,7 @@ event subjects with their publishers and subscribers, and (through the rule modu
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from arrakis_docs.diff.findings import Finding, Level, ordered
 from arrakis_docs.diff.openapi_rules import compare_openapi
@@ -37,12 +37,16 @@ class Side:
     locate: Callable[[str], Locator] | None = None  # service name -> (path, method) -> location
 
 
-def compare_models(base: Side, head: Side, mode: Mode = Mode.BACKWARD) -> Comparison:
-    """Every finding between two sides, worst first."""
+def compare_models(base: Side, head: Side, mode: Mode = Mode.BACKWARD,
+                   history: list[tuple[str, ArchitectureModel]] | None = None) -> Comparison:
+    """Every finding between two sides, worst first. Under a ``_TRANSITIVE`` mode, ``history`` holds earlier
+    models (label, model; newest first): HEAD's payload schemas are judged against each of their versions too."""
     out = Comparison()
     _entities(out, base.model, head.model)
     _apis(out, base, head)
     _events(out, base.model, head.model, mode)
+    if mode.transitive:
+        _transitive(out, base.model, head.model, mode, history or [])
     _infra(out, base.model, head.model)
     _edges(out, base.model, head.model)
     _diagnostics(out, base.model, head.model)
@@ -115,6 +119,32 @@ def _events(out: Comparison, base: ArchitectureModel, head: ArchitectureModel, m
         out.findings.append(Finding("event-message-added", Level.INFO, "events", f"event {name}",
                                     "payload model added", "", None, _at(message)))
     _channels(out, base, head)
+
+
+def _transitive(out: Comparison, base: ArchitectureModel, head: ArchitectureModel, mode: Mode,
+                history: list[tuple[str, ArchitectureModel]]) -> None:
+    """HEAD's payload schemas against every earlier version (each distinct schema once, newest first); a problem
+    BASE's version already shows is not repeated, a problem only an older version shows names that version."""
+    old_messages = {m.name: m for m in base.events.messages}
+    for new in sorted(head.events.messages, key=lambda m: m.name):
+        if not new.schema:
+            continue
+        seen = [old_messages[new.name].schema] if new.name in old_messages else []
+        known = {(f.id, f.message.split(":", 1)[0]) for f in out.findings if f.subject == f"event {new.name}"}
+        for label, model in history:
+            old = next((m for m in model.events.messages if m.name == new.name), None)
+            if old is None or not old.schema or old.schema in seen or old.schema == new.schema:
+                continue
+            seen.append(old.schema)
+            for finding in compare_payloads(f"event {new.name}", old.schema, new.schema, mode, _at(old), _at(new)):
+                key = (finding.id, finding.message.split(":", 1)[0])
+                if finding.level == Level.INFO or key in known:
+                    continue
+                known.add(key)
+                out.findings.append(replace(finding, message=f"{finding.message}; against the version of {label}, "
+                                            "earlier than BASE", detail={**finding.detail, "version": label}))
+                if new.subject:
+                    out.changed_nodes.append(f"channel:{new.subject}")
 
 
 def _at(message: EventMessage) -> SourceRef | None:

@@ -31,6 +31,15 @@ class Mode(enum.StrEnum):
     FORWARD = "FORWARD"
     FULL = "FULL"
     NONE = "NONE"
+    # The same readers, against every earlier version of the schema in git history, not only BASE's.
+    BACKWARD_TRANSITIVE = "BACKWARD_TRANSITIVE"
+    FORWARD_TRANSITIVE = "FORWARD_TRANSITIVE"
+    FULL_TRANSITIVE = "FULL_TRANSITIVE"
+
+    @property
+    def transitive(self) -> bool:
+        """Whether earlier versions than BASE's are judged too."""
+        return self.value.endswith("_TRANSITIVE")
 
 
 class Verdict(enum.StrEnum):
@@ -216,8 +225,9 @@ def payload_issues(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[I
 
 def directions(mode: Mode) -> tuple[str, ...]:
     """The readers a mode protects."""
+    plain = Mode(mode.value.removesuffix("_TRANSITIVE"))
     return {Mode.BACKWARD: ("backward",), Mode.FORWARD: ("forward",), Mode.FULL: ("backward", "forward"),
-            Mode.NONE: ()}[mode]
+            Mode.NONE: ()}[plain]
 
 
 def compare_payloads(subject: str, old: dict[str, Any], new: dict[str, Any], mode: Mode,

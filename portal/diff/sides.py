@@ -165,6 +165,24 @@ def _ref_side(repo: Path, ref: str, role: str, static_only: bool, use_cache: boo
     return _side(model, routes)
 
 
+def history(repo: Path, base: str, model: ArchitectureModel, limit: int, static_only: bool, use_cache: bool,
+            progress: Progress, pool: SourcePool) -> list[tuple[str, ArchitectureModel]]:
+    """Models of the commits before ``base`` that changed a file declaring one of its payload models (newest
+    first, at most ``limit`` of them): the earlier versions a ``_TRANSITIVE`` mode judges. A file renamed in
+    that history is followed no further than its rename (``git rev-list`` on the current paths)."""
+    paths = sorted({m.location.path for m in model.events.messages if m.location.path})
+    if not paths or limit <= 0 or not _is_ref(repo, base):
+        return []
+    commit = _git(repo, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}").stdout.decode().strip()
+    listed = _git(repo, "rev-list", f"--max-count={limit + 1}", commit, "--", *paths)
+    commits = [c for c in listed.stdout.decode().split() if c != commit][:limit]
+    out = []
+    for sha in commits:
+        out.append((sha[:12], _ref_side(repo, sha, f"history {sha[:12]}", static_only, use_cache, progress,
+                                        pool).model))
+    return out
+
+
 # ---------------------------------------------------------------- where an operation is declared
 
 
