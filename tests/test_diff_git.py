@@ -227,3 +227,22 @@ def test_transitive_modes_judge_every_earlier_version(tmp_path: Path) -> None:
     assert f"against the version of {first[:12]}, earlier than BASE" in breaking[0]["message"]
     # a bounded history: with none of it read, the transitive mode sees what BACKWARD sees
     assert run_diff(repo, "--compatibility", "BACKWARD_TRANSITIVE", "--history", "0")[0] == 0
+
+
+def test_a_cold_diff_reuses_what_did_not_change(tmp_path: Path) -> None:
+    """Only Python changed: the head side takes the Terraform model and the untouched service from the cache the
+    base side just filled, and exports only the files a static scan reads."""
+    repo = new_repo(tmp_path)
+    (repo / "docs.md").write_text("not read by a static scan\n", encoding="utf-8")
+    commit(repo, "docs")
+    edit(repo, "services/billing/billing/app.py", 'status: str = "open"', 'status: str = "open", page: int = 1')
+    commit(repo, "head")
+    code, out = run_diff(repo, "--format", "text", "--fail-on", "never", "-v")
+    assert code == 0, out
+    infra = [line for line in out.splitlines() if "] infrastructure:" in line]
+    assert len(infra) == 2 and "cached" not in infra[0] and infra[1].endswith("; cached)"), infra
+    extract = [line for line in out.splitlines() if "] extract:" in line]
+    assert "(0/2 cached" in extract[0] and "(1/2 cached" in extract[1], extract
+    exported = [line for line in out.splitlines() if "] export " in line]
+    tracked = subprocess.run(["git", "-C", str(repo), "ls-files"], capture_output=True, text=True).stdout.split()
+    assert all(f"({len(tracked) - 2} files)" in line for line in exported), (exported, tracked)
