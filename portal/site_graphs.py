@@ -58,87 +58,104 @@ def _more(picture: Picture, key: str, count: int, what: str) -> str | None:
     return picture.node(_id("more", key), f'["+{count} more {what}"]') if count else None
 
 
-def service_picture(model: ArchitectureModel, events: EventFacts, infra: list[dict[str, str]],
-                    service: Service) -> str:
-    """The neighbourhood of one service as Mermaid source."""
-    picture = Picture()
-    me = picture.node(_id("svc", service.name), f'["{_label(service.name)}"]:::self')
-    http_apis = {a.id: a.service for a in model.apis if a.kind not in ("asyncapi", "events")}
-    callers = [e.source.split(":", 1)[1] for e in model.edges if e.source.startswith("service:") and (
-        (e.kind == "depends-on" and e.target == service.id) or
-        (e.kind == "consumes-api" and http_apis.get(e.target) == service.name))]
-    callees = [e.target.split(":", 1)[1] for e in model.edges_from(service.id, "depends-on")
-               if e.target.startswith("service:")]
-    callees += [http_apis[e.target] for e in model.edges_from(service.id, "consumes-api") if e.target in http_apis]
-    shown, extra = _capped([c for c in callers if c != service.name])
-    for name in shown:
-        picture.edge(picture.node(_id("svc", name), f'["{_label(name)}"]'), me, "HTTP")
-    if (more := _more(picture, "callers", extra, "callers")):
-        picture.edge(more, me, "HTTP")
-    shown, extra = _capped([c for c in callees if c != service.name])
-    for name in shown:
-        picture.edge(me, picture.node(_id("svc", name), f'["{_label(name)}"]'), "HTTP")
-    if (more := _more(picture, "callees", extra, "callees")):
-        picture.edge(me, more, "HTTP")
-    senders: dict[str, set[str]] = {}
-    receivers: dict[str, set[str]] = {}
-    for name, subjects in events.sends.items():
-        for subject in subjects:
-            senders.setdefault(subject, set()).add(name)
-    for name, subjects in events.receives.items():
-        for subject in subjects:
-            receivers.setdefault(subject, set()).add(name)
-    for direction, subjects in (("out", events.sends.get(service.name, set())),
-                                ("in", events.receives.get(service.name, set()))):
-        shown, extra = _capped(list(subjects))
-        for subject in shown:
-            node = picture.node(_id("subj", subject), f'(["{_label(subject)}"])')
-            others = receivers if direction == "out" else senders
-            peers, hidden = _capped([p for p in others.get(subject, set()) if p != service.name])
-            if direction == "out":
-                picture.edge(me, node, "publishes")
-            else:
-                picture.edge(node, me, "consumes")
-            for peer in peers:
-                peer_node = picture.node(_id("svc", peer), f'["{_label(peer)}"]')
+class Neighbours:
+    """Who is next to whom, indexed once per model (pictures of every service stay linear in the model's size)."""
+
+    def __init__(self, model: ArchitectureModel, events: EventFacts) -> None:
+        self.model = model
+        self.events = events
+        http_apis = {a.id: a.service for a in model.apis if a.kind not in ("asyncapi", "events")}
+        self.stores = {d.id: d for d in model.datastores}
+        self.callers: dict[str, list[str]] = {}
+        self.callees: dict[str, list[str]] = {}
+        self.uses: dict[str, list[str]] = {}  # service -> datastore ids
+        self.users: dict[str, list[str]] = {}  # datastore id -> services
+        for edge in model.edges:
+            if not edge.source.startswith("service:"):
+                continue
+            caller = edge.source.split(":", 1)[1]
+            callee = ""
+            if edge.kind == "depends-on" and edge.target.startswith("service:"):
+                callee = edge.target.split(":", 1)[1]
+            elif edge.kind == "consumes-api" and edge.target in http_apis:
+                callee = http_apis[edge.target]
+            elif edge.kind == "depends-on" and edge.target in self.stores:
+                self.uses.setdefault(caller, []).append(edge.target)
+                self.users.setdefault(edge.target, []).append(caller)
+            if callee and callee != caller:
+                self.callees.setdefault(caller, []).append(callee)
+                self.callers.setdefault(callee, []).append(caller)
+        self.senders: dict[str, set[str]] = {}
+        self.receivers: dict[str, set[str]] = {}
+        for name, subjects in events.sends.items():
+            for subject in subjects:
+                self.senders.setdefault(subject, set()).add(name)
+        for name, subjects in events.receives.items():
+            for subject in subjects:
+                self.receivers.setdefault(subject, set()).add(name)
+
+    def service_picture(self, service: Service, infra: list[dict[str, str]]) -> str:
+        """The neighbourhood of one service as Mermaid source."""
+        picture = Picture()
+        me = picture.node(_id("svc", service.name), f'["{_label(service.name)}"]:::self')
+        shown, extra = _capped(self.callers.get(service.name, []))
+        for name in shown:
+            picture.edge(picture.node(_id("svc", name), f'["{_label(name)}"]'), me, "HTTP")
+        if (more := _more(picture, "callers", extra, "callers")):
+            picture.edge(more, me, "HTTP")
+        shown, extra = _capped(self.callees.get(service.name, []))
+        for name in shown:
+            picture.edge(me, picture.node(_id("svc", name), f'["{_label(name)}"]'), "HTTP")
+        if (more := _more(picture, "callees", extra, "callees")):
+            picture.edge(me, more, "HTTP")
+        for direction, subjects in (("out", self.events.sends.get(service.name, set())),
+                                    ("in", self.events.receives.get(service.name, set()))):
+            shown, extra = _capped(list(subjects))
+            for subject in shown:
+                node = picture.node(_id("subj", subject), f'(["{_label(subject)}"])')
+                others = self.receivers if direction == "out" else self.senders
+                peers, hidden = _capped([p for p in others.get(subject, set()) if p != service.name])
                 if direction == "out":
-                    picture.edge(node, peer_node)
+                    picture.edge(me, node, "publishes")
                 else:
-                    picture.edge(peer_node, node)
-            if (more := _more(picture, f"{direction}_{subject}", hidden,
-                              "consumers" if direction == "out" else "producers")):
-                picture.edge(node, more) if direction == "out" else picture.edge(more, node)
-        if (more := _more(picture, f"subjects_{direction}", extra, "subjects")):
-            picture.edge(me, more, "publishes") if direction == "out" else picture.edge(more, me, "consumes")
-    stores = {d.id: d for d in model.datastores}
-    shown, extra = _capped([e.target for e in model.edges_from(service.id, "depends-on") if e.target in stores])
-    for store_id in shown:
-        store = stores[store_id]
-        picture.edge(me, picture.node(_id("db", store.name), f'[("{_label(store.name)}")]'), store.kind)
-    if (more := _more(picture, "stores", extra, "datastores")):
-        picture.edge(me, more)
-    shown, extra = _capped([r["name"] for r in infra])
-    for name in shown:
-        picture.edge(me, picture.node(_id("tf", name), f'{{{{"{_label(name)}"}}}}'), "runs on", dotted=True)
-    if (more := _more(picture, "infra", extra, "resources")):
-        picture.edge(me, more, "runs on", dotted=True)
-    return picture.text()
+                    picture.edge(node, me, "consumes")
+                for peer in peers:
+                    peer_node = picture.node(_id("svc", peer), f'["{_label(peer)}"]')
+                    if direction == "out":
+                        picture.edge(node, peer_node)
+                    else:
+                        picture.edge(peer_node, node)
+                if (more := _more(picture, f"{direction}_{subject}", hidden,
+                                  "consumers" if direction == "out" else "producers")):
+                    picture.edge(node, more) if direction == "out" else picture.edge(more, node)
+            if (more := _more(picture, f"subjects_{direction}", extra, "subjects")):
+                picture.edge(me, more, "publishes") if direction == "out" else picture.edge(more, me, "consumes")
+        shown, extra = _capped(self.uses.get(service.name, []))
+        for store_id in shown:
+            store = self.stores[store_id]
+            picture.edge(me, picture.node(_id("db", store.name), f'[("{_label(store.name)}")]'), store.kind)
+        if (more := _more(picture, "stores", extra, "datastores")):
+            picture.edge(me, more)
+        shown, extra = _capped([r["name"] for r in infra])
+        for name in shown:
+            picture.edge(me, picture.node(_id("tf", name), f'{{{{"{_label(name)}"}}}}'), "runs on", dotted=True)
+        if (more := _more(picture, "infra", extra, "resources")):
+            picture.edge(me, more, "runs on", dotted=True)
+        return picture.text()
 
-
-def datastore_picture(model: ArchitectureModel, name: str) -> str:
-    """The services using one datastore, as Mermaid source; "" when the model has no datastore of that name."""
-    store = next((d for d in model.datastores if d.name == name), None)
-    if store is None:
-        return ""
-    picture = Picture()
-    me = picture.node(_id("db", store.name), f'[("{_label(store.name)}")]:::self')
-    users, extra = _capped([e.source.split(":", 1)[1] for e in model.edges_to(store.id, "depends-on")
-                            if e.source.startswith("service:")])
-    for user in users:
-        picture.edge(picture.node(_id("svc", user), f'["{_label(user)}"]'), me, store.kind)
-    if (more := _more(picture, "users", extra, "services")):
-        picture.edge(more, me)
-    return picture.text()
+    def datastore_picture(self, name: str) -> str:
+        """The services using one datastore, as Mermaid source; "" when no datastore has that name."""
+        store = next((d for d in self.stores.values() if d.name == name), None)
+        if store is None:
+            return ""
+        picture = Picture()
+        me = picture.node(_id("db", store.name), f'[("{_label(store.name)}")]:::self')
+        users, extra = _capped(self.users.get(store.id, []))
+        for user in users:
+            picture.edge(picture.node(_id("svc", user), f'["{_label(user)}"]'), me, store.kind)
+        if (more := _more(picture, "users", extra, "services")):
+            picture.edge(more, me)
+        return picture.text()
 
 
 RELATIONS = ("owner", "system", "domain", "dependsOn", "providesApis", "consumesApis", "dependencyOf", "parent",

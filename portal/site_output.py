@@ -26,7 +26,7 @@ from arrakis_docs.model.architecture import ArchitectureModel, Service
 from arrakis_docs.openapi_specs import SPEC_DIR, spec_filename
 from arrakis_docs.output import Rendered
 from arrakis_docs.site_facts import EventFacts, event_facts, infra_by_service
-from arrakis_docs.site_graphs import catalog_graph, datastore_picture, service_picture
+from arrakis_docs.site_graphs import Neighbours, catalog_graph
 from arrakis_docs.site_links import (
     DOCS,
     Pages,
@@ -106,6 +106,9 @@ class SiteWriter:
         self.entities = entities
         self.events: EventFacts = event_facts(model)
         self.infra = infra_by_service(model)
+        self.neighbours = Neighbours(model, self.events)
+        self.components = {e["metadata"]["name"]: e for e in entities if e["kind"] == "Component"}
+        self._own_pages: dict[str, dict[str, list[str]]] | None = None
         self.env = environment("pages")
         self.techdocs_env = environment("techdocs")
         self.files: dict[str, str] = {}
@@ -234,33 +237,36 @@ class SiteWriter:
         """The entity-page parts of a service page: every link the model and the catalog have for it, the portal
         pages other writers made for it (runbooks, diagrams, ...), its neighbourhood picture, nav placement."""
         links = {link.url: link.title for link in service.links}
-        for entity in self.entities:
-            if entity["kind"] == "Component" and entity["metadata"]["name"] == service.name:
-                for link in entity["metadata"].get("links") or []:
-                    if isinstance(link, dict) and link.get("url"):
-                        links.setdefault(str(link["url"]), str(link.get("title") or link["url"]))
+        component = self.components.get(service.name, {})
+        for link in component.get("metadata", {}).get("links") or []:
+            if isinstance(link, dict) and link.get("url"):
+                links.setdefault(str(link["url"]), str(link.get("title") or link["url"]))
         stores = {d.name for d in self.model.datastores}
         runs_on = [dict(r) for r in self.infra.get(service.name, [])]
-        for entity in self.entities:  # catalog resources it depends on that are not datastores: what it runs on
-            if entity["kind"] == "Component" and entity["metadata"]["name"] == service.name:
-                for target in entity.get("spec", {}).get("dependsOn") or []:
-                    kind, _, name = str(target).partition(":")
-                    if kind == "resource" and name not in stores and name not in {r["name"] for r in runs_on}:
-                        runs_on.append({"name": name, "type": "resource"})
-        names = {s.name for s in self.model.services}
-        own: dict[str, list[str]] = {}
-        for page in self.pages.texts:
-            found = service_of(page, {}, names)
-            if found and found[0] == service.name:
-                own.setdefault(found[1], []).append(page)
+        for target in component.get("spec", {}).get("dependsOn") or []:  # catalog resources besides datastores
+            kind, _, name = str(target).partition(":")
+            if kind == "resource" and name not in stores and name not in {r["name"] for r in runs_on}:
+                runs_on.append({"name": name, "type": "resource"})
+        own = self.own_pages().get(service.name, {})
         rank = {label: i for i, label in enumerate(SERVICE_ORDER)}
         pages = [{"label": label, "links": [self.link(source, p, self.pages.title(p)) for p in sorted(own[label])]}
                  for label in sorted(own, key=lambda x: (rank.get(x, len(rank)), x))]
         return {"all_links": [{"title": cell(t), "url": u} for u, t in sorted(links.items(), key=lambda kv: (
                     kv[1].lower(), kv[0]))],
                 "pages": pages, "group": service.domain or service.system or "Other",
-                "neighbourhood": service_picture(self.model, self.events, runs_on, service),
+                "neighbourhood": self.neighbours.service_picture(service, runs_on),
                 "status": service.app.kind != "worker"}
+
+    def own_pages(self) -> dict[str, dict[str, list[str]]]:
+        """Pages of other writers by the service they belong to and what they are (the nav's rule), once."""
+        if self._own_pages is None:
+            names = {s.name for s in self.model.services}
+            self._own_pages = {}
+            for page in sorted(self.pages.texts):
+                found = service_of(page, {}, names)
+                if found:
+                    self._own_pages.setdefault(found[0], {}).setdefault(found[1], []).append(page)
+        return self._own_pages
 
     def api_data(self, name: str, source: str, portal: bool = True) -> dict[str, Any]:
         api = next(a for a in self.model.apis if a.name == name)
@@ -306,7 +312,7 @@ class SiteWriter:
                 "relations": relations, "path": entity["path"],
                 "mentions": [self.link(page, p, self.pages.title(p))
                              for p in self.pages.mentioning("infrastructure", name)],
-                "picture": datastore_picture(self.model, name) if kind == "Resource" else "",
+                "picture": self.neighbours.datastore_picture(name) if kind == "Resource" else "",
                 "yaml": yaml.safe_dump(entity["body"], sort_keys=True, allow_unicode=True).rstrip()})
         # Links in the graph page's data are relative to the site page it becomes (catalog/graph.html).
         graph = catalog_graph(self.entities, lambda kind, name: self.href(
