@@ -79,7 +79,7 @@ def chromium(width: int = 1400, height: int = 1000) -> Iterator[object]:
                 f"--window-size={width},{height}", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"):
         options.add_argument(arg)
     driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
-    driver.set_page_load_timeout(60)
+    driver.set_page_load_timeout(180)  # a loaded machine is slow, never wrong
     try:
         yield driver
     finally:

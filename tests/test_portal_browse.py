@@ -71,12 +71,16 @@ def test_plan_puts_every_page_once_under_tabs_and_service_sections() -> None:
         ("Events", "events/services/orders.md")]
     assert [c.page for c in _find(orders.children, "Runbooks").children] == [
         "runbooks/orders/errors.md", "runbooks/orders/high-latency.md"]
-    assert _find(entries, "Notes").children[0].page == "notes/release.md"  # front matter attaches any page
+    users = _find(entries, "users")  # front matter attaches any page to a service
+    assert [(c.title, c.page) for c in users.children] == [("Overview", "services/users.md"),
+                                                           ("Notes", "notes/release.md")]
     assert _find(entries, "Sales").children == [orders]
     # Subjects keep their spelling (underscores, no capitals) and sit under their domain.
     assert _find(entries, "arrakis.identity").children[0].title == "arrakis.identity.user_account.created"
-    assert [e.page for e in _find(entries, "Architecture").children] == ["architecture-index.md",
-                                                                          "diagrams/index.md"]
+    architecture = _find(entries, "Architecture").children  # one tab: index, architecture and diagrams pages
+    assert architecture[0].page == "architecture-index.md"
+    assert [(e.title, [c.page for c in e.children]) for e in architecture[1:]] == [("Diagrams",
+                                                                                      ["diagrams/index.md"])]
 
 
 def test_long_lists_are_split_into_bounded_ranges() -> None:
@@ -92,9 +96,10 @@ def test_long_lists_are_split_into_bounded_ranges() -> None:
 def own_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """This repository's portal (the committed pages, 7 services)."""
     site = tmp_path_factory.mktemp("site-7")
-    done = subprocess.run([sys.executable, "-m", "arrakis_docs.cli", "build", "--skip-generate", "--site", str(site)],
+    done = subprocess.run([sys.executable, "-c", "from arrakis_docs.cli import main; main()", "build", "--skip-generate",
+                           "--site", str(site)],
                           cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == 0 and (site / "index.html").is_file(), done.stderr[-3000:]
     return site
 
 
