@@ -96,8 +96,9 @@ def test_long_lists_are_split_into_bounded_ranges() -> None:
 def own_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """This repository's portal (the committed pages, 7 services)."""
     site = tmp_path_factory.mktemp("site-7")
-    done = subprocess.run([sys.executable, "-c", "from arrakis_docs.cli import main; main()", "build", "--skip-generate",
-                           "--site", str(site)],
+    command = [sys.executable, "-c", "from arrakis_docs.cli import main; main()", "build", "--skip-generate",
+               "--site", str(site)]
+    done = subprocess.run(command,
                           cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0 and (site / "index.html").is_file(), done.stderr[-3000:]
     return site
