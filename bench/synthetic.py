@@ -6,7 +6,11 @@ published over NATS, and M modules spread over packages of ``domain/`` (K classe
 annotations pointing at each other, and imports between modules). ``openapi_document(routes)`` is a large valid
 OpenAPI 3.1 document. Same arguments, same bytes: nothing random, nothing timed.
 
-Run as a script: ``python bench/synthetic.py OUT --services 50 --modules 4 --classes 8``.
+With ``linked=True`` the services form a platform: each has a ``service.yaml`` (owner, domain of ``DOMAIN_SIZE``
+services, system), calls the next service over HTTP (a client built from a ``<service>_url`` setting) and consumes
+the previous service's first subject, so every service has callers, callees, consumers and producers.
+
+Run as a script: ``python bench/synthetic.py OUT --services 50 --modules 4 --classes 8 [--linked]``.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 GROUP_SIZE = 25  # modules per domain sub-package
+DOMAIN_SIZE = 20  # services per domain of a linked platform
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,7 @@ class Sizes:
     routes: int = 6
     events: int = 2
     tables: int = 2
+    linked: int = 0  # services of the linked platform (0: independent services)
 
 
 def service_name(index: int) -> str:
@@ -41,9 +47,9 @@ def package_name(index: int) -> str:
 
 
 def write_repo(root: Path, services: int = 1, modules: int = 4, classes: int = 8, routes: int = 6, events: int = 2,
-               tables: int = 2) -> list[Path]:
+               tables: int = 2, linked: bool = False) -> list[Path]:
     """Write the repository under ``root``; returns every file written, sorted."""
-    sizes = Sizes(modules, classes, routes, events, tables)
+    sizes = Sizes(modules, classes, routes, events, tables, services if linked and services > 1 else 0)
     files: dict[str, str] = {"pyproject.toml": '[project]\nname = "synthetic-platform"\nversion = "0.1.0"\n',
                              "README.md": "# Synthetic platform\n"}
     for index in range(services):
@@ -64,7 +70,8 @@ def service_files(index: int, sizes: Sizes) -> dict[str, str]:
     files = {
         f"{base}/pyproject.toml": f'[project]\nname = "{name}"\nversion = "0.1.0"\ndependencies = ["fastapi"]\n',
         f"{base}/{pkg}/__init__.py": f'"""{name}."""\n',
-        f"{base}/{pkg}/settings.py": _settings(name),
+        f"{base}/{pkg}/settings.py": _settings(name, service_name((index + 1) % sizes.linked) if sizes.linked
+                                               else ""),
         f"{base}/{pkg}/app.py": _app(pkg, name, sizes.routes),
         f"{base}/{pkg}/routes.py": _routes(pkg, sizes.routes, sizes.tables),
         f"{base}/{pkg}/models.py": _models(sizes.tables),
@@ -75,12 +82,40 @@ def service_files(index: int, sizes: Sizes) -> dict[str, str]:
         group = f"g{number // GROUP_SIZE:02d}"
         files.setdefault(f"{base}/{pkg}/domain/{group}/__init__.py", "")
         files[f"{base}/{pkg}/domain/{group}/m{number:03d}.py"] = _domain_module(pkg, number, sizes)
+    if sizes.linked:
+        files.update(_links(index, sizes.linked, base, pkg))
     return files
 
 
-def _settings(name: str) -> str:
+def _links(index: int, services: int, base: str, pkg: str) -> dict[str, str]:
+    """service.yaml, an HTTP client of the next service and a subscriber to the previous service's first subject."""
+    name, callee, producer = service_name(index), service_name((index + 1) % services), (index - 1) % services
+    setting = callee.replace("-", "_") + "_url"
+    subject = f"arrakis.{service_name(producer).replace('-', '_')}.item0.changed"
+    return {
+        f"{base}/service.yaml": (f"name: {name}\ndescription: Synthetic service {index}.\nowner: team-{index % 8}\n"
+                                 f"lifecycle: production\ntier: {1 + index % 3}\nsystem: synthetic\n"
+                                 f"domain: d{index // DOMAIN_SIZE:02d}\ntype: service\n"),
+        f"{base}/{pkg}/neighbours.py": (
+            '"""Calls the next service over HTTP; consumes the previous service\'s first subject."""\n\n'
+            "import httpx\nimport nats\n\n"
+            f"from {pkg}.settings import settings\n\n\n"
+            "async def fetch_item(item_id: int) -> dict:\n"
+            '    """Read an item of the next service."""\n'
+            f"    async with httpx.AsyncClient(base_url=settings.{setting}) as client:\n"
+            '        return (await client.get(f"/v1/items0/{item_id}")).json()\n\n\n'
+            "async def listen() -> None:\n"
+            '    """Consume the previous service\'s changes."""\n'
+            "    nc = await nats.connect(settings.nats_url)\n"
+            f'    await nc.subscribe("{subject}", cb=_changed)\n\n\n'
+            "async def _changed(msg) -> None:\n    await fetch_item(0)\n"),
+    }
+
+
+def _settings(name: str, callee: str = "") -> str:
+    url = f'    {callee.replace("-", "_")}_url: str = "http://{callee}:8000"\n' if callee else ""
     return ("from pydantic_settings import BaseSettings\n\n\nclass Settings(BaseSettings):\n"
-            f'    service_name: str = "{name}"\n    nats_url: str = "nats://localhost:4222"\n\n\n'
+            f'    service_name: str = "{name}"\n    nats_url: str = "nats://localhost:4222"\n{url}\n\n'
             "settings = Settings()\n")
 
 
@@ -187,12 +222,14 @@ def main() -> int:
                             ("tables", 2)):
         parser.add_argument(f"--{option}", type=int, default=default)
     parser.add_argument("--openapi-routes", type=int, default=0, help="write openapi.json with this many routes")
+    parser.add_argument("--linked", action="store_true", help="services call and consume each other")
     args = parser.parse_args()
     if args.openapi_routes:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "openapi.json").write_text(json.dumps(openapi_document(args.openapi_routes), indent=1))
         return 0
-    written = write_repo(args.out, args.services, args.modules, args.classes, args.routes, args.events, args.tables)
+    written = write_repo(args.out, args.services, args.modules, args.classes, args.routes, args.events, args.tables,
+                         args.linked)
     print(f"{len(written)} files under {args.out}")
     return 0
 

@@ -4,9 +4,9 @@
   Swagger UI, vendored at the versions package-lock.json pins) and the committed OpenAPI specs from ``catalog/apis``
   to the site, so the portal loads nothing from the internet, needs no ``node_modules`` and no copies live under
   ``docs/``. A file the documented repository's ``docs/`` already has at the same path wins (a local override).
-- ``on_nav``: orders the top-level sections (an awesome-nav-like rule instead of a hard-coded nav), so pages other
-  writers add under ``docs/events``, ``docs/architecture``, ``docs/diagrams`` or ``docs/infrastructure`` appear
-  without anyone listing their file names.
+- ``on_nav``: the portal's navigation (tabs, services by domain, one section per service, bounded lists) planned by
+  :mod:`arrakis_docs.site_nav` from the pages that exist, so pages other writers add (runbooks, runtime, ...)
+  appear without anyone listing their file names.
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Navigation, Section
+from mkdocs.structure.pages import Page
+from mkdocs.utils.meta import get_data
+
+from arrakis_docs.site_nav import Entry, plan
 
 # Shipped inside the package: everything under it is copied to the same path under the site root.
 ASSETS = Path(__file__).resolve().parent / "assets"
-SECTION_ORDER = ["index.md", "services", "apis", "events", "architecture-index.md", "architecture", "diagrams",
-                 "infrastructure", "catalog", "status.md", "how-to"]
-TITLES = {"apis": "APIs", "how-to": "How-to", "catalog": "Catalog"}
 SPEC_SUFFIXES = (".openapi.yaml", ".openapi.json")
 
 
@@ -48,30 +49,69 @@ def on_files(files: Files, config: MkDocsConfig, **_: Any) -> Files:
     return files
 
 
-def _key(item: Any) -> tuple[int, str]:
-    name = _item_name(item)
-    return (SECTION_ORDER.index(name) if name in SECTION_ORDER else len(SECTION_ORDER), name)
+class NavLabel:
+    """A page shown in the nav under a shorter label ("API" inside a service's section): everything but the title
+    is the page's own, so the page keeps its title in the browser tab, the breadcrumbs and search."""
+
+    def __init__(self, page: Page, title: str) -> None:
+        self._page = page
+        self.title = title
+        self.parent: Section | None = None
+        self.is_index = False  # a labelled page is never its section's index ("Diagrams" under a service)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._page, name)
+
+    def __eq__(self, other: object) -> bool:
+        return getattr(other, "file", None) is self._page.file
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(self._page.file.src_uri)
 
 
-def _item_name(item: Any) -> str:
-    if isinstance(item, Section):
-        first = next(iter(_pages(item)), None)
-        return first.file.src_uri.split("/", 1)[0] if first else item.title.lower()
-    file = getattr(item, "file", None)
-    return file.src_uri if file else ""
+def _front_matter(file: File) -> dict[str, Any]:
+    """The front matter of a Markdown page (the nav is planned before MkDocs reads the pages)."""
+    try:
+        return get_data(file.content_string)[1]
+    except (OSError, UnicodeDecodeError, ValueError):
+        return {}
 
 
-def _pages(section: Section) -> list[Any]:
-    found = []
-    for child in section.children:
-        found.extend(_pages(child) if isinstance(child, Section) else [child])
-    return [p for p in found if getattr(p, "file", None)]
+def _items(entries: list[Entry], pages: dict[str, Page], parent: Section | None) -> list[Any]:
+    items: list[Any] = []
+    for entry in entries:
+        if entry.page:
+            page = pages[entry.page]
+            item: Any = NavLabel(page, entry.title) if entry.title else page
+            page.parent = parent
+        else:
+            item = Section(entry.title or "", [])
+            item.children = _items(entry.children, pages, item)
+        item.parent = parent
+        items.append(item)
+    return items
 
 
-def on_nav(nav: Navigation, config: MkDocsConfig, **_: Any) -> Navigation:
-    """Top-level sections in portal order; unknown ones after them, alphabetically."""
-    nav.items.sort(key=_key)
-    for item in nav.items:
+def _flat(items: list[Any]) -> list[Page]:
+    found: list[Page] = []
+    for item in items:
         if isinstance(item, Section):
-            item.title = TITLES.get(_item_name(item), item.title)
-    return nav
+            found.extend(_flat(item.children))
+        else:
+            found.append(item._page if isinstance(item, NavLabel) else item)
+    return found
+
+
+def on_nav(nav: Navigation, config: MkDocsConfig, files: Files, **_: Any) -> Navigation:
+    """Replace MkDocs' folder-by-folder nav with the portal's plan (arrakis_docs.site_nav)."""
+    pages = {f.src_uri: f.page for f in files.documentation_pages() if f.page is not None and f.inclusion.is_in_nav()}
+    entries = plan({uri: _front_matter(page.file) for uri, page in pages.items()})
+    items = _items(entries, pages, None)
+    ordered = _flat(items)
+    for index, page in enumerate(ordered):  # previous/next links follow the new order
+        page.previous_page = ordered[index - 1] if index else None
+        page.next_page = ordered[index + 1] if index + 1 < len(ordered) else None
+    return Navigation(items, ordered)

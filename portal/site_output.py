@@ -7,6 +7,7 @@ are linked only when they exist, so these pages never depend on them.
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from arrakis_docs.model.architecture import ArchitectureModel, Service
 from arrakis_docs.openapi_specs import SPEC_DIR, spec_filename
 from arrakis_docs.output import Rendered
 from arrakis_docs.site_facts import EventFacts, event_facts, infra_by_service
+from arrakis_docs.site_graphs import Neighbours, catalog_graph
 from arrakis_docs.site_links import (
     DOCS,
     Pages,
@@ -36,6 +38,7 @@ from arrakis_docs.site_links import (
     rel,
     service_page,
 )
+from arrakis_docs.site_nav import SERVICE_ORDER, service_of
 from arrakis_docs.site_openapi import cell, operations, schemas
 
 if TYPE_CHECKING:
@@ -45,6 +48,8 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 TEMPLATES = Path(arrakis_docs.templates.__file__).parent
 OWNED_DIRS = [f"{DOCS}/services", f"{DOCS}/apis", f"{DOCS}/catalog"]
 LOOSE_PAGES = ["index.md", "status.md", "architecture-index.md"]
+CATALOG_GRAPH = "catalog/graph.md"
+
 # Sections other writers fill; the portal links whatever pages they hold.
 OTHER_SECTIONS = [("Architecture", "architecture"), ("Diagrams", "diagrams"), ("Events", "events"),
                   ("Infrastructure", "infrastructure")]
@@ -101,18 +106,26 @@ class SiteWriter:
         self.entities = entities
         self.events: EventFacts = event_facts(model)
         self.infra = infra_by_service(model)
+        self.neighbours = Neighbours(model, self.events)
+        self.components = {e["metadata"]["name"]: e for e in entities if e["kind"] == "Component"}
+        self._own_pages: dict[str, dict[str, list[str]]] | None = None
         self.env = environment("pages")
         self.techdocs_env = environment("techdocs")
         self.files: dict[str, str] = {}
 
     # ------------------------------------------------------------------ links
 
-    def link(self, source: str, target: str, text: str) -> str:
-        """A Markdown link from page ``source`` to ``target`` if that page exists, else the plain text."""
+    def href(self, source: str, target: str) -> str:
+        """The relative link from page ``source`` to ``target`` if that page exists, else ""."""
         bare = target.split("#", 1)[0]
         if bare and not (self.pages.exists(bare) or f"{DOCS}/{bare}" in self.files):
-            return text
-        return f"[{text}]({rel(source, target)})"
+            return ""
+        return rel(source, target)
+
+    def link(self, source: str, target: str, text: str) -> str:
+        """A Markdown link from page ``source`` to ``target`` if that page exists, else the plain text."""
+        found = self.href(source, target)
+        return f"[{text}]({found})" if found else text
 
     def ref(self, source: str, entity_id: str) -> str:
         """Link to the page of a model entity id (``service:x``, ``api:x``, ``datastore:x``)."""
@@ -133,7 +146,8 @@ class SiteWriter:
         planned = [service_page(s.name) for s in self.model.services]
         planned += [p for a in self.model.apis for p in (api_page(a.name), api_try_page(a.name))]
         planned += [entity_page(e["kind"], e["metadata"]["name"]) for e in self.entities]
-        for page in planned + ["services/index.md", "apis/index.md", "catalog/index.md", *LOOSE_PAGES]:
+        for page in planned + ["services/index.md", "apis/index.md", "catalog/index.md", CATALOG_GRAPH,
+                               *LOOSE_PAGES]:
             self.files[f"{DOCS}/{page}"] = ""
         for service in self.model.services:
             page = service_page(service.name)
@@ -216,7 +230,43 @@ class SiteWriter:
             "dependents": [ref(source, e.source) for e in self.model.edges_to(sid, "depends-on")],
             "diagrams": diagrams, "infra": self.infra.get(service.name, []), "infra_pages": infra_pages,
             "coverage": coverage_line(service), "worker": service.app.kind == "worker",
+            **({} if techdocs else self.about(service, source)),
         }
+
+    def about(self, service: Service, source: str) -> dict[str, Any]:
+        """The entity-page parts of a service page: every link the model and the catalog have for it, the portal
+        pages other writers made for it (runbooks, diagrams, ...), its neighbourhood picture, nav placement."""
+        links = {link.url: link.title for link in service.links}
+        component = self.components.get(service.name, {})
+        for link in component.get("metadata", {}).get("links") or []:
+            if isinstance(link, dict) and link.get("url"):
+                links.setdefault(str(link["url"]), str(link.get("title") or link["url"]))
+        stores = {d.name for d in self.model.datastores}
+        runs_on = [dict(r) for r in self.infra.get(service.name, [])]
+        for target in component.get("spec", {}).get("dependsOn") or []:  # catalog resources besides datastores
+            kind, _, name = str(target).partition(":")
+            if kind == "resource" and name not in stores and name not in {r["name"] for r in runs_on}:
+                runs_on.append({"name": name, "type": "resource"})
+        own = self.own_pages().get(service.name, {})
+        rank = {label: i for i, label in enumerate(SERVICE_ORDER)}
+        pages = [{"label": label, "links": [self.link(source, p, self.pages.title(p)) for p in sorted(own[label])]}
+                 for label in sorted(own, key=lambda x: (rank.get(x, len(rank)), x))]
+        return {"all_links": [{"title": cell(t), "url": u} for u, t in sorted(links.items(), key=lambda kv: (
+                    kv[1].lower(), kv[0]))],
+                "pages": pages, "group": service.domain or service.system or "Other",
+                "neighbourhood": self.neighbours.service_picture(service, runs_on),
+                "status": service.app.kind != "worker"}
+
+    def own_pages(self) -> dict[str, dict[str, list[str]]]:
+        """Pages of other writers by the service they belong to and what they are (the nav's rule), once."""
+        if self._own_pages is None:
+            names = {s.name for s in self.model.services}
+            self._own_pages = {}
+            for page in sorted(self.pages.texts):
+                found = service_of(page, {}, names)
+                if found:
+                    self._own_pages.setdefault(found[0], {}).setdefault(found[1], []).append(page)
+        return self._own_pages
 
     def api_data(self, name: str, source: str, portal: bool = True) -> dict[str, Any]:
         api = next(a for a in self.model.apis if a.name == name)
@@ -262,7 +312,16 @@ class SiteWriter:
                 "relations": relations, "path": entity["path"],
                 "mentions": [self.link(page, p, self.pages.title(p))
                              for p in self.pages.mentioning("infrastructure", name)],
+                "picture": self.neighbours.datastore_picture(name) if kind == "Resource" else "",
                 "yaml": yaml.safe_dump(entity["body"], sort_keys=True, allow_unicode=True).rstrip()})
+        # Links in the graph page's data are relative to the site page it becomes (catalog/graph.html).
+        graph = catalog_graph(self.entities, lambda kind, name: self.href(
+            CATALOG_GRAPH, entity_page(kind, name)).replace(".md", ".html"))
+        self.page(CATALOG_GRAPH, "catalog_graph.md.j2", graph=json.dumps(graph, sort_keys=True).replace("</", "<\\/"),
+                  nodes=len(graph["nodes"]), edges=len(graph["edges"]),
+                  kinds=sorted({n["kind"] for n in graph["nodes"]}), hidden=["API", "Resource"],
+                  domains=sorted({n["domain"] for n in graph["nodes"] if n["domain"]}),
+                  owners=sorted({n["owner"] for n in graph["nodes"] if n["owner"]}))
         order = ["Domain", "System", "Group", "Component", "API", "Resource"]
         self.page("catalog/index.md", "catalog_index.md.j2", catalog_dir=self.config.catalog_dir,
                   groups=[{"kind": k, "entities": sorted(v, key=lambda e: e["name"])}
@@ -285,7 +344,8 @@ class SiteWriter:
         for title, folder in OTHER_SECTIONS:
             found = self.pages.under(folder)
             if found:
-                sections.append({"title": title, "link": found[0], "note": f"{len(found)} pages"})
+                sections.append({"title": title, "link": found[0],
+                                 "note": f"{len(found)} page{'s' if len(found) != 1 else ''}"})
         sections += [{"title": "Architecture index", "link": "architecture-index.md", "note": ""},
                      {"title": "Catalog", "link": "catalog/index.md", "note": "the Backstage entities"},
                      {"title": "Status", "link": "status.md", "note": "live health"}]

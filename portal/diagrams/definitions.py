@@ -78,9 +78,15 @@ def package_imports(model: ArchitectureModel) -> Graph:
     return graph
 
 
+def platform_name(model: ArchitectureModel) -> str:
+    """What the platform is called: the one system its services declare, else the repository's name."""
+    systems = sorted({s.system for s in model.services if s.system})
+    return systems[0] if len(systems) == 1 else (model.repo.name or "platform")
+
+
 def c4_context(model: ArchitectureModel) -> Graph:
     """People, the platform as one system, and the outside systems it talks to."""
-    system = model.repo.name or "platform"
+    system = platform_name(model)
     graph = Graph(title="system context", direction="TB")
     graph.nodes = [Node("user", "API user", "person", detail="calls the services' HTTP APIs"),
                    Node("operator", "Operator", "person", detail="runs and observes the platform"),
@@ -94,7 +100,7 @@ def c4_context(model: ArchitectureModel) -> Graph:
 
 def c4_container(model: ArchitectureModel) -> Graph:
     """Inside the platform: the services, their databases, the message stream and the cache."""
-    graph = Graph(title="containers", direction="LR", groups={"boundary": f"{model.repo.name or 'platform'} platform"})
+    graph = Graph(title="containers", direction="LR", groups={"boundary": f"{platform_name(model)} platform"})
     graph.nodes.append(Node("user", "API user", "person"))
     for service in model.services:
         graph.nodes.append(Node(node_id(service.name), service.name, "container", "boundary", "FastAPI"))
