@@ -143,10 +143,12 @@ def overview_dashboard(model: ArchitectureModel) -> dict[str, Any]:
                  f"max by (job, consumer) ({q.selector(q.CONSUMER_PENDING, job=jobs)})", "{{job}} {{consumer}}")]))
              .with_row(Row("Objectives"))
              .with_panel(_timeseries("Error budget left (30d)", "percentunit", [(
-                 f"1 - {q.ERROR_RATIO.format(window='30d')} / on (service, slo, sli) (1 - {q.OBJECTIVE_RATIO})",
+                 f"1 - {q.selector(q.ERROR_RATIO.format(window='30d'), service=jobs)} / on (service, slo, sli) "
+                 f"(1 - {q.selector(q.OBJECTIVE_RATIO, service=jobs)})",
                  "{{service}} {{slo}}")]))
              .with_panel(_timeseries("Burn rate (1h)", "short", [(
-                 f"{q.ERROR_RATIO.format(window='1h')} / on (service, slo, sli) (1 - {q.OBJECTIVE_RATIO})",
+                 f"{q.selector(q.ERROR_RATIO.format(window='1h'), service=jobs)} / on (service, slo, sli) "
+                 f"(1 - {q.selector(q.OBJECTIVE_RATIO, service=jobs)})",
                  "{{service}} {{slo}}")])))
     return _plain(board.build())
 

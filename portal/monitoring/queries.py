@@ -116,3 +116,38 @@ def budget(objective: Objective) -> float:
 def number(value: float) -> str:
     """A float for PromQL and YAML, without representation noise (0.0144, not 0.014400000000000001)."""
     return f"{value:.10g}"
+
+
+def selectors(expr: str) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """The vector selectors ``metric{...}`` in a PromQL expression: (metric, [(label, op, value), ...]) each, in
+    order. Quoted label values may hold any character (route regexes hold braces); only braced selectors are read,
+    which is how every generated query spells them."""
+    found = []
+    for match in re.finditer(r"([A-Za-z_:][A-Za-z0-9_:]*)\{", expr):
+        start = match.end()
+        matchers, i = [], start
+        while i < len(expr) and expr[i] != "}":
+            label = re.match(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*\"", expr[i:])
+            if label is None:
+                break
+            i += label.end()
+            value = []
+            while i < len(expr) and expr[i] != '"':
+                if expr[i] == "\\":
+                    i += 1
+                value.append(expr[i])
+                i += 1
+            matchers.append((label.group(1), label.group(2), "".join(value)))
+            i += 1
+            while i < len(expr) and expr[i] in ", ":
+                i += 1
+        found.append((match.group(1), matchers))
+    return found
+
+
+def identity_selector(metric: str, matchers: list[tuple[str, str, str]]) -> str:
+    """A selector without its outcome matchers (``status``, ``le``): what must match series on a healthy,
+    working platform for the query not to be dead."""
+    kept = [(k, op, v) for k, op, v in matchers if k not in OUTCOME_LABELS]
+    inner = ",".join(f"{k}{op}{quote(v)}" for k, op, v in kept)
+    return f"{metric}{{{inner}}}"
