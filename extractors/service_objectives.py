@@ -20,6 +20,7 @@ from arrakis_docs.model.events import EventUsage
 from arrakis_docs.model.monitoring import MetricDefinition, Objective
 
 REQUEST_HISTOGRAM = "http_request_duration_seconds"
+REQUEST_COUNTER = "http_requests_total"
 SLIS = ("availability", "latency", "freshness")
 _METHODS = ("get", "put", "post", "delete", "patch", "options", "head", "trace")
 # Tier -> (availability %, latency %, latency threshold s, freshness %, consumer backlog threshold in events).
@@ -69,12 +70,22 @@ def service_objectives(service: Service, api: Api | None, usages: list[EventUsag
     availability, latency, threshold, freshness, backlog = TIER_DEFAULTS[tier]
     routes = public_routes(api)
     durable = consumers(usages)
-    histogram = next((m for m in metrics if m.name == REQUEST_HISTOGRAM and m.kind == "histogram"), None)
+    # The request metrics the rules read, with the labels they select on; another naming cannot be queried.
+    histogram = next((m for m in metrics if m.name == REQUEST_HISTOGRAM and m.kind == "histogram"
+                      and "route" in m.labels), None)
+    counter = next((m for m in metrics if m.name == REQUEST_COUNTER and {"route", "status"} <= set(m.labels)), None)
     buckets = histogram.buckets if histogram else ()
+    measurable = histogram is not None and counter is not None
+    if not measurable and routes and metrics:
+        diagnostics.append(Diagnostic(service.manifest or service.root or service.name, 1,
+                                      f"{service.name}: its code defines no {REQUEST_COUNTER}{{route,status}} "
+                                      f"counter and {REQUEST_HISTOGRAM}{{route}} histogram, so its routes get "
+                                      "no availability or latency objective", Severity.INFO))
     where = _Locator(service.manifest, manifest_text)
-    declared = [_declared(service, name, fields, routes, durable, buckets, where, diagnostics)
+    declared = [_declared(service, name, fields, routes, durable, buckets, where, diagnostics, measurable)
                 for name, fields in sorted(service.slos.items())]
     objectives = [o for o in declared if o is not None]
+    routes = routes if measurable else []
     for sli, target in (("availability", availability), ("latency", latency)):
         if sli == "latency" and not buckets:
             if routes:
@@ -129,7 +140,8 @@ class _Locator:
 
 
 def _declared(service: Service, name: str, fields: Any, routes: list[str], durable: dict[str, list[str]],
-              buckets: tuple[float, ...], where: _Locator, diagnostics: list[Diagnostic]) -> Objective | None:
+              buckets: tuple[float, ...], where: _Locator, diagnostics: list[Diagnostic],
+              measurable: bool = True) -> Objective | None:
     """One declared objective, or None when it is descriptive only or cannot be measured (reported)."""
     if not isinstance(fields, dict) or "sli" not in fields:
         return None  # a prose objective (shown on the service page); nothing to measure
@@ -161,6 +173,10 @@ def _declared(service: Service, name: str, fields: Any, routes: list[str], durab
         objective.subjects = durable[str(consumer)]
         objective.threshold = float(fields.get("threshold") or TIER_DEFAULTS[DEFAULT_TIER][4])
         return objective
+    if not measurable:
+        problem(f"the service's code defines no {REQUEST_COUNTER}{{route,status}} counter and "
+                f"{REQUEST_HISTOGRAM}{{route}} histogram, so requests cannot be measured; no rules generated for it")
+        return None
     patterns = fields.get("routes") or ["*"]
     matched = sorted({r for r in routes for p in patterns if _route_matches(str(p), r)})
     if not matched:

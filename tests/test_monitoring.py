@@ -196,8 +196,12 @@ def test_an_objective_that_cannot_be_measured_is_reported_at_its_line():
             "nowhere": {"sli": "availability", "target": 99, "routes": ["/nope"]},
             "odd": {"sli": "saturation", "target": 99}}
     diagnostics: list = []
-    objectives = service_objectives(_service(slos), _api("/orders"), [], [], manifest, diagnostics)
-    assert [o.name for o in objectives] == ["ok"]  # no histogram in the code: no latency objective either
+    metrics = service_metrics("shop", [SourceFile("shop/metrics.py", METRICS_CODE.encode())], [])
+    objectives = service_objectives(_service(slos), _api("/orders"), [], metrics, manifest, diagnostics)
+    assert [o.name for o in objectives] == ["ok", "orders-latency"]
     lines = {d.line: d.message for d in diagnostics if d.severity == "error"}
     assert "match none of the service's public routes" in lines[5]
     assert "sli 'saturation' is not one of availability, latency, freshness" in lines[9]
+    unmeasured: list = []  # without the request metrics in the code, a declared request objective is refused
+    assert service_objectives(_service({"ok": slos["ok"]}), _api("/orders"), [], [], manifest, unmeasured) == []
+    assert "requests cannot be measured" in unmeasured[0].message and unmeasured[0].line == 2

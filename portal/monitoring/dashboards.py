@@ -72,9 +72,10 @@ def panel_queries(model: ArchitectureModel, service: Service) -> list[tuple[str,
                    f"histogram_quantile(0.5, sum by (le) (rate({buckets}[$__rate_interval])))"),
                   (row, "Duration p50 / p99", "s",
                    f"histogram_quantile(0.99, sum by (le) (rate({buckets}[$__rate_interval])))")]
-    found += [("Events", "Events published and handled", "short",
-               f"{q.selector(q.EVENTS_PUBLISHED, **job)}"),
-              ("Events", "Events published and handled", "short", f"{q.selector(q.EVENTS_CONSUMED, **job)}"),
+    found += [("Events", "Events published and handled per second", "ops",  # gauges counting up since start
+               f"rate({q.selector(q.EVENTS_PUBLISHED, **job)}[$__rate_interval])"),
+              ("Events", "Events published and handled per second", "ops",
+               f"rate({q.selector(q.EVENTS_CONSUMED, **job)}[$__rate_interval])"),
               ("Events", "Outbox backlog", "short", q.selector(q.OUTBOX_PENDING, **job))]
     if any(o.sli == "freshness" for o in model.monitoring.objectives_of(name)):
         found.append(("Events", "Consumer lag (events waiting)", "short",
