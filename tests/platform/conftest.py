@@ -43,7 +43,7 @@ class PlatformRun:
     def start(self, timeout: float = 90.0) -> None:
         env = {**os.environ, "ARRAKIS_VAR_DIR": str(self.var_dir), "ARRAKIS_NATS_PORT": str(self.nats_port),
                "ARRAKIS_NATS_MONITOR_PORT": str(free_port()), "ARRAKIS_OUTBOX_POLL_SECONDS": "0.1",
-               "ARRAKIS_PROMETHEUS_PORT": str(self.prometheus_port), "ARRAKIS_PROMETHEUS_INTERVAL": "1s"}
+               "ARRAKIS_PROMETHEUS_PORT": str(self.prometheus_port), "ARRAKIS_PROMETHEUS_INTERVAL": "2s"}
         env.update({f"ARRAKIS_{env_name(name)}_PORT": str(port) for name, port in self.ports.items()})
         self.var_dir.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
