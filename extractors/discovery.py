@@ -454,10 +454,22 @@ def _service(project: Project, meta: dict[str, Any], app: AppEntry, suffix: str,
         domain=sanitise_name(str(meta.get("domain") or config.domain)) if meta.get("domain") or config.domain else "",
         type=str(meta.get("type") or "service"),
         links=sorted(links),
-        slos=meta.get("slos") if isinstance(meta.get("slos"), dict) else {},
+        slos=slo_mapping(meta.get("slos")),
         requires=project.requires,
         metadata_source=source,
+        manifest=str(meta.get("__path__", "")),
     )
+
+
+def slo_mapping(slos: Any) -> dict[str, Any]:
+    """service.yaml's ``slos`` as one mapping of name to fields, whichever of its two forms (list or mapping) the
+    file uses, so a listed objective is never lost."""
+    if isinstance(slos, dict):
+        return dict(slos)
+    if isinstance(slos, list):
+        return {str(item["name"]): {k: v for k, v in item.items() if k != "name"}
+                for item in slos if isinstance(item, dict) and item.get("name")}
+    return {}
 
 
 def _report_clashes(services: list[Service], diagnostics: list[Diagnostic]) -> None:

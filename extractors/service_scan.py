@@ -15,6 +15,8 @@ from arrakis_docs.extractors.import_session import ImportSession
 from arrakis_docs.extractors.nats_usage import service_events
 from arrakis_docs.extractors.openapi import import_spec, static_spec, url_spec
 from arrakis_docs.extractors.options import ExtractOptions
+from arrakis_docs.extractors.prometheus_metrics import service_metrics
+from arrakis_docs.extractors.service_objectives import service_objectives
 from arrakis_docs.extractors.source_tree import SourceTree
 from arrakis_docs.model.architecture import (
     Api,
@@ -28,6 +30,7 @@ from arrakis_docs.model.architecture import (
 )
 from arrakis_docs.model.code import CodeModel
 from arrakis_docs.model.events import EventModel
+from arrakis_docs.model.monitoring import MonitoringModel
 from arrakis_docs.model.refs import Edge, entity_id
 
 
@@ -43,6 +46,7 @@ class ServiceExtraction:
     http_names: dict[str, str] = field(default_factory=dict)  # names other services reach this one by -> its name
     events: EventModel = field(default_factory=EventModel)
     code: CodeModel = field(default_factory=CodeModel)
+    monitoring: MonitoringModel = field(default_factory=MonitoringModel)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
@@ -67,6 +71,7 @@ def extract_service(repo: Path, tree: SourceTree, discovery: Discovery, service:
         # A broker-only program: no HTTP API, so only its broker and HTTP-client use are read.
         result.events = service_events(repo, service, files, options, result.diagnostics)
         result.url_uses = http_uses(repo, service, files)
+        result.monitoring = _monitoring(tree, service, files, result)
         return result
     # One sandboxed interpreter imports the service's code once for its API, event schemas and tables.
     with ImportSession(options.python, options.import_timeout) as imports:
@@ -78,7 +83,17 @@ def extract_service(repo: Path, tree: SourceTree, discovery: Discovery, service:
     result.datastores, result.edges = datastores_for(service.id, service.name, store_use(files), options.streams)
     if result.api is not None:
         result.edges.append(Edge(service.id, result.api.id, "provides-api"))
+    result.monitoring = _monitoring(tree, service, files, result)
     return result
+
+
+def _monitoring(tree: SourceTree, service: Service, files: list, result: ServiceExtraction) -> MonitoringModel:
+    """The metrics the service's code defines and the objectives it is held to (declared, else by tier)."""
+    metrics = service_metrics(service.name, files, result.diagnostics)
+    manifest = tree.files.get(service.manifest) if service.manifest else None
+    objectives = service_objectives(service, result.api, result.events.usages, metrics,
+                                    manifest.text if manifest else "", result.diagnostics)
+    return MonitoringModel(metrics=metrics, objectives=objectives)
 
 
 def _api(repo: Path, discovery: Discovery, service: Service, libraries: list[Project], options: ExtractOptions,
@@ -135,5 +150,6 @@ def link(repo: RepoInfo, extractions: list[ServiceExtraction], diagnostics: list
         model.diagnostics.extend(x.diagnostics)
         model.events.merge(x.events)
         model.code.merge(x.code)
+        model.monitoring.merge(x.monitoring)
     model.events.link(model)
     return model.normalise()

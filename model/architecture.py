@@ -25,6 +25,7 @@ from typing import Any
 from arrakis_docs.model.code import CodeModel
 from arrakis_docs.model.events import EventModel
 from arrakis_docs.model.infra import InfraModel
+from arrakis_docs.model.monitoring import MonitoringModel
 from arrakis_docs.model.refs import Diagnostic, Edge, Severity, SourceRef
 
 __all__ = ["Diagnostic", "Severity", "SourceRef"]
@@ -32,7 +33,7 @@ __all__ = ["Diagnostic", "Severity", "SourceRef"]
 T = typing.TypeVar("T")
 
 # Bump whenever the shape changes: it is part of every cache key and of `model --json`.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class SpecMode(enum.StrEnum):
@@ -102,6 +103,7 @@ class Service:
     requires: list[str] = field(default_factory=list)
     # Where the metadata came from: "service.yaml", "pyproject.toml", "defaults".
     metadata_source: str = "defaults"
+    manifest: str = ""  # repo-relative path of its service.yaml, when it has one
     # What extraction understood, by kind of fact ("routes", "events", "http-clients"): shown on the service page.
     coverage: dict[str, Coverage] = field(default_factory=dict)
 
@@ -154,6 +156,7 @@ class ArchitectureModel:
     events: EventModel = field(default_factory=EventModel)  # NATS channels, messages, producers, consumers
     code: CodeModel = field(default_factory=CodeModel)  # modules, classes, tables per service
     infra: InfraModel = field(default_factory=InfraModel)  # Terraform resources, modules and their edges
+    monitoring: MonitoringModel = field(default_factory=MonitoringModel)  # metrics in code, service objectives
     schema_version: int = SCHEMA_VERSION
 
     def normalise(self) -> ArchitectureModel:
@@ -166,6 +169,7 @@ class ArchitectureModel:
         self.events.normalise()
         self.code.normalise()
         self.infra.normalise()
+        self.monitoring.normalise()
         return self
 
     def service(self, name: str) -> Service | None:

@@ -17,6 +17,7 @@ from arrakis_docs.asyncapi_specs import spec_filename as asyncapi_filename
 from arrakis_docs.asyncapi_specs import spec_text as asyncapi_text
 from arrakis_docs.infra_catalog import add_terraform_entities
 from arrakis_docs.model.architecture import ArchitectureModel, Datastore, Service
+from arrakis_docs.monitoring.links import source_links
 from arrakis_docs.openapi_specs import SPEC_DIR, spec_filename, spec_text
 from arrakis_docs.yaml_text import dump_yaml
 
@@ -199,7 +200,8 @@ class CatalogWriter:
             "dependencyOf": sorted(dependency_of),
         }
         spec = {k: v for k, v in spec.items() if v != []}
-        links = [{"title": link.title, "url": link.url} for link in service.links]
+        every = [*service.links, *source_links(self.model, service)]
+        links = [{"title": link.title, "url": link.url} for link in every]
         return self._entity("Component", service.name, service.description, spec, self._annotations(service), links)
 
     def api(self, service: Service, spec_file: str) -> dict[str, Any]:

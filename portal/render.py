@@ -10,6 +10,7 @@ from arrakis_docs.events_output import event_outputs
 from arrakis_docs.extractors.config import RepoConfig
 from arrakis_docs.infra_output import infra_outputs
 from arrakis_docs.model.architecture import ArchitectureModel
+from arrakis_docs.monitoring import monitoring_outputs
 from arrakis_docs.openapi_specs import spec_files
 from arrakis_docs.output import OutputSet
 from arrakis_docs.site_output import site_outputs
@@ -21,7 +22,7 @@ def render(model: ArchitectureModel, repo: Path, out_root: Path, config: RepoCon
     for path, text in sorted({**catalog_files(model, config.catalog_dir),
                               **spec_files(model, config.catalog_dir)}.items()):
         output.add(path, text)
-    for writers in (event_outputs, diagram_outputs, infra_outputs, site_outputs):
+    for writers in (event_outputs, diagram_outputs, infra_outputs, monitoring_outputs, site_outputs):
         part = writers(model, repo, config)
         output.owned_dirs.extend(d for d in part.owned_dirs if d not in output.owned_dirs)
         for path, text in sorted(part.files.items()):

@@ -22,7 +22,9 @@ from arrakis_docs.diagrams_output import diagram_outputs
 from arrakis_docs.events_output import event_outputs
 from arrakis_docs.extractors.config import RepoConfig
 from arrakis_docs.infra_output import infra_outputs
-from arrakis_docs.model.architecture import ArchitectureModel, Service
+from arrakis_docs.model.architecture import ArchitectureModel, Link, Service
+from arrakis_docs.monitoring import monitoring_outputs
+from arrakis_docs.monitoring.links import source_links
 from arrakis_docs.openapi_specs import SPEC_DIR, spec_filename
 from arrakis_docs.output import Rendered
 from arrakis_docs.site_facts import EventFacts, event_facts, infra_by_service
@@ -52,12 +54,12 @@ CATALOG_GRAPH = "catalog/graph.md"
 
 # Sections other writers fill; the portal links whatever pages they hold.
 OTHER_SECTIONS = [("Architecture", "architecture"), ("Diagrams", "diagrams"), ("Events", "events"),
-                  ("Infrastructure", "infrastructure")]
+                  ("Infrastructure", "infrastructure"), ("Runbooks", "runbooks")]
 # A Mermaid block under a heading that names the system context (the diagrams writer's C4 context), anchor kept.
 _CONTEXT = re.compile(r"^#+ +([^\n]*context[^\n]*)\n(?:(?!#)[^\n]*\n)*?```mermaid\n(.*?)```",
                       re.DOTALL | re.MULTILINE | re.IGNORECASE)
 Writer = Callable[[ArchitectureModel, Path, RepoConfig], Rendered]
-SIBLINGS: tuple[Writer, ...] = (event_outputs, diagram_outputs, infra_outputs)
+SIBLINGS: tuple[Writer, ...] = (event_outputs, diagram_outputs, infra_outputs, monitoring_outputs)
 
 
 def environment(folder: str) -> jinja2.Environment:
@@ -216,7 +218,7 @@ class SiteWriter:
         return {
             "name": service.name, "description": service.description or "No description.",
             "facts": [{"label": k, "value": v} for k, v in facts if v],
-            "links": sorted(service.links), "endpoints": endpoints,
+            "links": sorted(service.links) + self.monitoring_links(service, source, techdocs), "endpoints": endpoints,
             "slos": [{"name": cell(x.get("name", "")), "objective": cell(x.get("objective", "")),
                       "description": cell(x.get("description", ""))} for x in slos if isinstance(x, dict)],
             "api_link": rel(source, api_page(api.name)) if api else "",
@@ -267,6 +269,14 @@ class SiteWriter:
                 if found:
                     self._own_pages.setdefault(found[0], {}).setdefault(found[1], []).append(page)
         return self._own_pages
+
+    def monitoring_links(self, service: Service, source: str, techdocs: bool) -> list[Link]:
+        """The service's runbooks (a portal page; in TechDocs, the repository file) and its dashboard."""
+        runbooks = f"runbooks/{service.name}/index.md"
+        links = source_links(self.model, service)
+        if not techdocs and self.pages.exists(runbooks):
+            links = [Link("Runbooks", rel(source, runbooks)), *[x for x in links if x.title != "Runbooks"]]
+        return links
 
     def api_data(self, name: str, source: str, portal: bool = True) -> dict[str, Any]:
         api = next(a for a in self.model.apis if a.name == name)

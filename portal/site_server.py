@@ -1,5 +1,6 @@
 """The portal server: the built site, ``/status.json`` (live health polled server-side) and ``/proxy/<service>/``
-(Swagger UI's "try it out"), so the browser only ever talks to the portal's own origin.
+(Swagger UI's "try it out"), so the browser only ever talks to the portal's own origin. With ``ARRAKIS_PROMETHEUS_URL``
+set, ``/status.json`` also lists Prometheus' pending and firing alerts.
 
 Base URLs come from the variables ``scripts/up.sh`` exports: ``ARRAKIS_HOST`` and ``ARRAKIS_<SERVICE>_PORT``
 (or a full ``ARRAKIS_<SERVICE>_URL``), ``ARRAKIS_NATS_MONITOR_PORT`` for the NATS monitoring endpoint.
@@ -77,6 +78,7 @@ class StatusPoller:
     nats: str
     client: httpx.AsyncClient
     cached: tuple[float, dict[str, Any]] | None = None
+    prometheus: str = ""
 
     async def _get(self, url: str) -> tuple[int, Any]:
         try:
@@ -114,6 +116,21 @@ class StatusPoller:
         streams.sort(key=lambda s: s["name"])
         return {"ok": True, "url": self.nats, "streams": streams, "messages": data.get("messages", 0)}
 
+    async def alerts(self) -> dict[str, Any]:
+        """Prometheus' pending and firing alerts, firing first, then by name."""
+        code, data = await self._get(f"{self.prometheus}/api/v1/alerts")
+        if code != 200 or not isinstance(data, dict):
+            return {"ok": False, "url": self.prometheus, "error": data if isinstance(data, str) else f"HTTP {code}",
+                    "alerts": []}
+        found = []
+        for alert in (data.get("data") or {}).get("alerts") or []:
+            labels, notes = alert.get("labels") or {}, alert.get("annotations") or {}
+            found.append({"name": labels.get("alertname", ""), "state": alert.get("state", ""),
+                          "severity": labels.get("severity", ""), "service": labels.get("service", ""),
+                          "summary": notes.get("summary", ""), "runbook_url": notes.get("runbook_url", "")})
+        found.sort(key=lambda a: (a["state"] != "firing", a["name"], a["service"]))
+        return {"ok": True, "url": self.prometheus, "alerts": found}
+
     async def status(self) -> dict[str, Any]:
         """The whole picture, at most ``CACHE_SECONDS`` old; services without a configured URL are reported down."""
         now = time.monotonic()
@@ -122,6 +139,8 @@ class StatusPoller:
         services = await asyncio.gather(*(self.service(n, u) if u else self.unconfigured(n)
                                           for n, u in sorted(self.services.items())))
         result = {"services": list(services), "nats": await self.streams()}
+        if self.prometheus:
+            result["alerts"] = await self.alerts()
         self.cached = (now, result)
         return result
 
@@ -132,7 +151,8 @@ def create_app(site: Path, catalog: Path, env: Mapping[str, str] | None = None) 
     names = component_names(catalog)
     urls = service_urls(names, env)
     client = httpx.AsyncClient(trust_env=False)
-    poller = StatusPoller({name: urls.get(name, "") for name in names}, nats_monitor_url(env), client)
+    poller = StatusPoller({name: urls.get(name, "") for name in names}, nats_monitor_url(env), client,
+                          prometheus=env.get("ARRAKIS_PROMETHEUS_URL", "").rstrip("/"))
 
     async def status(_request: Request) -> JSONResponse:
         return JSONResponse(await poller.status(), headers={"Cache-Control": "no-store"})

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests and `make up` need, only those that are missing.
 set -euo pipefail
-wanted=(postgresql redis-server graphviz chromium chromium-driver)
+wanted=(postgresql redis-server graphviz chromium chromium-driver prometheus prometheus-alertmanager)
 missing=()
 for pkg in "${wanted[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

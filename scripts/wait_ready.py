@@ -49,6 +49,8 @@ def main() -> None:
     if os.environ.get("ARRAKIS_PORTAL_PORT"):
         print(f"  {'portal':<30} http://{host}:{os.environ['ARRAKIS_PORTAL_PORT']}/   (status page: status.html)",
               flush=True)
+    if os.environ.get("ARRAKIS_PROMETHEUS_PORT"):
+        print(f"  {'prometheus':<30} http://{host}:{os.environ['ARRAKIS_PROMETHEUS_PORT']}/alerts", flush=True)
     print("Ctrl-C stops everything; data is kept under " + os.environ.get("ARRAKIS_VAR_DIR", "var"), flush=True)
     while True:
         time.sleep(3600)

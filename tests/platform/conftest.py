@@ -25,6 +25,7 @@ class PlatformRun:
     var_dir: Path
     ports: dict[str, int] = field(default_factory=lambda: {name: free_port() for name in SERVICE_MODULES})
     nats_port: int = field(default_factory=free_port)
+    prometheus_port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     ready_seconds: float = 0.0
 
@@ -41,7 +42,8 @@ class PlatformRun:
 
     def start(self, timeout: float = 90.0) -> None:
         env = {**os.environ, "ARRAKIS_VAR_DIR": str(self.var_dir), "ARRAKIS_NATS_PORT": str(self.nats_port),
-               "ARRAKIS_NATS_MONITOR_PORT": str(free_port()), "ARRAKIS_OUTBOX_POLL_SECONDS": "0.1"}
+               "ARRAKIS_NATS_MONITOR_PORT": str(free_port()), "ARRAKIS_OUTBOX_POLL_SECONDS": "0.1",
+               "ARRAKIS_PROMETHEUS_PORT": str(self.prometheus_port), "ARRAKIS_PROMETHEUS_INTERVAL": "2s"}
         env.update({f"ARRAKIS_{env_name(name)}_PORT": str(port) for name, port in self.ports.items()})
         self.var_dir.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()

@@ -46,6 +46,28 @@
         return st.name + ": " + st.messages + " messages (" + st.consumers + " consumers)";
       }).join("; ") : "No streams reported" + (status.nats && status.nats.error ? " (" + status.nats.error + ")" : "") + ".";
     });
+    document.querySelectorAll('[data-field="alerts"]').forEach(function (el) { renderAlerts(el, status.alerts); });
+  }
+
+  // Firing and pending alerts from Prometheus, each linked to its runbook; built as nodes, never as HTML text.
+  function renderAlerts(el, alerts) {
+    if (!alerts) return;
+    el.textContent = "";
+    if (!alerts.ok) { el.textContent = "Prometheus not reachable" + (alerts.error ? " (" + alerts.error + ")" : "") + "."; return; }
+    if (!alerts.alerts.length) { el.textContent = "No alert pending or firing."; return; }
+    var list = document.createElement("ul");
+    alerts.alerts.forEach(function (a) {
+      var item = document.createElement("li");
+      var link = document.createElement("a");
+      link.textContent = a.name;
+      if (a.runbook_url && a.runbook_url.charAt(0) === "/") link.href = a.runbook_url;
+      item.appendChild(link);
+      item.appendChild(document.createTextNode(" " + a.state + " (" + a.severity + ", " + a.service + "): " + a.summary));
+      item.setAttribute("data-alert", a.name);
+      item.setAttribute("data-state", a.state);
+      list.appendChild(item);
+    });
+    el.appendChild(list);
   }
 
   function poll() {

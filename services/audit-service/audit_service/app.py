@@ -11,6 +11,7 @@ from arrakis_common.app import build_app
 from .api import audit
 from .chain import append_event
 from .models import Inbox, Outbox
+from .monitoring import install_chain_metrics
 from .settings import Settings
 
 DESCRIPTION = ("Consumes every arrakis.> event into an append-only, SHA-256 hash-chained log; queries by actor, "
@@ -24,4 +25,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime = app.state.runtime
     runtime.bus.subscribe(settings.audit_subjects, durable="audit-service-log", handler=append_event)
     app.include_router(audit.router)
+    install_chain_metrics(app, settings.audit_verify_interval_seconds, settings.audit_batch_size)
     return app

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+import logging
 import time
+from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 from opentelemetry import trace
@@ -16,6 +20,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from .settings import ServiceSettings
 
 _httpx_instrumented = False
+log = logging.getLogger(__name__)
+# How long one scrape may wait for JetStream to report a consumer's backlog before the gauge keeps its last value.
+CONSUMER_INFO_TIMEOUT = 1.0
+ScrapeHook = Callable[[], None | Awaitable[None]]
+# Request-duration buckets: the client's defaults plus 0.2 s and 0.3 s, thresholds the services' latency objectives
+# use (a threshold between two buckets cannot be measured).
+HTTP_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.2, 0.25, 0.3, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
 
 
 class Metrics:
@@ -26,13 +37,35 @@ class Metrics:
         self.requests = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"],
                                 registry=self.registry)
         self.latency = Histogram("http_request_duration_seconds", "HTTP request latency", ["method", "route"],
-                                 registry=self.registry)
+                                 buckets=HTTP_LATENCY_BUCKETS, registry=self.registry)
         self.outbox_pending = Gauge("arrakis_outbox_pending", "Events waiting in the outbox", registry=self.registry)
         self.events_published = Gauge("arrakis_events_published", "Events published since start",
                                       registry=self.registry)
         self.events_consumed = Gauge("arrakis_events_consumed", "Events handled since start", registry=self.registry)
         self.info = Gauge("arrakis_service_info", "Service identity", ["service"], registry=self.registry)
         self.info.labels(service=service).set(1)
+        self.consumer_pending = Gauge("arrakis_consumer_pending_events",
+                                      "Events in the stream a durable consumer has not yet received (JetStream "
+                                      "num_pending), refreshed at scrape", ["consumer"], registry=self.registry)
+        self.ready = Gauge("arrakis_ready", "1 when a readiness check passes (database, nats), checked at scrape",
+                           ["check"], registry=self.registry)
+        self.scrape_hooks: list[ScrapeHook] = []
+        self._routes_known = False
+
+    def on_scrape(self, hook: ScrapeHook) -> None:
+        """Run ``hook`` (plain or async) before every exposition: gauges that describe state are read fresh."""
+        self.scrape_hooks.append(hook)
+
+    def know_routes(self, app: FastAPI) -> None:
+        """Create every documented route's latency series at zero, so a route's rate is 0 before its first request
+        instead of absent (an absent series hides an objective's traffic and looks like a dead query)."""
+        if self._routes_known:
+            return
+        self._routes_known = True
+        for route in app.routes:
+            if getattr(route, "include_in_schema", False) and hasattr(route, "methods"):
+                for method in sorted(route.methods or ()):
+                    self.latency.labels(method, route.path)
 
 
 def install_metrics(app: FastAPI, metrics: Metrics) -> None:
@@ -48,14 +81,43 @@ def install_metrics(app: FastAPI, metrics: Metrics) -> None:
         metrics.latency.labels(request.method, template).observe(time.perf_counter() - started)
         return response
 
+    app.state.metrics = metrics
+
     @app.get("/metrics", include_in_schema=False)
-    def prometheus_metrics() -> Response:
+    async def prometheus_metrics() -> Response:
+        metrics.know_routes(app)
         runtime = getattr(app.state, "runtime", None)
         if runtime is not None and runtime.bus.db is not None:
-            metrics.outbox_pending.set(runtime.bus.pending_count())
+            metrics.outbox_pending.set(await asyncio.to_thread(runtime.bus.pending_count))
             metrics.events_published.set(runtime.bus.published)
             metrics.events_consumed.set(runtime.bus.consumed)
+            await _refresh_runtime_gauges(metrics, runtime)
+        for hook in metrics.scrape_hooks:
+            result = hook()
+            if inspect.isawaitable(result):
+                await result
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _refresh_runtime_gauges(metrics: Metrics, runtime: object) -> None:
+    """Readiness checks and each durable consumer's backlog, as the service sees them now."""
+    bus = runtime.bus  # type: ignore[attr-defined]
+    database = await asyncio.to_thread(runtime.db.ping) if runtime.db is not None else False  # type: ignore[attr-defined]
+    metrics.ready.labels("database").set(1 if database else 0)
+    nats_ok = bus.connected or not bus.settings.events_enabled
+    metrics.ready.labels("nats").set(1 if nats_ok else 0)
+    for sub in bus.subscriptions:
+        gauge = metrics.consumer_pending.labels(sub.durable)  # the series exists from the first scrape on
+        js = getattr(bus, "js", None)
+        if js is None or not bus.connected:
+            continue
+        try:
+            info = await asyncio.wait_for(js.consumer_info(bus.settings.nats_stream, sub.durable.replace(".", "-")),
+                                          CONSUMER_INFO_TIMEOUT)
+        except Exception as exc:  # not created yet, or NATS slow: the gauge keeps its last value
+            log.debug("consumer %s: no info (%s)", sub.durable, exc)
+            continue
+        gauge.set(info.num_pending)
 
 
 def install_tracing(app: FastAPI, settings: ServiceSettings) -> TracerProvider:

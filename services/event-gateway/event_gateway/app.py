@@ -11,6 +11,7 @@ from arrakis_common.app import build_app
 from .api import deliveries, inbound, schemas, subscriptions
 from .events import DeliveryDeadLettered
 from .models import Inbox, Outbox
+from .monitoring import install_dead_letter_gauge
 from .schema_registry import SchemaRegistry
 from .settings import Settings
 from .webhooks import enqueue_deliveries, run_delivery_worker
@@ -39,4 +40,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(deliveries.router)
     app.include_router(inbound.router)
     app.include_router(schemas.router)
+    install_dead_letter_gauge(app)
     return app

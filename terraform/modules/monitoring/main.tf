@@ -8,6 +8,13 @@ locals {
     { for key, value in var.tags : lower(key) => value if can(regex("^[A-Za-z0-9][-A-Za-z0-9_.]{0,62}$", key)) },
     { "app.kubernetes.io/part-of" = "arrakis", "app.kubernetes.io/managed-by" = "terraform" },
   )
+  monitoring_dir = var.monitoring_dir != "" ? var.monitoring_dir : "${path.module}/../../../monitoring"
+  # Generated rule files, one per service, each a {groups = [...]} document as the chart's rules map expects.
+  rule_files = fileset("${local.monitoring_dir}/prometheus/rules", "*.yml")
+  prometheus_rules = {
+    for name in local.rule_files : trimsuffix(name, ".yml") => yamldecode(file("${local.monitoring_dir}/prometheus/rules/${name}"))
+  }
+  dashboard_files = fileset("${local.monitoring_dir}/grafana", "*.json")
   volume_claim = {
     spec = {
       storageClassName = var.storage_class_name
@@ -158,6 +165,7 @@ resource "helm_release" "kube_prometheus_stack" {
   timeout    = 900
 
   values = [yamlencode({
+    additionalPrometheusRulesMap = local.prometheus_rules
     prometheus = {
       prometheusSpec = {
         retention                               = var.prometheus_retention
@@ -196,6 +204,7 @@ resource "helm_release" "kube_prometheus_stack" {
       }
     }
     grafana = {
+      sidecar = { dashboards = { enabled = true, label = "grafana_dashboard", labelValue = "1" } }
       admin = {
         existingSecret = kubernetes_secret_v1.grafana_admin.metadata[0].name
         userKey        = "admin-user"
@@ -214,6 +223,21 @@ resource "helm_release" "kube_prometheus_stack" {
       }]
     }
   })]
+}
+
+# One ConfigMap per generated dashboard; Grafana's sidecar loads every ConfigMap labelled grafana_dashboard=1.
+resource "kubernetes_config_map_v1" "dashboards" {
+  for_each = local.dashboard_files
+
+  metadata {
+    name      = "arrakis-dashboard-${trimsuffix(each.value, ".json")}"
+    namespace = kubernetes_namespace_v1.this.metadata[0].name
+    labels    = merge(local.labels, { grafana_dashboard = "1" })
+  }
+
+  data = {
+    (each.value) = file("${local.monitoring_dir}/grafana/${each.value}")
+  }
 }
 
 ################################################################################

@@ -22,3 +22,13 @@ output "grafana_admin_secret" {
   description = "Kubernetes secret (namespace/name) holding the Grafana admin credentials."
   value       = "${kubernetes_namespace_v1.this.metadata[0].name}/${kubernetes_secret_v1.grafana_admin.metadata[0].name}"
 }
+
+output "prometheus_rule_files" {
+  description = "Generated rule files deployed as PrometheusRules (one per service)."
+  value       = sort(keys(local.prometheus_rules))
+}
+
+output "dashboards" {
+  description = "Generated Grafana dashboards deployed as sidecar ConfigMaps."
+  value       = sort([for name in local.dashboard_files : trimsuffix(name, ".json")])
+}

@@ -67,6 +67,12 @@ variable "storage_class_name" {
   default     = "gp3"
 }
 
+variable "monitoring_dir" {
+  description = "Folder of the generated monitoring files (arrakis-docs generate): prometheus/rules/*.yml are loaded as PrometheusRules, grafana/*.json as dashboards. Empty: the repository's monitoring/ folder."
+  type        = string
+  default     = ""
+}
+
 variable "tags" {
   description = "Tags merged into every taggable AWS resource and used as labels on Kubernetes objects."
   type        = map(string)
