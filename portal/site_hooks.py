@@ -4,6 +4,8 @@
   Swagger UI, vendored at the versions package-lock.json pins) and the committed OpenAPI specs from ``catalog/apis``
   to the site, so the portal loads nothing from the internet, needs no ``node_modules`` and no copies live under
   ``docs/``. A file the documented repository's ``docs/`` already has at the same path wins (a local override).
+- ``on_files`` also adds the Runtime pages ``arrakis-docs runtime --pages`` wrote into ``var/runtime/pages`` (built
+  output from the recorded traces, never committed) under ``runtime/``, or one page saying how to get them.
 - ``on_nav``: orders the top-level sections (an awesome-nav-like rule instead of a hard-coded nav), so pages other
   writers add under ``docs/events``, ``docs/architecture``, ``docs/diagrams`` or ``docs/infrastructure`` appear
   without anyone listing their file names.
@@ -22,8 +24,9 @@ from mkdocs.structure.nav import Navigation, Section
 # Shipped inside the package: everything under it is copied to the same path under the site root.
 ASSETS = Path(__file__).resolve().parent / "assets"
 SECTION_ORDER = ["index.md", "services", "apis", "events", "architecture-index.md", "architecture", "diagrams",
-                 "infrastructure", "catalog", "status.md", "how-to"]
-TITLES = {"apis": "APIs", "how-to": "How-to", "catalog": "Catalog"}
+                 "infrastructure", "runtime", "catalog", "status.md", "how-to"]
+TITLES = {"apis": "APIs", "how-to": "How-to", "catalog": "Catalog", "runtime": "Runtime"}
+RUNTIME_PAGES = Path("var") / "runtime" / "pages"  # beside docs/, where `arrakis-docs runtime --pages` writes
 SPEC_SUFFIXES = (".openapi.yaml", ".openapi.json")
 
 
@@ -40,11 +43,29 @@ def vendored_sources(docs_dir: Path, catalog_dir: str = "catalog") -> dict[str, 
     return found
 
 
+def runtime_sources(docs_dir: Path) -> dict[str, Path | str]:
+    """Site path -> page file (or text) of the Runtime section: the pages last written from traces, else one page
+    saying how to get them."""
+    from arrakis_docs.runtime_pages import EMPTY_PAGE
+
+    folder = docs_dir.resolve().parent / RUNTIME_PAGES
+    found: dict[str, Path | str] = {f"runtime/{p.relative_to(folder).as_posix()}": p
+                                    for p in sorted(folder.rglob("*.md")) if p.is_file()} if folder.is_dir() else {}
+    return found or {"runtime/index.md": EMPTY_PAGE}
+
+
 def on_files(files: Files, config: MkDocsConfig, **_: Any) -> Files:
-    """Add packaged assets and specs as static files of the site (the docs' own file at the same path wins)."""
+    """Add packaged assets and specs as static files of the site (the docs' own file at the same path wins), and
+    the Runtime pages."""
     for dest, path in vendored_sources(Path(config.docs_dir)).items():
         if files.get_file_from_path(dest) is None:
             files.append(File.generated(config, dest, abs_src_path=str(path)))
+    for dest, source in runtime_sources(Path(config.docs_dir)).items():
+        if files.get_file_from_path(dest) is None:
+            if isinstance(source, Path):
+                files.append(File.generated(config, dest, abs_src_path=str(source)))
+            else:
+                files.append(File.generated(config, dest, content=source))
     return files
 
 
