@@ -24,7 +24,7 @@ from click.testing import CliRunner
 
 from arrakis_docs.cli import main
 from arrakis_docs.extractors.traces import OtlpFiles, jaeger_source, observe, trace_files
-from arrakis_docs.model.architecture import ArchitectureModel, AppEntry, RepoInfo, Service, SourceRef
+from arrakis_docs.model.architecture import AppEntry, ArchitectureModel, RepoInfo, Service, SourceRef
 from arrakis_docs.model.events import EventUsage
 from arrakis_docs.model.refs import Edge
 from arrakis_docs.model.runtime import DECLARED_AND_OBSERVED, DECLARED_ONLY, EXTERNAL, OBSERVED_ONLY
@@ -33,6 +33,22 @@ from arrakis_docs.runtime_report import reconcile
 from arrakis_docs.site_server import create_app
 
 T0 = 1_764_000_000_000_000_000  # ns
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def mermaid_render_failures(texts: dict[str, str]) -> list[str]:
+    """Every Mermaid block of the given pages through the vendored mermaid.js in headless Chromium (the check
+    test_diagrams_render.py runs on the committed docs); the blocks it rejects."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("diagrams_render", ROOT / "tests" / "test_diagrams_render.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    blocks = [(f"{name}:{text.count(chr(10), 0, m.start()) + 1}", m.group(1))
+              for name, text in sorted(texts.items()) for m in module.BLOCK.finditer(text)]
+    assert blocks, "no Mermaid block in the pages"
+    return module.render_failures(blocks)
 
 
 def _free_port() -> int:
@@ -208,6 +224,7 @@ def test_reconciliation_labels_every_relation(tmp_path: Path) -> None:
     written = pages(graph, result)
     assert sorted(written) == ["flows/orders--post-orders.md", "index.md"]
     assert "p1->>p2: GET /users/{id} (+4 ms, 12 ms)" in written["flows/orders--post-orders.md"]
+    assert mermaid_render_failures(written) == []
     assert write_pages(tmp_path / "pages", graph, result) == 2
     assert write_pages(tmp_path / "pages", graph, result) == 2  # replaces, leaves nothing beside it
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pages", "spans.jsonl"]
@@ -225,7 +242,8 @@ def test_cli_fails_on_observed_only_and_exports_dependencies(tmp_path: Path) -> 
     assert done.exit_code == 0, done.output
     assert "database: 0 declared-and-observed, 0 declared-only, 2 observed-only, 0 external" in done.output
     assert json.loads(deps.read_text())["data"] == [
-        {"callCount": 1, "child": "audit", "parent": "orders"}, {"callCount": 1, "child": "billing", "parent": "orders"},
+        {"callCount": 1, "child": "audit", "parent": "orders"},
+        {"callCount": 1, "child": "billing", "parent": "orders"},
         {"callCount": 1, "child": "users", "parent": "orders"}]
     assert runner.invoke(main, [*args, "--fail-on", "observed-only"]).exit_code == 1
     assert runner.invoke(main, [*args, "--fail-on", "declared-only"]).exit_code == 1
