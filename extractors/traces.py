@@ -27,7 +27,7 @@ import binascii
 import json
 import random
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -182,22 +182,33 @@ def _is_error(status: Any) -> bool:
     return status.get("code") in (2, "STATUS_CODE_ERROR")
 
 
-def otlp_spans(data: dict[str, Any], where: tuple[int, int] = (0, 0)) -> Iterator[SpanRecord]:
+def _id(value: Any) -> str:
+    """An id as it usually comes (32 or 16 hex digits) at the cost of a ``lower()``; anything else decoded."""
+    if type(value) is str and len(value) in (32, 16):
+        return value.lower()
+    return _hex_id(value)
+
+
+def otlp_spans(data: dict[str, Any], where: tuple[int, int] = (0, 0),
+               traces: Container[str] | None = None) -> Iterator[SpanRecord]:
     """The spans of one OTLP/JSON request (``resourceSpans``, or Tempo's ``batches``; ``scopeSpans`` or the older
-    ``instrumentationLibrarySpans``)."""
+    ``instrumentationLibrarySpans``); with ``traces``, only the spans of those traces."""
     for resource in data.get("resourceSpans") or data.get("batches") or []:
         resource_attrs = _attributes((resource.get("resource") or {}).get("attributes"))
         service = str(resource_attrs.get("service.name", "unknown"))
         for scope in resource.get("scopeSpans") or resource.get("instrumentationLibrarySpans") or []:
             for span in scope.get("spans") or []:
+                trace_id = _id(span.get("traceId"))
+                if traces is not None and trace_id not in traces:
+                    continue
+                links = span.get("links")
                 yield SpanRecord(
-                    trace_id=_hex_id(span.get("traceId")), span_id=_hex_id(span.get("spanId")),
-                    parent_id=_hex_id(span.get("parentSpanId")), service=service, name=str(span.get("name", "")),
-                    kind=_kind(span.get("kind", INTERNAL)), start_ns=int(span.get("startTimeUnixNano") or 0),
-                    end_ns=int(span.get("endTimeUnixNano") or 0), error=_is_error(span.get("status")),
-                    attributes=_attributes(span.get("attributes")),
-                    links=[(_hex_id(link.get("traceId")), _hex_id(link.get("spanId")))
-                           for link in span.get("links") or []], where=where)
+                    trace_id=trace_id, span_id=_id(span.get("spanId")), parent_id=_id(span.get("parentSpanId")),
+                    service=service, name=str(span.get("name", "")), kind=_kind(span.get("kind", INTERNAL)),
+                    start_ns=int(span.get("startTimeUnixNano") or 0), end_ns=int(span.get("endTimeUnixNano") or 0),
+                    error=_is_error(span.get("status")), attributes=_attributes(span.get("attributes")),
+                    links=[(_id(link.get("traceId")), _id(link.get("spanId"))) for link in links] if links else [],
+                    where=where)
 
 
 def trace_files(paths: Iterable[Path]) -> list[Path]:
@@ -222,8 +233,10 @@ class OtlpFiles:
         """Where the spans come from."""
         return [f.as_posix() for f in self.files]
 
-    def spans(self, lines: dict[int, set[int]] | None = None) -> Iterator[SpanRecord]:
-        """Every span, file by file and line by line; with ``lines`` (file number -> line numbers) only those."""
+    def spans(self, lines: dict[int, set[int]] | None = None,
+              traces: Container[str] | None = None) -> Iterator[SpanRecord]:
+        """Every span, file by file and line by line; with ``lines`` (file number -> line numbers) only those, and
+        with ``traces`` only the spans of those traces."""
         for number, path in enumerate(self.files):
             wanted = None if lines is None else lines.get(number)
             if lines is not None and not wanted:
@@ -251,7 +264,7 @@ class OtlpFiles:
                             self.problems.append(f"{path}:{line_no}: not an OTLP request object")
                         continue
                     try:
-                        yield from otlp_spans(data, (number, line_no))
+                        yield from otlp_spans(data, (number, line_no), traces)
                     except (TypeError, ValueError, AttributeError) as exc:
                         if lines is None:
                             self.problems.append(f"{path}:{line_no}: malformed OTLP span data ({exc})")
@@ -298,9 +311,10 @@ class CachedSpans:
         """Where the spans come from."""
         return [self.name]
 
-    def spans(self, lines: dict[int, set[int]] | None = None) -> Iterator[SpanRecord]:
-        """Every span fetched (``lines`` is ignored: nothing to skip)."""
-        return iter(self.records)
+    def spans(self, lines: dict[int, set[int]] | None = None,
+              traces: Container[str] | None = None) -> Iterator[SpanRecord]:
+        """Every span fetched (``lines`` is ignored: nothing to skip), or only those of ``traces``."""
+        return iter(self.records if traces is None else [s for s in self.records if s.trace_id in traces])
 
 
 def jaeger_source(base: str, get: Getter, lookback: str, limit: int) -> tuple[CachedSpans, list[dict[str, Any]]]:
@@ -669,7 +683,7 @@ def observe(source: OtlpFiles | CachedSpans, flows: bool = True) -> ObservedGrap
             for trace_id in closure:
                 wanted.setdefault(trace_id, []).append(key)
         collected: dict[tuple[str, str], list[SpanRecord]] = {key: [] for key in choices}
-        for span in source.spans(builder.lines_of(wanted)):
+        for span in source.spans(builder.lines_of(wanted), wanted):
             for key in wanted.get(span.trace_id, ()):
                 collected[key].append(span)
         for (service, operation), (trace_id, _closure, count) in sorted(choices.items()):

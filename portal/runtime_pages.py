@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+import zlib
 from pathlib import Path
 
 from arrakis_docs.model.events import is_wildcard, subject_matches
@@ -49,8 +50,9 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "root"
 
 
-def _node(entity: str) -> str:
-    return "n_" + re.sub(r"[^A-Za-z0-9]", "_", entity)
+def node_id(entity: str) -> str:
+    """A Mermaid node id for an entity: readable, and unique (``shop.>`` and ``shop.*`` differ by their hash)."""
+    return "n_" + re.sub(r"[^A-Za-z0-9]", "_", entity) + f"_{zlib.crc32(entity.encode()):08x}"
 
 
 def _text(value: str) -> str:
@@ -61,12 +63,12 @@ def _text(value: str) -> str:
 def _shape(entity: str) -> str:
     kind, _, name = entity.partition(":")
     if kind == "channel":
-        return f'{_node(entity)}[/"{_text(name)}"/]'
+        return f'{node_id(entity)}[/"{_text(name)}"/]'
     if kind in ("datastore", "database"):
-        return f'{_node(entity)}[("{_text(name)}")]'
+        return f'{node_id(entity)}[("{_text(name)}")]'
     if kind == "external":
-        return f'{_node(entity)}{{{{"{_text(name)}"}}}}'
-    return f'{_node(entity)}["{_text(name)}"]'
+        return f'{node_id(entity)}{{{{"{_text(name)}"}}}}'
+    return f'{node_id(entity)}["{_text(name)}"]'
 
 
 def _numbers(edge: ReconciledEdge) -> str:
@@ -88,14 +90,15 @@ def graph_mermaid(result: Reconciliation) -> tuple[str, int]:
     lines = ["flowchart LR"] + [f"    {_shape(n)}" for n in nodes]
     styles = []
     for index, edge in enumerate(drawn):
-        lines.append(f'    {_node(edge.source)} {ARROW[edge.label]}|"{_text(_numbers(edge))}"| {_node(edge.target)}')
+        label = _text(_numbers(edge))
+        lines.append(f'    {node_id(edge.source)} {ARROW[edge.label]}|"{label}"| {node_id(edge.target)}')
         styles.append(f"    linkStyle {index} {STYLE[edge.label]}")
     # A subscription pattern (arrakis.>) is its own node: thin links show which subjects it takes in.
     channels = [n.removeprefix("channel:") for n in nodes if n.startswith("channel:")]
     index = len(drawn)
     for pattern in [c for c in channels if is_wildcard(c)]:
         for subject in [c for c in channels if not is_wildcard(c) and subject_matches(pattern, c)]:
-            lines.append(f"    {_node('channel:' + subject)} --- {_node('channel:' + pattern)}")
+            lines.append(f"    {node_id('channel:' + subject)} --- {node_id('channel:' + pattern)}")
             styles.append(f"    linkStyle {index} stroke:#bdbdbd,stroke-width:1px")
             index += 1
     return "\n".join(lines + styles) + "\n", left_out

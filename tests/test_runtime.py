@@ -28,7 +28,7 @@ from arrakis_docs.model.architecture import AppEntry, ArchitectureModel, RepoInf
 from arrakis_docs.model.events import EventUsage
 from arrakis_docs.model.refs import Edge
 from arrakis_docs.model.runtime import DECLARED_AND_OBSERVED, DECLARED_ONLY, EXTERNAL, OBSERVED_ONLY
-from arrakis_docs.runtime_pages import graph_mermaid, pages, write_pages
+from arrakis_docs.runtime_pages import graph_mermaid, node_id, pages, write_pages
 from arrakis_docs.runtime_report import reconcile
 from arrakis_docs.site_server import create_app
 
@@ -219,8 +219,10 @@ def test_reconciliation_labels_every_relation(tmp_path: Path) -> None:
     # Pages: the graph styles each edge by its label; the flow page is a sequence diagram with durations.
     mermaid, left_out = graph_mermaid(result)
     assert left_out == 0
-    assert "n_service_billing -.->|\"never seen\"| n_service_users" in mermaid
-    assert "n_service_orders ==>|\"1x, p95 2 ms, 1 err\"| n_database_postgresql_orders" in mermaid
+    billing, users, orders = node_id("service:billing"), node_id("service:users"), node_id("service:orders")
+    assert f'{billing} -.->|"never seen"| {users}' in mermaid
+    assert f'{orders} ==>|"1x, p95 2 ms, 1 err"| {node_id("database:postgresql/orders")}' in mermaid
+    assert node_id("channel:shop.>") != node_id("channel:shop.*")
     written = pages(graph, result)
     assert sorted(written) == ["flows/orders--post-orders.md", "index.md"]
     assert "p1->>p2: GET /users/{id} (+4 ms, 12 ms)" in written["flows/orders--post-orders.md"]
