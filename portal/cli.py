@@ -91,11 +91,54 @@ def build(repo: str, out: str | None, skip_generate: bool, static_only: bool, si
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="ARRAKIS_HOST")
 @click.option("--port", default=8000, show_default=True, type=int, envvar="ARRAKIS_PORTAL_PORT")
 @click.option("--build", "rebuild", is_flag=True, help="Rebuild the site (without generating) before serving.")
-def serve(repo: str, out: str | None, host: str, port: int, rebuild: bool) -> None:
-    """Serve the built portal with /status.json (live health) and the API proxy for Swagger UI."""
+@click.option("--traces-dir", default=None, type=click.Path(file_okay=False), envvar="ARRAKIS_TRACES_DIR",
+              help="Receive OTLP/HTTP spans on POST /v1/traces into this folder (default: var/traces of --out).")
+def serve(repo: str, out: str | None, host: str, port: int, rebuild: bool, traces_dir: str | None) -> None:
+    """Serve the built portal with /status.json (live health), the API proxy for Swagger UI and an OTLP/HTTP trace
+    receiver (POST /v1/traces, protobuf or JSON, appended as OTLP JSON lines)."""
+    from pathlib import Path
+
     from arrakis_docs.commands import serve as serve_command
 
-    sys.exit(serve_command.run(Target.of(repo, out), host, port, rebuild))
+    target = Target.of(repo, out)
+    traces = Path(traces_dir).resolve() if traces_dir else target.out / "var" / "traces"
+    sys.exit(serve_command.run(target, host, port, rebuild, traces))
+
+
+@main.command()
+@repo_option
+@out_option
+@click.option("--traces", multiple=True, type=click.Path(), metavar="PATH",
+              help="OTLP JSON line files or folders of them (default: var/traces of --out, where `make up` puts "
+              "them).")
+@click.option("--jaeger", default="", metavar="URL", help="Read spans from a Jaeger query API instead.")
+@click.option("--tempo", default="", metavar="URL", help="Read spans from a Tempo API instead.")
+@click.option("--lookback", default="1h", show_default=True, help="Window to ask Jaeger or Tempo for.")
+@click.option("--limit", default=1000, show_default=True, type=int, help="Traces to ask Jaeger or Tempo for.")
+@click.option("--model", "model_file", default="", type=click.Path(dir_okay=False),
+              help="Reconcile with this `model --json` file instead of scanning the repository.")
+@click.option("--static-only", is_flag=True, help="Never import application code; read the AST only.")
+@click.option("--fail-on", type=click.Choice(["observed-only", "declared-only", "never"]), default="never",
+              show_default=True, help="Exit 1 when an edge carries this label (CI: observed-only).")
+@click.option("--report", default="", type=click.Path(dir_okay=False), help="Write the JSON report here.")
+@click.option("--dependencies", default="", type=click.Path(dir_okay=False),
+              help="Write service call counts here, in Jaeger's /api/dependencies format.")
+@click.option("--pages", is_flag=True, help="Write the portal's Runtime and flow pages (var/runtime/pages).")
+@click.option("--site", is_flag=True, help="Write the pages and rebuild the portal's site, so `serve` shows them.")
+@click.option("--no-flows", is_flag=True, help="Skip the flow diagrams (one pass over the spans instead of two).")
+@click.option("-v", "--verbose", is_flag=True, help="Show progress lines.")
+def runtime(repo: str, out: str | None, traces: tuple[str, ...], jaeger: str, tempo: str, lookback: str, limit: int,
+            model_file: str, static_only: bool, fail_on: str, report: str, dependencies: str, pages: bool,
+            site: bool, no_flows: bool, verbose: bool) -> None:
+    """The call graph observed in traces, reconciled with the code: every edge declared-and-observed,
+    declared-only or observed-only, per protocol (HTTP, NATS, databases), with counts and latencies.
+
+    Exit codes: 0 done, 1 an edge carries the --fail-on label, 2 no spans could be read.
+    """
+    from arrakis_docs.commands import runtime as runtime_command
+
+    sys.exit(runtime_command.run(Target.of(repo, out), traces, jaeger, tempo, lookback, limit, model_file,
+                                 static_only, fail_on, report, dependencies, pages, site, not no_flows, verbose))
 
 
 @main.command()

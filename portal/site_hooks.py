@@ -7,6 +7,8 @@
 - ``on_nav``: the portal's navigation (tabs, services by domain, one section per service, bounded lists) planned by
   :mod:`arrakis_docs.site_nav` from the pages that exist, so pages other writers add (runbooks, runtime, ...)
   appear without anyone listing their file names.
+- ``on_files`` also adds the Runtime pages ``arrakis-docs runtime --pages`` wrote into ``var/runtime/pages`` (built
+  output from the recorded traces, never committed) under ``runtime/``, or one page saying how to get them.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from arrakis_docs.site_nav import Entry, plan
 
 # Shipped inside the package: everything under it is copied to the same path under the site root.
 ASSETS = Path(__file__).resolve().parent / "assets"
+RUNTIME_PAGES = Path("var") / "runtime" / "pages"  # beside docs/, where `arrakis-docs runtime --pages` writes
 SPEC_SUFFIXES = (".openapi.yaml", ".openapi.json")
 
 
@@ -41,11 +44,29 @@ def vendored_sources(docs_dir: Path, catalog_dir: str = "catalog") -> dict[str, 
     return found
 
 
+def runtime_sources(docs_dir: Path) -> dict[str, Path | str]:
+    """Site path -> page file (or text) of the Runtime section: the pages last written from traces, else one page
+    saying how to get them."""
+    from arrakis_docs.runtime_pages import EMPTY_PAGE
+
+    folder = docs_dir.resolve().parent / RUNTIME_PAGES
+    found: dict[str, Path | str] = {f"runtime/{p.relative_to(folder).as_posix()}": p
+                                    for p in sorted(folder.rglob("*.md")) if p.is_file()} if folder.is_dir() else {}
+    return found or {"runtime/index.md": EMPTY_PAGE}
+
+
 def on_files(files: Files, config: MkDocsConfig, **_: Any) -> Files:
-    """Add packaged assets and specs as static files of the site (the docs' own file at the same path wins)."""
+    """Add packaged assets and specs as static files of the site (the docs' own file at the same path wins), and
+    the Runtime pages."""
     for dest, path in vendored_sources(Path(config.docs_dir)).items():
         if files.get_file_from_path(dest) is None:
             files.append(File.generated(config, dest, abs_src_path=str(path)))
+    for dest, source in runtime_sources(Path(config.docs_dir)).items():
+        if files.get_file_from_path(dest) is None:
+            if isinstance(source, Path):
+                files.append(File.generated(config, dest, abs_src_path=str(source)))
+            else:
+                files.append(File.generated(config, dest, content=source))
     return files
 
 

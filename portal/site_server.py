@@ -1,6 +1,8 @@
 """The portal server: the built site, ``/status.json`` (live health polled server-side) and ``/proxy/<service>/``
 (Swagger UI's "try it out"), so the browser only ever talks to the portal's own origin. With ``ARRAKIS_PROMETHEUS_URL``
 set, ``/status.json`` also lists Prometheus' pending and firing alerts.
+(Swagger UI's "try it out"), so the browser only ever talks to the portal's own origin, and ``POST /v1/traces``
+(OTLP/HTTP), where the services send their spans, appended to OTLP JSON lines in the traces folder.
 
 Base URLs come from the variables ``scripts/up.sh`` exports: ``ARRAKIS_HOST`` and ``ARRAKIS_<SERVICE>_PORT``
 (or a full ``ARRAKIS_<SERVICE>_URL``), ``ARRAKIS_NATS_MONITOR_PORT`` for the NATS monitoring endpoint.
@@ -145,8 +147,11 @@ class StatusPoller:
         return result
 
 
-def create_app(site: Path, catalog: Path, env: Mapping[str, str] | None = None) -> Starlette:
-    """The portal's ASGI application."""
+def create_app(site: Path, catalog: Path, env: Mapping[str, str] | None = None,
+               traces: Path | None = None) -> Starlette:
+    """The portal's ASGI application; with ``traces``, it also receives spans into that folder."""
+    from arrakis_docs.trace_receiver import TraceFiles
+
     env = os.environ if env is None else env
     names = component_names(catalog)
     urls = service_urls(names, env)
@@ -177,6 +182,7 @@ def create_app(site: Path, catalog: Path, env: Mapping[str, str] | None = None) 
         await client.aclose()
 
     routes = [Route("/status.json", status),
+              *([Route("/v1/traces", TraceFiles(traces).receive, methods=["POST"])] if traces else []),
               Route("/proxy/{service}/{path:path}", proxy, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]),
               Mount("/", StaticFiles(directory=site, html=True), name="site")]
     return Starlette(routes=routes, lifespan=lifespan)

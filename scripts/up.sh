@@ -26,6 +26,10 @@ export ARRAKIS_NATS_URL="nats://$ARRAKIS_HOST:$ARRAKIS_NATS_PORT"
 export ARRAKIS_USER_SERVICE_URL="http://$ARRAKIS_HOST:$ARRAKIS_USER_SERVICE_PORT"
 export ARRAKIS_ONTOLOGY_MANAGEMENT_SERVICE_URL="http://$ARRAKIS_HOST:$ARRAKIS_ONTOLOGY_MANAGEMENT_SERVICE_PORT"
 export ARRAKIS_DATA_KERNEL_SERVICE_URL="http://$ARRAKIS_HOST:$ARRAKIS_DATA_KERNEL_SERVICE_PORT"
+# Spans go to the portal (OTLP/HTTP), which appends them to $ARRAKIS_TRACES_DIR for `arrakis-docs runtime`; point
+# ARRAKIS_OTLP_ENDPOINT at a collector, Jaeger or Tempo instead to send them there.
+export ARRAKIS_OTLP_ENDPOINT=${ARRAKIS_OTLP_ENDPOINT:-"http://$ARRAKIS_HOST:$ARRAKIS_PORTAL_PORT/v1/traces"}
+export ARRAKIS_TRACES_DIR=${ARRAKIS_TRACES_DIR:-"$ARRAKIS_VAR_DIR/traces"}
 # On a developer's machine webhooks may also go to local receivers; a deployment leaves this unset (public only).
 export ARRAKIS_WEBHOOK_ALLOWED_NETWORKS=${ARRAKIS_WEBHOOK_ALLOWED_NETWORKS:-'["127.0.0.0/8", "::1/128"]'}
 mkdir -p "$ARRAKIS_VAR_DIR/nats" "$ARRAKIS_DATA_DIR"

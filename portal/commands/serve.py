@@ -13,14 +13,17 @@ from arrakis_docs.progress import Progress
 from arrakis_docs.site_server import create_app
 
 
-def run(target: Target, host: str, port: int, build: bool) -> int:
-    """Serve the portal of ``target`` (building it first when asked or when no site exists yet)."""
+def run(target: Target, host: str, port: int, build: bool, traces: Path | None = None) -> int:
+    """Serve the portal of ``target`` (building it first when asked or when no site exists yet); spans posted to
+    ``/v1/traces`` go to ``traces``."""
     site = target.out / "site"
     if build or not (site / "index.html").is_file():
         code = build_site(target, site, Progress())
         if code:
             return code
     click.echo(f"portal: http://{host}:{port}/", err=True)
-    app = create_app(site, target.out / Path(target.config.catalog_dir))
+    if traces is not None:
+        click.echo(f"traces: POST http://{host}:{port}/v1/traces -> {traces}", err=True)
+    app = create_app(site, target.out / Path(target.config.catalog_dir), traces=traces)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
     return 0

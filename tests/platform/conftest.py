@@ -26,8 +26,18 @@ class PlatformRun:
     ports: dict[str, int] = field(default_factory=lambda: {name: free_port() for name in SERVICE_MODULES})
     nats_port: int = field(default_factory=free_port)
     prometheus_port: int = field(default_factory=free_port)
+    portal_port: int = field(default_factory=free_port)  # the portal receives every service's spans
     proc: subprocess.Popen[bytes] | None = None
     ready_seconds: float = 0.0
+
+    @property
+    def traces_dir(self) -> Path:
+        """Where the portal appends the spans the services send it (scripts/up.sh's default)."""
+        return self.var_dir / "traces"
+
+    @property
+    def portal_url(self) -> str:
+        return f"http://127.0.0.1:{self.portal_port}"
 
     @property
     def log_path(self) -> Path:
@@ -43,7 +53,8 @@ class PlatformRun:
     def start(self, timeout: float = 90.0) -> None:
         env = {**os.environ, "ARRAKIS_VAR_DIR": str(self.var_dir), "ARRAKIS_NATS_PORT": str(self.nats_port),
                "ARRAKIS_NATS_MONITOR_PORT": str(free_port()), "ARRAKIS_OUTBOX_POLL_SECONDS": "0.1",
-               "ARRAKIS_PROMETHEUS_PORT": str(self.prometheus_port), "ARRAKIS_PROMETHEUS_INTERVAL": "2s"}
+               "ARRAKIS_PROMETHEUS_PORT": str(self.prometheus_port), "ARRAKIS_PROMETHEUS_INTERVAL": "2s",
+               "ARRAKIS_PORTAL_PORT": str(self.portal_port), "OTEL_BSP_SCHEDULE_DELAY": "200"}
         env.update({f"ARRAKIS_{env_name(name)}_PORT": str(port) for name, port in self.ports.items()})
         self.var_dir.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
@@ -53,12 +64,19 @@ class PlatformRun:
         while time.monotonic() - started < timeout:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"make up exited early:\n{self.log_path.read_text()[-4000:]}")
-            if all(http_ready(self.url(name)) for name in self.ports):
+            if all(http_ready(self.url(name)) for name in self.ports) and self.portal_ready():
                 self.ready_seconds = time.monotonic() - started
                 return
             time.sleep(0.25)
         self.stop()
         raise TimeoutError(f"platform not ready within {timeout}s:\n{self.log_path.read_text()[-4000:]}")
+
+    def portal_ready(self) -> bool:
+        """The portal answers, so the spans the services send from now on are recorded."""
+        try:
+            return httpx.get(f"{self.portal_url}/status.json", timeout=2, trust_env=False).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def stop(self) -> None:
         """Ctrl-C, as a person would press it: honcho stops every process."""

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from arrakis_common.testing import PLATFORM_SERVER, wait_until
+from arrakis_docs.extractors.traces import OtlpFiles, observe, trace_files
+from arrakis_docs.model.architecture import ArchitectureModel
+from arrakis_docs.model.runtime import ObservedGraph, Reconciliation
+from arrakis_docs.runtime_report import reconcile
 from event_gateway.signing import verify_signature
 
 pytestmark = pytest.mark.real_server(PLATFORM_SERVER)
 
+REPO = Path(__file__).resolve().parents[2]
 SERVICES = ["user-service", "ontology-management-service", "audit-service", "data-kernel-service",
             "embedding-service", "scheduler-service", "event-gateway"]
 
@@ -118,3 +128,168 @@ def test_walkthrough_across_all_seven_services(platform, webhook_receiver, sign_
                             hook.headers["x-arrakis-signature"])
     assert not any(r.headers.get("x-arrakis-subject", "").startswith("arrakis.data.") for r in
                    webhook_receiver.received)
+
+
+# ---------------------------------------------------------------- runtime truth: the same walk, traced
+# The platform sends its spans to the portal (scripts/up.sh sets ARRAKIS_OTLP_ENDPOINT), which records them as OTLP
+# JSON lines; the walk above is what they describe.
+
+def observed(traces: Path, flows: bool = False) -> ObservedGraph:
+    """The graph of every span recorded so far."""
+    problems: list[str] = []
+    graph = observe(OtlpFiles(trace_files([traces]), problems), flows=flows)
+    assert not problems, problems
+    return graph
+
+
+def edge_keys(graph: ObservedGraph) -> set[tuple[str, str, str, str]]:
+    """(protocol, kind, source, target) of every observed edge."""
+    return {(e.protocol, e.kind, e.source, e.target) for e in graph.edges}
+
+
+def wait_for_edges(traces: Path, wanted: set[tuple[str, str, str, str]], timeout: float = 30.0,
+                   flows: bool = False) -> ObservedGraph:
+    """Re-read the spans until every wanted edge is there (the services export in batches); fails with the
+    missing ones."""
+    deadline = time.monotonic() + timeout
+    while True:
+        graph = observed(traces, flows)
+        missing = wanted - edge_keys(graph)
+        if not missing:
+            return graph
+        if time.monotonic() > deadline:
+            raise AssertionError(f"edges never observed: {sorted(missing)}; seen: {sorted(edge_keys(graph))}")
+        time.sleep(0.5)
+
+
+def labels(result: Reconciliation, label: str, protocol: str | None = None,
+           keep: Callable[[str], bool] = lambda _kind: True) -> set[tuple[str, str, str]]:
+    """(kind, source, target) of the reconciled edges with ``label``."""
+    return {(e.kind, e.source, e.target) for e in result.edges
+            if e.label == label and (protocol is None or e.protocol == protocol) and keep(e.kind)}
+
+
+def reconciled(model: ArchitectureModel, graph: ObservedGraph) -> Reconciliation:
+    """The graph labelled against the model."""
+    return reconcile(model, graph)
+
+
+WALK_EDGES = {
+    *{("http", "calls", f"service:{name}", "service:user-service") for name in SERVICES if name != "user-service"},
+    ("nats", "publishes", "service:user-service", "channel:arrakis.user.user.created"),
+    ("nats", "publishes", "service:ontology-management-service", "channel:arrakis.ontology.object.created"),
+    ("nats", "publishes", "service:scheduler-service", "channel:arrakis.data.transform.requested"),
+    ("nats", "publishes", "service:data-kernel-service", "channel:arrakis.data.transform.completed"),
+    ("nats", "consumes", "channel:arrakis.ontology.object.created", "service:embedding-service"),
+    ("nats", "consumes", "channel:arrakis.ontology.object.created", "service:audit-service"),
+    ("nats", "consumes", "channel:arrakis.ontology.object.created", "service:event-gateway"),
+    ("nats", "consumes", "channel:arrakis.data.transform.requested", "service:data-kernel-service"),
+    ("nats", "delivers", "service:ontology-management-service", "service:embedding-service"),
+    ("nats", "delivers", "service:ontology-management-service", "service:audit-service"),
+    ("nats", "delivers", "service:ontology-management-service", "service:event-gateway"),
+    ("nats", "delivers", "service:scheduler-service", "service:data-kernel-service"),
+    *{("database", "queries", f"service:{name}", f"database:sqlite/{name}") for name in SERVICES},
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _static_model_in_background():
+    """The repository's static model, scanned in a thread from the start of the module, so the scan overlaps the
+    platform's start and the walk instead of adding to them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from arrakis_docs.commands.common import Target
+    from arrakis_docs.extractors.service_scan import ExtractOptions
+    from arrakis_docs.progress import Progress
+
+    target = Target.of(str(REPO), None)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        yield pool.submit(target.model, Progress(enabled=False),
+                          ExtractOptions(static_only=True, streams=target.config.streams))
+
+
+@pytest.fixture(scope="module")
+def static_model(_static_model_in_background):
+    return _static_model_in_background.result(timeout=240)
+
+
+def test_traces_of_the_walk_show_every_hop_and_nothing_undeclared(platform, static_model):
+    from arrakis_docs.model.runtime import DECLARED_ONLY, EXTERNAL, OBSERVED_ONLY
+
+    graph = wait_for_edges(platform.traces_dir, WALK_EDGES)
+    delivered = {e.via for e in graph.edges if e.kind == "delivers"}
+    assert delivered == {"link"}, delivered  # joined across traces through the consumer spans' links
+    jwks = next(e for e in graph.edges if e.kind == "calls" and e.source == "service:audit-service")
+    assert jwks.detail == "GET /.well-known/jwks.json" and jwks.stats.calls >= 1 and jwks.stats.p95_ms > 0, jwks
+    result = reconciled(static_model, graph)
+    assert labels(result, OBSERVED_ONLY) == set(), labels(result, OBSERVED_ONLY)
+    # Declared, and not exercised by the walk: no link is ever created, and embedding-service calls
+    # ontology-management-service only when it rebuilds its index.
+    assert ("publishes", "service:ontology-management-service", "channel:arrakis.ontology.link.created") in \
+        labels(result, DECLARED_ONLY, "nats")
+    assert ("calls", "service:embedding-service", "service:ontology-management-service") in \
+        labels(result, DECLARED_ONLY, "http")
+    assert ("calls", "service:event-gateway", "external:127.0.0.1:") in {
+        (k, s, t.rsplit(":", 1)[0] + ":") for k, s, t in labels(result, EXTERNAL, "http")}  # the webhook
+
+
+def test_a_raw_url_call_comes_out_observed_only(platform, static_model, sign_in, tmp_path):
+    import subprocess
+    import sys
+
+    import httpx
+
+    from arrakis_common.testing import free_port
+    from arrakis_docs.model.runtime import OBSERVED_ONLY
+
+    port = free_port()
+    env = {**os.environ, "ARRAKIS_OTLP_ENDPOINT": f"{platform.portal_url}/v1/traces", "OTEL_BSP_SCHEDULE_DELAY": "200"}
+    probe = subprocess.Popen([sys.executable, str(REPO / "tests" / "platform" / "runtime_probe.py"), str(port),
+                              "scheduler-service", platform.url("audit-service")], env=env)
+    try:
+        with platform.client("user-service") as users:
+            token = users.post("/auth/login", json={"email": "admin@arrakis.example",
+                                                    "password": "correct horse battery staple"}).json()["access_token"]
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/probe/raw-call", timeout=10, trust_env=False,
+                                   headers={"Authorization": f"Bearer {token}"})
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and probe.poll() is None, "the probe did not start"
+                time.sleep(0.2)
+        assert answer.json() == {"status": 200}, answer.text
+        seeded = ("http", "calls", "service:scheduler-service", "service:audit-service")
+        graph = wait_for_edges(platform.traces_dir, {seeded})
+    finally:
+        probe.terminate()
+        probe.wait(timeout=10)
+    result = reconciled(static_model, graph)
+    assert labels(result, OBSERVED_ONLY) == {("calls", "service:scheduler-service", "service:audit-service")}
+    # The CLI says the same, fails CI on it, and writes the pages, whose diagrams render in Chromium.
+    from click.testing import CliRunner
+
+    from arrakis_docs.cli import main
+
+    model_file = tmp_path / "model.json"
+    model_file.write_text(static_model.to_json(), encoding="utf-8")
+    report = tmp_path / "report.json"
+    done = CliRunner().invoke(main, ["runtime", "--repo", str(REPO), "--out", str(tmp_path), "--traces",
+                                     str(platform.traces_dir), "--model", str(model_file), "--report", str(report),
+                                     "--fail-on", "observed-only", "--pages"])
+    assert done.exit_code == 1, done.output
+    assert "observed-only          http     calls     service:scheduler-service -> service:audit-service" in done.output
+    body = json.loads(report.read_text())
+    assert body["counts"]["http"]["observed-only"] == 1
+    pages = {p.relative_to(tmp_path).as_posix(): p.read_text(encoding="utf-8")
+             for p in sorted((tmp_path / "var" / "runtime" / "pages").rglob("*.md"))}
+    flow = pages["var/runtime/pages/flows/ontology-management-service--post-objects.md"]
+    for hop in ("send arrakis.ontology.object.created", "as embedding-service", "as audit-service",
+                "as event-gateway", "ontology-management-service db", "POST 127.0.0.1:"):  # the webhook, last
+        assert hop in flow, (hop, flow)
+    assert "get-openapi-json" not in " ".join(pages)  # public operations only
+    spec = importlib.util.spec_from_file_location("test_runtime", REPO / "tests" / "test_runtime.py")
+    runtime_tests = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(runtime_tests)
+    assert runtime_tests.mermaid_render_failures(pages) == []

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .auth import JWKSVerifier, TokenVerifier
 from .db import Database, migrate
 from .events import EventBus, InboxMixin, OutboxMixin
-from .observability import Metrics, install_metrics, install_tracing
+from .observability import Metrics, install_metrics, install_tracing, instrument_database
 from .settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -156,6 +156,7 @@ def build_app(
         if migrations_dir is not None and settings.run_migrations:
             await asyncio.to_thread(migrate, url, migrations_dir)
         runtime.db = Database(url)
+        instrument_database(runtime.db.engine, getattr(app.state, "tracer_provider", None), settings)
         runtime.started_at = time.time()
         for hook in runtime.startup:
             await asyncio.to_thread(hook, runtime)
@@ -179,7 +180,7 @@ def build_app(
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_metrics(app, Metrics(settings.service_name))
     if not settings.docs_import:
-        install_tracing(app, settings)
+        app.state.tracer_provider = install_tracing(app, settings)
     app.include_router(health_router())
 
     @app.exception_handler(IntegrityError)

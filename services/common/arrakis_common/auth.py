@@ -78,11 +78,33 @@ class TokenIssuer:
         return _decode(token, self.public_key)
 
 
+class TracedJWKClient(jwt.PyJWKClient):
+    """PyJWT's JWKS client fetching over httpx instead of urllib, so the fetch is traced (and its ``traceparent``
+    sent) like every other call between services."""
+
+    def fetch_data(self) -> Any:
+        """GET the JWK Set; the cache and the refetch clock are kept as PyJWT's own ``fetch_data`` keeps them."""
+        import httpx
+
+        try:
+            response = httpx.get(self.uri, headers=self.headers, timeout=self.timeout, follow_redirects=False)
+            response.raise_for_status()
+            jwk_set = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise jwt.PyJWKClientConnectionError(f'Fail to fetch data from the url, err: "{exc}"') from exc
+        if not isinstance(jwk_set, dict):
+            raise jwt.PyJWKClientError("The JWKS endpoint did not return a JSON object")
+        if self.jwk_set_cache is not None:
+            self.jwk_set_cache.put(jwk_set)
+        self._last_successful_fetch = time.monotonic()
+        return jwk_set
+
+
 class JWKSVerifier:
     """Verifies tokens against a remote JWKS, cached by PyJWT's client for ``cache_seconds``."""
 
     def __init__(self, jwks_url: str, cache_seconds: int = 300) -> None:
-        self.client = jwt.PyJWKClient(jwks_url, cache_jwk_set=True, lifespan=cache_seconds, timeout=5)
+        self.client = TracedJWKClient(jwks_url, cache_jwk_set=True, lifespan=cache_seconds, timeout=5)
 
     def verify(self, token: str) -> dict[str, Any]:
         try:

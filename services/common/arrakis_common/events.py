@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import Database
+from .event_tracing import mark_failed, process_span, publish_span
 from .settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -287,9 +288,10 @@ class EventBus:
         rows = await asyncio.to_thread(self._pending, batch)
         for seq, event_id, subject, body in rows:
             envelope = json.loads(body)
-            headers = {"Nats-Msg-Id": event_id, **envelope.get("trace", {})}
+            headers = {"Nats-Msg-Id": event_id}
             try:
-                await self.js.publish(subject, body.encode(), headers=headers, timeout=2)
+                with publish_span(self._tracer, subject, event_id, envelope.get("trace") or {}, headers):
+                    await self.js.publish(subject, body.encode(), headers=headers, timeout=2)
             except Exception:
                 await asyncio.to_thread(self._count_attempt, seq)
                 raise
@@ -352,12 +354,12 @@ class EventBus:
             log.error("dropping malformed message on %s", msg.subject)
             await msg.term()
             return
-        context = propagate.extract(envelope.trace)
-        with self._tracer.start_as_current_span(f"{envelope.subject} receive", context=context,
-                                                kind=trace.SpanKind.CONSUMER):
+        with process_span(self._tracer, msg.subject, envelope.id, msg.headers, envelope.trace, pattern=sub.subject,
+                          consumer=durable) as span:
             try:
                 await asyncio.to_thread(self.handle, sub, durable, envelope)
-            except Exception:
+            except Exception as exc:
+                mark_failed(span, exc)
                 log.exception("handler %s failed for event %s", durable, envelope.id)
                 await msg.nak(delay=1)
                 return

@@ -1,4 +1,9 @@
-"""Prometheus metrics and OpenTelemetry tracing for a service (exporter off unless ARRAKIS_OTLP_ENDPOINT is set)."""
+"""Prometheus metrics and OpenTelemetry tracing for a service (exporter off unless ARRAKIS_OTLP_ENDPOINT is set).
+
+Traced: HTTP server and client calls (FastAPI, httpx), database statements (SQLAlchemy), NATS publishing and
+consuming (``event_tracing``, called by the event bus). A background poll (the outbox relay's queries, a scheduler's
+tick) opens no trace of its own: the sampler drops database spans that have no parent.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +11,21 @@ import asyncio
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from fastapi import FastAPI, Request, Response
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, Decision, ParentBased, Sampler, SamplingResult
+from opentelemetry.trace import Link, SpanKind
+from opentelemetry.util.types import Attributes
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from sqlalchemy import Engine
 
 from .settings import ServiceSettings
 
@@ -118,20 +128,53 @@ async def _refresh_runtime_gauges(metrics: Metrics, runtime: object) -> None:
             log.debug("consumer %s: no info (%s)", sub.durable, exc)
             continue
         gauge.set(info.num_pending)
+class NoOrphanQueries(Sampler):
+    """Root sampler: a client span that starts a trace without saying it is an HTTP call is a database statement
+    run by a background poll; it is dropped, so idle services send no traces. Everything else is kept."""
+
+    def should_sample(self, parent_context: Context | None, trace_id: int, name: str,
+                      kind: SpanKind | None = None, attributes: Attributes = None,
+                      links: Sequence[Link] | None = None, trace_state: object = None) -> SamplingResult:
+        """Drop parentless database client spans; sample the rest."""
+        attrs = attributes or {}
+        if kind == SpanKind.CLIENT and not any(k in attrs for k in ("http.request.method", "http.method", "url.full")):
+            return SamplingResult(Decision.DROP)
+        return ALWAYS_ON.should_sample(parent_context, trace_id, name, kind, attributes, links)
+
+    def get_description(self) -> str:
+        """The sampler's name, as the SDK reports it."""
+        return "NoOrphanQueries"
+
+
+def instrument_database(engine: Engine, provider: TracerProvider | None, settings: ServiceSettings) -> None:
+    """Trace every statement ``engine`` runs as a database client span (``db.system``, ``db.name``), when spans
+    leave the process at all. The instrumentation's engine tracer is attached to this one engine only (its
+    ``instrument()`` would patch ``create_engine`` process-wide, asyncio engines included)."""
+    if provider is None or not settings.otlp_endpoint:
+        return
+    from opentelemetry.instrumentation.sqlalchemy import __name__ as scope
+    from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+    from opentelemetry.metrics import NoOpMeterProvider
+
+    usage = NoOpMeterProvider().get_meter(scope).create_up_down_counter("db.client.connections.usage")
+    EngineTracer(provider.get_tracer(scope), engine, usage)
 
 
 def install_tracing(app: FastAPI, settings: ServiceSettings) -> TracerProvider:
     """Trace FastAPI and httpx; spans leave the process only when an OTLP endpoint is configured."""
     global _httpx_instrumented
     provider = TracerProvider(resource=Resource.create({"service.name": settings.service_name,
-                                                        "service.version": settings.service_version}))
+                                                        "service.version": settings.service_version}),
+                              sampler=ParentBased(root=NoOrphanQueries()))
     if settings.otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=settings.otlp_endpoint)))
     if not isinstance(trace.get_tracer_provider(), TracerProvider):
         trace.set_tracer_provider(provider)
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, excluded_urls="/metrics,/health/.*")
+    # Without the ASGI layer's per-message "http send"/"http receive" spans: three per request, no information.
+    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, excluded_urls="/metrics,/health/.*",
+                                       exclude_spans=["receive", "send"])
     if not _httpx_instrumented:
         HTTPXClientInstrumentor().instrument(tracer_provider=provider)
         _httpx_instrumented = True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Awaitable
@@ -16,10 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from opentelemetry import trace
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from arrakis_common.app import ServiceRuntime
+from arrakis_common.event_tracing import follow_up_span
 from arrakis_common.events import Envelope, subject_matches, utcnow
 
 from .egress import BlockedDestination, Destination, pin
@@ -93,6 +96,18 @@ class Outcome:
     error: str | None
 
 
+_tracer = trace.get_tracer("arrakis.webhooks")
+
+
+def _origin(body: str) -> dict[str, str]:
+    """The trace context the delivered envelope carries (the request that caused the event), if any."""
+    try:
+        carried = json.loads(body).get("trace")
+    except (ValueError, AttributeError):
+        return {}
+    return {str(k): str(v) for k, v in carried.items()} if isinstance(carried, dict) else {}
+
+
 class DeliveryWorker:
     """Sends due deliveries, records the outcome, retries with backoff and dead-letters exhausted ones."""
 
@@ -161,7 +176,9 @@ class DeliveryWorker:
             "X-Arrakis-Attempt": str(attempt.number),
         }
         try:
-            response = await self.post(client, attempt, headers)
+            about = {"messaging.destination.name": attempt.subject, "messaging.message.id": attempt.event_id}
+            with follow_up_span(_tracer, "deliver webhook", _origin(attempt.body), about):
+                response = await self.post(client, attempt, headers)
         except BlockedDestination as exc:
             return Outcome(ok=False, status_code=None, error=f"not sent: {exc}"[:MAX_ERROR_CHARS])
         except Exception as exc:  # connection refused, timeout, bad URL: all are a failed attempt
