@@ -462,6 +462,9 @@ class GraphBuilder:
         self.first = self.last = 0
         # For flows: root requests per operation, trace sizes, the lines each trace was read from, links.
         self.roots: dict[tuple[str, str], list[tuple[str, int]]] = {}  # (trace id, start)
+        # A request whose caller sent a trace context but no span of its own (a traced client outside the platform)
+        # starts a flow too, unless its parent turns up later as one of ours: parent span id -> (key, trace, start).
+        self.entered: dict[str, tuple[tuple[str, str], str, int]] = {}
         self.trace_size: dict[str, int] = {}
         self.trace_lines: dict[str, set[tuple[int, int]]] = {}
         self.followers: dict[str, set[str]] = {}  # trace -> traces linked from it
@@ -503,6 +506,8 @@ class GraphBuilder:
             client = self.clients.pop(span.parent_id, None)
             if client is None:
                 self.servers[span.parent_id] = (span.service, route, span.error)
+                if self.flows:
+                    self.entered[span.parent_id] = ((span.service, route), span.trace_id, span.start_ns)
             else:
                 caller, start, ms, error, _peer_name = client
                 self._edge(HTTP, CALLS, f"service:{caller}", me, route).add(start, ms, error or span.error)
@@ -511,6 +516,7 @@ class GraphBuilder:
                 span.start_ns, span.duration_ms, span.error)
         elif span.kind == CLIENT and _http_method(attrs):
             server = self.servers.pop(span.span_id, None)
+            self.entered.pop(span.span_id, None)
             if server is None:
                 self.clients[span.span_id] = (span.service, span.start_ns, span.duration_ms, span.error, _peer(attrs))
             else:
@@ -581,7 +587,10 @@ class GraphBuilder:
         the most spans; on a tie the earliest, then the smallest id, so the second pass reads few lines), the traces
         it takes, how many traces the operation had."""
         chosen = {}
-        for key, roots in self.roots.items():
+        every = {key: list(roots) for key, roots in self.roots.items()}
+        for key, trace_id, start in self.entered.values():
+            every.setdefault(key, []).append((trace_id, start))
+        for key, roots in sorted(every.items()):
             best: tuple[int, int, str, list[str]] | None = None
             for trace_id, start in roots:
                 closure = self._closure(trace_id)

@@ -42,7 +42,7 @@ def test_every_resource_block_is_a_node(platform: InfraModel) -> None:
         lines += len(found)
         blocks |= {(folder, t, n) for t, n in found}
     nodes = {(n.definition, n.type, n.name) for n in platform.nodes if n.kind == RESOURCE}
-    assert len(blocks) == lines == 127  # `grep -c '^resource "'` over terraform/
+    assert len(blocks) == lines == 128  # `grep -c '^resource "'` over terraform/
     assert nodes == blocks
 
 
@@ -58,7 +58,7 @@ def test_module_internal_resources_carry_their_module_path(platform: InfraModel)
                a.endswith("_kms.aws_kms_key.this")) == 9  # `grep -c "../kms"`
     assert platform.primary_root == "."
     assert platform.roots == [".", "environments/production", "environments/staging", "examples/complete"]
-    assert Counter(n.kind for n in platform.nodes if n.kind == RESOURCE)[RESOURCE] == 143
+    assert Counter(n.kind for n in platform.nodes if n.kind == RESOURCE)[RESOURCE] == 144
 
 
 def test_platform_connection_semantics(platform: InfraModel) -> None:
