@@ -620,9 +620,10 @@ class GraphBuilder:
 def build_flow(operation: str, service: str, trace_id: str, count: int, spans: list[SpanRecord]) -> Flow:
     """The sequence of one request and the event handling linked from it, from its spans (any order)."""
     spans = sorted(spans, key=lambda s: (s.start_ns, s.span_id))
-    root = next(s for s in spans if s.trace_id == trace_id and s.kind == SERVER and not s.parent_id)
-    t0 = root.start_ns
     by_id = {s.span_id: s for s in spans}
+    # The request: the trace's first server span whose caller is none of ours (no parent, or a foreign one).
+    root = next(s for s in spans if s.trace_id == trace_id and s.kind == SERVER and s.parent_id not in by_id)
+    t0 = root.start_ns
     steps: list[FlowStep] = [FlowStep("client", service, HTTP, operation, 0.0, root.duration_ms, root.error)]
     last_db: dict[str, FlowStep] = {}
 
@@ -685,7 +686,7 @@ def observe(source: OtlpFiles | CachedSpans, flows: bool = True) -> ObservedGrap
         builder.add(span)
     graph = builder.finish()
     graph.sources = source.describe()
-    if flows and builder.roots:
+    if flows and (builder.roots or builder.entered):
         choices = builder.flow_choices()
         wanted: dict[str, list[tuple[str, str]]] = {}
         for key, (_trace, closure, _count) in choices.items():
@@ -696,8 +697,9 @@ def observe(source: OtlpFiles | CachedSpans, flows: bool = True) -> ObservedGrap
             for key in wanted.get(span.trace_id, ()):
                 collected[key].append(span)
         for (service, operation), (trace_id, _closure, count) in sorted(choices.items()):
-            if any(s.trace_id == trace_id and s.kind == SERVER and not s.parent_id for s in collected[(service,
-                                                                                                        operation)]):
-                graph.flows.append(build_flow(operation, service, trace_id, count, collected[(service, operation)]))
+            spans = collected[(service, operation)]
+            ours = {s.span_id for s in spans}
+            if any(s.trace_id == trace_id and s.kind == SERVER and s.parent_id not in ours for s in spans):
+                graph.flows.append(build_flow(operation, service, trace_id, count, spans))
         graph.normalise()
     return graph

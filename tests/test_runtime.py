@@ -179,6 +179,19 @@ def test_joins_across_files_orders_and_traces(tmp_path: Path) -> None:
     assert flow.duration_ms == 60.0
 
 
+def test_a_request_from_a_traced_caller_outside_starts_a_flow(tmp_path: Path) -> None:
+    # The caller propagated its trace context but exported no span (a traced client outside the platform).
+    lines = platform_lines()
+    roots = [span for line in lines for rs in line["resourceSpans"] for ss in rs["scopeSpans"] for span in ss["spans"]
+             if span["spanId"] == "0" * 16]
+    assert len(roots) == 1
+    roots[0]["parentSpanId"] = "f" * 16
+    graph = observe(OtlpFiles(trace_files([write_lines(tmp_path / "spans.jsonl", lines)]), []))
+    (flow,) = graph.flows
+    assert (flow.service, flow.operation, flow.trace_id) == ("orders", "POST /orders", TA)
+    assert ("orders", "users", "GET /users/{id}") in [(s.source, s.target, s.label) for s in flow.steps]
+
+
 def test_subject_join_when_the_producer_sent_no_link(tmp_path: Path) -> None:
     lines = platform_lines()
     consumer = lines[2]["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
