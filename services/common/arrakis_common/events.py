@@ -391,6 +391,18 @@ async def schema_bucket(js: Any) -> Any:
         return await js.create_key_value(bucket=SCHEMA_BUCKET, history=1)
 
 
+async def schema_subjects(js: Any) -> list[str]:
+    """Every subject with a record in the schema bucket, sorted, from one stream-info request.
+
+    The client's ``kv.keys()`` runs an ordered-consumer watcher that can miss or repeat keys while other services put
+    records at the same moment; the stream's own per-subject index cannot, and leaves no consumer behind.
+    """
+    await schema_bucket(js)
+    prefix = f"$KV.{SCHEMA_BUCKET}."
+    info = await js.stream_info(f"KV_{SCHEMA_BUCKET}", subjects_filter=f"{prefix}>")
+    return sorted(name[len(prefix):] for name in (info.state.subjects or {}))
+
+
 async def lookup_schema(js: Any, subject: str) -> dict[str, Any] | None:
     """The registered schema record of ``subject``, or None when no service declared it; raises when NATS fails."""
     kv = await schema_bucket(js)

@@ -11,9 +11,9 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
-from nats.js.errors import KeyDeletedError, KeyNotFoundError, NoKeysError
+from nats.js.errors import KeyDeletedError, KeyNotFoundError
 
-from arrakis_common.events import EventBus, lookup_schema, schema_bucket
+from arrakis_common.events import EventBus, lookup_schema, schema_bucket, schema_subjects
 
 # A concrete platform subject: "arrakis" then one or more tokens, none of them a wildcard.
 CONCRETE_SUBJECT = re.compile(r"^arrakis(\.[A-Za-z0-9_\-]+)+$")
@@ -102,11 +102,8 @@ class SchemaRegistry:
         js = self._jetstream(bus)
 
         async def read_all() -> list[dict[str, Any]]:
+            keys = await schema_subjects(js)
             kv = await schema_bucket(js)
-            try:
-                keys = await kv.keys()
-            except NoKeysError:
-                return []
             entries = await asyncio.gather(*(kv.get(key) for key in keys), return_exceptions=True)
             for entry in entries:
                 if isinstance(entry, BaseException) and not isinstance(entry, KeyNotFoundError | KeyDeletedError):

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+import asyncio
+import json
+from types import SimpleNamespace
+from typing import Any, ClassVar
 
 import pytest
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
-from arrakis_common.events import Event
+from arrakis_common.events import Event, schema_bucket
 from arrakis_common.testing import NatsServer, wait_until
 from event_gateway.events import DeliveryDeadLettered
 from event_gateway.models import Outbox
+from event_gateway.schema_registry import SchemaRegistry
+
+from .conftest import _with_js, run
 
 
 class OrderLine(BaseModel):
@@ -129,3 +135,30 @@ def test_registry_down_is_503_with_a_clear_message(gateway, tmp_path, token_issu
             assert client.get("/deliveries", headers=editor).status_code == 200
     finally:
         server.stop()
+
+
+def test_listing_sees_every_record_while_other_services_register(nats_server, register_schema, subject_root):
+    """Services declare their schemas while the listing runs; a record put before it must be listed exactly once."""
+    register_schema(OrderPlaced)
+    registry = SchemaRegistry(cache_seconds=0, timeout_seconds=30)
+
+    async def listing_during_puts(js: Any) -> list[list[str]]:
+        kv = await schema_bucket(js)
+        bus = SimpleNamespace(connected=True, js=js)
+
+        async def put_many() -> None:
+            for n in range(300):
+                await kv.put(f"{subject_root}.burst.e{n}", json.dumps({"subject": f"{subject_root}.burst.e{n}"}).encode())
+
+        writer = asyncio.create_task(put_many())
+        seen = []
+        while not writer.done():
+            seen.append([r.get("subject") for r in await registry.records(bus)])
+        await writer
+        return seen
+
+    listings = run(_with_js(nats_server.url, listing_during_puts))
+    assert listings
+    for subjects in listings:
+        assert subjects.count(OrderPlaced.subject) == 1
+        assert len(subjects) == len(set(subjects))
