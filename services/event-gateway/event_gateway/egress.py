@@ -47,11 +47,45 @@ def _kind(address: Address) -> str:
     return "non-public"
 
 
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+# RFC 8215's local-use NAT64 prefix: a translator of the operator's own, never globally reachable (older Pythons
+# count it as global, so it is refused by name; where it embeds the IPv4 address depends on the operator's prefix).
+NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[tuple[str, ipaddress.IPv4Address]]:
+    """Every IPv4 address an IPv6 address carries, by the form that carries it: IPv4-mapped, IPv4-compatible,
+    NAT64 (the well-known prefix), 6to4 and Teredo (server and client). A router or a translator on the
+    path turns each of them into a connection to that IPv4 address."""
+    found: list[tuple[str, ipaddress.IPv4Address]] = []
+    if address.ipv4_mapped is not None:
+        found.append(("IPv4-mapped", address.ipv4_mapped))
+    if int(address) >> 32 == 0 and int(address) > 1:
+        found.append(("IPv4-compatible", ipaddress.IPv4Address(int(address))))
+    if address in NAT64:
+        found.append(("NAT64", ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)))
+    if address.sixtofour is not None:
+        found.append(("6to4", address.sixtofour))
+    if address.teredo is not None:
+        found += [("Teredo", inner) for inner in address.teredo]
+    return found
+
+
 def refusal(address: Address, allowed: Sequence[Network]) -> str | None:
     """Why ``address`` may not receive webhooks ("a loopback address"), or None when it may."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    if any(address in network for network in allowed) or address.is_global:
+    if any(address in network for network in allowed):
+        return None
+    if isinstance(address, ipaddress.IPv6Address):
+        for form, inner in embedded_ipv4(address):
+            reason = refusal(inner, allowed)
+            if reason:
+                article = "an" if form[0] in "AEIOU" else "a"
+                return reason if form == "IPv4-mapped" else f"{article} {form} form of {inner}, {reason}"
+        if address.ipv4_mapped is not None:
+            return None
+        if address in NAT64_LOCAL:
+            return "a local-use NAT64 address"
+    if address.is_global:
         return None
     kind = _kind(address)
     return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} address"

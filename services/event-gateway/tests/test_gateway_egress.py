@@ -24,6 +24,27 @@ def test_only_public_addresses_pass(address: str, kind: str | None) -> None:
     assert refusal(ipaddress.ip_address(address), []) == kind
 
 
+@pytest.mark.parametrize(("address", "kind"), [
+    ("64:ff9b::a00:1", "a NAT64 form of 10.0.0.1, a private address"),
+    ("64:ff9b::7f00:1", "a NAT64 form of 127.0.0.1, a loopback address"),
+    ("64:ff9b:1::a9fe:a9fe", "a local-use NAT64 address"), ("64:ff9b:1:808:8:800::", "a local-use NAT64 address"),
+    ("2002:a00:1::", "a 6to4 form of 10.0.0.1, a private address"),
+    ("2002:7f00:1::1", "a 6to4 form of 127.0.0.1, a loopback address"),
+    ("::a00:1", "an IPv4-compatible form of 10.0.0.1, a private address"),
+    ("::ffff:127.0.0.1", "a loopback address"),
+    ("2001:0:4136:e378:8000:63bf:f5ff:fffe", "a Teredo form of 10.0.0.1, a private address"),
+    ("64:ff9b::808:808", None), ("2002:808:808::1", None), ("::ffff:8.8.8.8", None),
+])
+def test_ipv6_forms_of_an_ipv4_address_are_judged_by_that_address(address: str, kind: str | None) -> None:
+    assert refusal(ipaddress.ip_address(address), []) == kind
+
+
+def test_an_embedded_address_in_an_allowed_network_passes() -> None:
+    assert refusal(ipaddress.ip_address("64:ff9b::7f00:1"), LOOPBACK) is None
+    with pytest.raises(BlockedDestination, match=r"2002:a00:1:: is a 6to4 form of 10\.0\.0\.1, a private address"):
+        check_literal("http://[2002:a00:1::]/hook", LOOPBACK)
+
+
 def test_an_allowed_network_opens_its_addresses_only() -> None:
     assert refusal(ipaddress.ip_address("127.0.0.1"), LOOPBACK) is None
     assert refusal(ipaddress.ip_address("10.0.0.1"), LOOPBACK) == "a private address"

@@ -148,7 +148,8 @@ def test_listing_sees_every_record_while_other_services_register(nats_server, re
 
         async def put_many() -> None:
             for n in range(300):
-                await kv.put(f"{subject_root}.burst.e{n}", json.dumps({"subject": f"{subject_root}.burst.e{n}"}).encode())
+                subject = f"{subject_root}.burst.e{n}"
+                await kv.put(subject, json.dumps({"subject": subject}).encode())
 
         writer = asyncio.create_task(put_many())
         seen = []
