@@ -14,6 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from .db import owner_only_file
+
 ISSUER = "arrakis-user-service"
 AUDIENCE = "arrakis"
 ALGORITHM = "RS256"
@@ -37,10 +39,9 @@ def load_or_create_private_key(path: Path) -> bytes:
     """The signing key kept at ``path``, created (mode 0600) on first use."""
     if path.exists():
         return path.read_bytes()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    owner_only_file(path)  # created 0600 before the key is written, so it is never readable by others
     pem = generate_private_key_pem()
     path.write_bytes(pem)
-    path.chmod(0o600)
     return pem
 
 

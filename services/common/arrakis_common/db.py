@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,13 +10,27 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, MetaData, create_engine, event, text
+from sqlalchemy import Engine, MetaData, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 
+def owner_only_file(path: Path) -> None:
+    """Create ``path`` readable and writable by its owner only, or take those rights from everyone else if it exists.
+
+    Data and key files hold password hashes, tokens and personal data; SQLite gives its -wal and -shm files the
+    database file's mode, so they follow.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    path.chmod(0o600)
+
+
 def make_engine(url: str) -> Engine:
-    """An engine with the pragmas and pool settings each backend needs."""
+    """An engine with the pragmas and pool settings each backend needs; a SQLite file is created owner-only."""
     if url.startswith("sqlite"):
+        database = make_url(url).database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            owner_only_file(Path(database))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")

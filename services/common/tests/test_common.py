@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import stat
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -142,3 +143,25 @@ def test_envelope_takes_null_trace_and_payload_as_empty():
     envelope = Envelope.model_validate({"id": "e1", "subject": "arrakis.a.b.c", "type": "T", "occurred_at":
                                         "2026-01-01T00:00:00Z", "source": "client", "trace": None, "payload": None})
     assert envelope.trace == {} and envelope.payload == {}
+
+
+def test_data_and_key_files_are_owner_only(tmp_path):
+    """The SQLite file (and the -wal/-shm files SQLite makes beside it) and the signing key are mode 0600."""
+    from arrakis_common.auth import load_or_create_private_key
+    from arrakis_common.db import Database
+
+    loose = tmp_path / "old.db"
+    loose.touch(mode=0o644)
+    for path in (tmp_path / "data" / "svc.db", loose):
+        database = Database(f"sqlite:///{path.as_posix()}")
+        with database.engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+            conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+            made = sorted(p.name for p in path.parent.iterdir() if p.name.startswith(path.name))
+            assert {f"{path.name}-wal"} <= set(made)
+            modes = {p: oct(stat.S_IMODE((path.parent / p).stat().st_mode)) for p in made}
+            assert modes == dict.fromkeys(made, "0o600")
+        database.engine.dispose()
+    key = tmp_path / "keys" / "signing.pem"
+    assert load_or_create_private_key(key).startswith(b"-----BEGIN PRIVATE KEY-----")
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
