@@ -152,6 +152,18 @@ def test_admin_sets_roles_and_new_tokens_carry_them(client, admin):
     assert client.put(f"/users/{user['id']}/roles", json={}, headers=admin).status_code == 422
 
 
+def test_the_last_admin_keeps_the_role(client, admin):
+    me = client.get("/users/me", headers=admin).json()
+    refused = client.put(f"/users/{me['id']}/roles", json={"roles": ["viewer"]}, headers=admin)
+    assert refused.status_code == 409 and "last admin" in refused.json()["detail"]
+    assert client.get("/users/me", headers=admin).json()["roles"] == me["roles"]
+    other = register(client, "quin@example.com")
+    assert client.put(f"/users/{other['id']}/roles", json={"roles": ["admin"]}, headers=admin).status_code == 200
+    assert client.put(f"/users/{me['id']}/roles", json={"roles": ["viewer"]}, headers=admin).status_code == 200
+    second = bearer(login(client, "quin@example.com"))
+    assert client.put(f"/users/{other['id']}/roles", json={"roles": ["editor"]}, headers=second).status_code == 409
+
+
 def test_jwks_verifies_issued_tokens(client):
     register(client, "pia@example.com")
     tokens = login(client, "pia@example.com")

@@ -50,11 +50,27 @@ def get_user(user_id: str, session: Session = db_session,
     return UserOut.of(load_user(session, user_id))
 
 
-@router.put("/{user_id}/roles", summary="Replace a user's roles (admin)")
+def keep_an_admin(session: Session, user: User, roles: list[str]) -> None:
+    """409 when the change would leave the platform without an admin.
+
+    The admin rows are locked first (``FOR UPDATE`` on PostgreSQL; SQLite takes one writer at a time), so two admins
+    removing each other's role at the same moment cannot both succeed.
+    """
+    if "admin" not in user.roles or "admin" in roles:
+        return
+    admins = session.scalars(select(UserRole.user_id).where(UserRole.role == "admin").with_for_update()).all()
+    if set(admins) <= {user.id}:
+        raise HTTPException(status.HTTP_409_CONFLICT,
+                            "this is the last admin: grant the admin role to another user before removing it here")
+
+
+@router.put("/{user_id}/roles", summary="Replace a user's roles (admin)",
+            responses={409: {"description": "The change would remove the last admin"}})
 def set_roles(user_id: str, body: RolesIn, session: Session = db_session,
               runtime: ServiceRuntime = Depends(get_runtime),
               principal: Principal = Depends(require_roles("admin"))) -> UserOut:
     user = load_user(session, user_id)
+    keep_an_admin(session, user, body.roles)
     user.set_roles(body.roles)
     user.updated_at = utcnow()
     session.flush()
