@@ -17,8 +17,13 @@ class PageParams(BaseModel):
     offset: int = 0
 
 
-def page_params(limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)) -> PageParams:
-    """Query parameters ``limit`` (1..500) and ``offset``."""
+# Past this an offset is no listing a client pages through (and beyond 2**63 no database can take it): 422, not 500.
+MAX_OFFSET = 1_000_000_000
+
+
+def page_params(limit: int = Query(50, ge=1, le=500),
+                offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> PageParams:
+    """Query parameters ``limit`` (1..500) and ``offset`` (0..1,000,000,000)."""
     return PageParams(limit=limit, offset=offset)
 
 

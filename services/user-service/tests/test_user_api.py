@@ -126,6 +126,10 @@ def test_admin_lists_users_with_filters_and_pages(client, admin):
     assert [u["email"] for u in admins["items"]] == [ADMIN]
     assert client.get("/users", params={"role": "Not A Role"}, headers=admin).status_code == 422
     assert client.get("/users", params={"limit": 0}, headers=admin).status_code == 422
+    for offset in (2**63, 1_000_000_001):
+        past = client.get("/users", params={"offset": offset}, headers=admin)
+        assert past.status_code == 422 and past.json()["detail"][0]["loc"] == ["query", "offset"]
+    assert client.get("/users", params={"offset": 1_000_000_000}, headers=admin).json()["items"] == []
 
 
 def test_listing_and_role_changes_need_admin(client, admin):
