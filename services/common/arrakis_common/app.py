@@ -16,12 +16,12 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .auth import JWKSVerifier, TokenVerifier
 from .db import Database, migrate
 from .events import EventBus, InboxMixin, OutboxMixin
 from .observability import Metrics, install_metrics, install_tracing, instrument_database
+from .request_body import RequestBodyGuard
 from .settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -64,53 +64,6 @@ def get_session(request: Request) -> Iterator[Session]:
     with runtime.database().session() as session:
         yield session
     runtime.bus.wake()
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-class BodySizeLimit:
-    """Rejects request bodies over ``max_bytes`` with 413, by Content-Length or while streaming."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        length = dict(scope.get("headers", [])).get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await self._reject(scope, receive, send)
-            return
-        received = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await self._reject(scope, receive, send)
-
-    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = JSONResponse({"detail": f"request body exceeds {self.max_bytes} bytes"}, status_code=413)
-        await response(scope, receive, send)
 
 
 def health_router() -> APIRouter:
@@ -177,7 +130,7 @@ def build_app(
     app.state.runtime = runtime
     app.state.settings = settings
     app.state.verifier = verifier or JWKSVerifier(settings.jwks_url, settings.jwks_cache_seconds)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestBodyGuard, max_bytes=settings.max_body_bytes)
     install_metrics(app, Metrics(settings.service_name))
     if not settings.docs_import:
         app.state.tracer_provider = install_tracing(app, settings)

@@ -165,3 +165,40 @@ def test_data_and_key_files_are_owner_only(tmp_path):
     key = tmp_path / "keys" / "signing.pem"
     assert load_or_create_private_key(key).startswith(b"-----BEGIN PRIVATE KEY-----")
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize(("body", "problem"), [
+    (b'{"text": NaN}', "NaN is not a JSON number"), (b'{"text": -Infinity}', "-Infinity is not a JSON number"),
+    (b'{"text": 1e999}', "1e999 is too large"), (b'{"text": "a\\ud800b"}', "lone UTF-16 surrogate"),
+    (b'{"text": "\\udc00"}', "lone UTF-16 surrogate"), (b"[" * 10_000 + b"]" * 10_000, "nests deeper than 64"),
+    (b'{"text": ' + b"9" * 5000 + b"}", "more digits"),
+])
+def test_json_bodies_must_be_strict(tmp_path: Path, token_issuer, auth_header, body: bytes, problem: str):
+    db = f"sqlite:///{(tmp_path / 's.db').as_posix()}"
+    with make_client(db, "nats://127.0.0.1:1", token_issuer, events_enabled=False) as client:
+        headers = {**auth_header("w", "writer"), "content-type": "application/json"}
+        response = client.post("/notes", content=body, headers=headers)
+        assert response.status_code == 422, response.text
+        [error] = response.json()["detail"]
+        assert error["loc"] == ["body"] and problem in error["msg"]
+        paired = client.post("/notes", content=b'{"text": "spice \\ud83c\\udf36 and [brackets] {in} text"}',
+                             headers=headers)
+        assert paired.status_code == 201 and paired.json()["text"] == "spice \U0001f336 and [brackets] {in} text"
+
+
+def test_a_chunked_body_over_the_limit_is_413(tmp_path: Path, token_issuer, auth_header):
+    db = f"sqlite:///{(tmp_path / 's.db').as_posix()}"
+    with make_client(db, "nats://127.0.0.1:1", token_issuer, events_enabled=False, max_body_bytes=1000) as client:
+        sent = []
+
+        def chunks():
+            for _ in range(50):
+                sent.append(1)
+                yield b'{"text": "' + b"x" * 100
+
+        response = client.post("/notes", content=chunks(), headers={**auth_header("w", "writer"),
+                                                                      "content-type": "application/json"})
+        assert response.status_code == 413 and "exceeds 1000 bytes" in response.json()["detail"]
+        small = client.post("/notes", content=iter([b'{"text":', b' "ok"}']),
+                            headers={**auth_header("w", "writer"), "content-type": "application/json"})
+        assert small.status_code == 201
