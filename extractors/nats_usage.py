@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -90,6 +91,9 @@ class Subject:
     address: str = ""
     dynamic: str = ""
     param: str = ""
+    # How a caller's argument for ``param`` is read; None: as a subject expression. A FastStream publisher passed
+    # in is read as the subject it was made with.
+    argument: Callable[[ast.expr, Site], Subject] | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -102,6 +106,7 @@ class Wrapper:
     template: EventUsage
     method: bool = False  # defined in a class: called as ``obj.name(...)``
     func: ast.AST | None = None  # its definition, so a same-named function elsewhere is not taken for it
+    argument: Callable[[ast.expr, Site], Subject] | None = None  # see Subject.argument
 
 
 def module_names(files: list[SourceFile]) -> dict[str, str]:
@@ -160,6 +165,7 @@ class EventReader:
         self.declared: set[str] = set()
         self.wrappers: list[Wrapper] = []
         self.client_attrs: dict[tuple[str, str], str] = {}  # (class name, "self.x") -> core | jetstream | bus
+        self._outer_functions: dict[str, dict[int, ast.FunctionDef | ast.AsyncFunctionDef]] = {}
 
     # ------------------------------------------------------------ indexing
 
@@ -317,7 +323,25 @@ class EventReader:
                 if any(isinstance(t, ast.Name) and t.id == name for t in targets) and node.value is not None:
                     if best is None or node.lineno > getattr(best, "lineno", 0):
                         best = node.value
+        args = site.func.args
+        if best is None and name not in {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]}:
+            outer = self._enclosing(site.module).get(id(site.func))  # a closure: the name of the function around
+            if outer is not None:
+                return self.assigned(Site(site.module, site.cls, outer, site.node), name)
         return best
+
+    def _enclosing(self, module: Module) -> dict[int, ast.FunctionDef | ast.AsyncFunctionDef]:
+        """The function each nested function is defined in (by the inner one's id), per module, read once."""
+        table = self._outer_functions.get(module.path)
+        if table is None:
+            table = {}
+            for outer in module_nodes(module.tree):  # ast.walk order: an outer function before the ones in it
+                if isinstance(outer, ast.FunctionDef | ast.AsyncFunctionDef):
+                    for inner in ast.walk(outer):
+                        if inner is not outer and isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef):
+                            table[id(inner)] = outer
+            self._outer_functions[module.path] = table
+        return table
 
     def params(self, site: Site) -> list[str]:
         """Parameter names of the enclosing function, ``self`` dropped."""
@@ -747,7 +771,7 @@ class EventReader:
         if subject.param and site.func is not None:
             index = self.params(site).index(subject.param)
             self.wrappers.append(Wrapper(site.func.name, subject.param, index, usage, self._is_method(site),
-                                         site.func))
+                                         site.func, subject.argument))
             return
         self.usages.append(usage)
 
@@ -918,13 +942,13 @@ class EventReader:
                         arg = site.node.args[wrapper.index]
                     if arg is None:
                         continue
-                    subject = self.subject(arg, site)
+                    subject = wrapper.argument(arg, site) if wrapper.argument else self.subject(arg, site)
                     usage = replace(wrapper.template, address=subject.address, location=site.ref,
                                     via=f"{wrapper.name} ({wrapper.template.location})",
                                     dynamic="" if subject.address else subject.dynamic)
                     if subject.param and site.func is not None:
                         later.append(Wrapper(site.func.name, subject.param, self.params(site).index(subject.param),
-                                             usage, self._is_method(site), site.func))
+                                             usage, self._is_method(site), site.func, subject.argument))
                     else:
                         self.usages.append(usage)
                     resolved = True

@@ -139,8 +139,21 @@ def test_faststream_subscribers_publishers_and_publish(orders) -> None:
     assert (SEND, "publish", "orders.announced") in fast  # the subject is publish()'s second argument
     # a publisher made by a factory and kept on self: its subject, the factory's parameter a {param}
     assert fast[(SEND, "publish", "orders.{order_id}.audit")].location == SourceRef(
-        "services/orders/app/streaming.py", 26)
+        "services/orders/app/streaming.py", 27)
     assert (SEND, "publisher", "orders.{order_id}.audit") in fast
+
+
+def test_faststream_publishers_passed_in_or_set_on_the_object_by_its_maker(orders) -> None:
+    sends = {(u.location.path.rsplit("/", 1)[-1], u.location.line): u for u in orders[0].usages
+             if u.api == "faststream" and u.call == "publish"}
+    # a publisher parameter is a wrapper: each caller's argument (here a closure's variable) names the publisher
+    acked = sends[("streaming.py", 50)]
+    assert acked.address == "orders.acks.{region}"
+    assert acked.via == "acknowledge (services/orders/app/streaming.py:35)"
+    assert ("streaming.py", 35) not in sends  # the call inside the wrapper is reported at its caller
+    # self.alerts only annotated in the class: set on an instance by the code that made it, per class
+    assert sends[("streaming.py", 44)].address == "orders.alerts"
+    assert sends[("streaming.py", 60)].address == "orders.notices"
 
 
 def test_sqs_queues_from_urls_and_lookups_are_events_of_transport_sqs(orders) -> None:
