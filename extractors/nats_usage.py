@@ -912,9 +912,28 @@ class EventReader:
                     found.append(site)
             elif isinstance(func, ast.Attribute) and func.attr == wrapper.name:
                 owner = self.resolve_dotted(site.module, dotted(func.value)) if dotted(func.value) else None
+                if wrapper.method and self._other_class(func.value, site, wrapper):
+                    continue
                 if wrapper.method or (owner is not None and isinstance(owner[1], ast.Module)):
                     found.append(site)
         return found
+
+    def _other_class(self, receiver: ast.expr, site: Site, wrapper: Wrapper) -> bool:
+        """Whether ``receiver`` is known to be an instance of a class (``x = Cls(...)`` in the function or the
+        module it comes from) that neither defines nor inherits the method ``wrapper`` is."""
+        if not isinstance(receiver, ast.Name) or receiver.id in self.params(site):
+            return False
+        made = self.assigned(site, receiver.id)
+        where = site.module
+        if made is None and (bound := self.lookup(site.module, receiver.id)) and isinstance(bound[1], ast.expr):
+            where, made = bound
+        made = made.value if isinstance(made, ast.Await) else made
+        if not isinstance(made, ast.Call) or not isinstance(made.func, ast.Name):
+            return False
+        cls = self.find_class(where, made.func.id)
+        if cls is None:
+            return False
+        return not any(wrapper.func in node.body for _, node in self.bases(*cls))
 
     def _deferred(self, site: Site) -> Site | None:
         """``background_tasks.add_task(fn, a, b)``, ``partial(fn, a)``, ``loop.run_in_executor(None, fn, a)``: the

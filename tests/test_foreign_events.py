@@ -128,6 +128,12 @@ def test_rabbitmq_publish_and_consume_are_events_of_transport_amqp(billing) -> N
     # the queue's name from declare_queue(queue_name) in the wrapper, filled in by its caller
     assert amqp[(RECEIVE, "billing.refund-requests")].location.line == 24
     assert amqp[(RECEIVE, "")].dynamic.startswith("a server-named queue")
+    # a method wrapper is matched by the class of the object it is called on: Mailer.listen consumes, Tap.listen
+    # iterates; neither is taken for the other's same-named method
+    received = {(u.call, u.address, u.via.split(" ")[0], u.location.line) for u in billing[0].usages
+                if u.transport == "amqp" and u.action == RECEIVE and u.via}
+    assert received == {("consume", "billing.refund-requests", "listen", 24),
+                        ("iterator", "billing.audit-tap", "listen", 32)}
     assert not [u for u in billing[0].usages if u.location.path.endswith("kafka.py") and u.transport != "kafka"]
 
 
