@@ -158,6 +158,7 @@ class EventReader:
         self.nats_modules = {path for path, roots in self.imported.items() if "nats" in roots}
         self.unknown: list[Site] = []  # broker-like calls on objects not known to be a broker client
         self.param_clients: list[Site] = []  # broker-like calls on a parameter: its callers decide
+        self.stream_params: list[Site] = []  # add_stream(config=<a parameter>): its callers name the stream
         self.recognised: set[int] = set()  # ids of the call nodes recorded as broker calls
         self.usages: list[EventUsage] = []
         self.streams: dict[str, EventStream] = {}
@@ -665,6 +666,7 @@ class EventReader:
             self._call(site)
         self._param_clients(calls)
         self._resolve_wrappers(calls)
+        self._streams_passed_in(calls)
 
     def _param_clients(self, calls: list[Site]) -> None:
         """``async def send(client, subject, data): await client.publish(...)``: a NATS call when a caller passes a
@@ -872,24 +874,55 @@ class EventReader:
 
     def _stream(self, site: Site) -> None:
         config = self._arg(site, 0, "config")
+        module = site.module
         if isinstance(config, ast.Name) and (local := self.assigned(site, config.id)) is not None:
             config = local
-        source = config if isinstance(config, ast.Call) else site.node
-        name = self.subject(keyword(source, "name"), site)
+        elif isinstance(config, ast.Name) and config.id in self.params(site):
+            self.stream_params.append(site)  # a config passed in: named by the callers (see _streams_passed_in)
+            return
+        elif isinstance(config, ast.Name) and (found := self.lookup(site.module, config.id)) and isinstance(
+                found[1], ast.Call):
+            module, config = found
+        self._declare_stream(config if isinstance(config, ast.Call) else site.node, site, module, [site.ref])
+
+    def _declare_stream(self, source: ast.Call, site: Site, module: Module, evidence: list[SourceRef]) -> None:
+        """Record the stream a ``StreamConfig(...)`` / ``add_stream(...)`` call names, read in ``module``."""
+        name = self.subject(keyword(source, "name"), site, module)
         subjects_node = keyword(source, "subjects")
         subjects: list[str] = []
         if isinstance(subjects_node, ast.Name):
-            found = self.lookup(site.module, subjects_node.id)
+            found = self.lookup(module, subjects_node.id)
             subjects_node = found[1] if found and isinstance(found[1], ast.expr) else subjects_node
         for element in subjects_node.elts if isinstance(subjects_node, ast.List | ast.Tuple) else []:
-            resolved = self.subject(element, site)
+            resolved = self.subject(element, site, module)
             subjects.append(resolved.address or "{" + resolved.dynamic + "}")
         if not name.address and not subjects:
             return  # a config passed in from elsewhere: nothing known about the stream here
         stream_name = name.address or f"{{{_token(name.dynamic)}}}"
         stream = self.streams.setdefault(stream_name, EventStream(stream_name))
         stream.subjects = sorted(set(stream.subjects) | set(subjects))
-        stream.evidence = sorted({*stream.evidence, site.ref})
+        stream.evidence = sorted({*stream.evidence, *evidence})
+
+    def _streams_passed_in(self, calls: list[Site]) -> None:
+        """``async def ensure(cfg, js): await js.add_stream(config=cfg)``: each caller's config (a local or module
+        constant ``StreamConfig(...)``) is a stream, its evidence the caller and the ``add_stream`` call."""
+        for site in self.stream_params:
+            config = self._arg(site, 0, "config")
+            name = config.id  # type: ignore[union-attr]
+            probe = Wrapper(site.func.name if site.func else "", name, self.params(site).index(name),
+                            EventUsage("", "", "", "", "", site.ref), self._is_method(site), site.func)
+            for caller in self._callers(probe, calls):
+                arg = keyword(caller.node, name)
+                if arg is None and len(caller.node.args) > probe.index:
+                    arg = caller.node.args[probe.index]
+                module = caller.module
+                if isinstance(arg, ast.Name) and (local := self.assigned(caller, arg.id)) is not None:
+                    arg = local
+                elif isinstance(arg, ast.Name) and (found := self.lookup(caller.module, arg.id)) and isinstance(
+                        found[1], ast.Call):
+                    module, arg = found
+                if isinstance(arg, ast.Call):
+                    self._declare_stream(arg, caller, module, [site.ref, caller.ref])
 
     def _callers(self, wrapper: Wrapper, calls: list[Site]) -> list[Site]:
         """Calls of a wrapper: ``name(...)`` anywhere (imports and aliases included, by the name it was defined

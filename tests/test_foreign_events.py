@@ -70,6 +70,16 @@ def test_streams_with_subjects_from_settings(orders) -> None:
     assert (stream.name, stream.subjects) == ("ORDERS", ["orders.>", "shop.orders.>"])
 
 
+def test_streams_whose_config_the_callers_pass_in(billing) -> None:
+    streams = {s.name: s for s in billing[0].streams}
+    add_stream = SourceRef("services/billing/app/streams.py", 10)
+    # a module constant with its subjects in another constant, and a caller's local config
+    assert streams["INVOICES"].subjects == ["billing.invoices.>"]
+    assert streams["INVOICES"].evidence == [add_stream, SourceRef("services/billing/app/streams.py", 14)]
+    assert streams["REFUNDS"].subjects == ["billing.refunds.>"]
+    assert add_stream in streams["REFUNDS"].evidence
+
+
 def test_push_and_pull_consumers_queue_groups_and_durables(billing) -> None:
     received = {u.address: u for u in billing[0].usages if u.action == RECEIVE and u.transport == "nats"}
     assert received["orders.*"].queue == "billing"
