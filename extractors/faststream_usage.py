@@ -10,7 +10,9 @@ the first as in nats-py).
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import replace
+from typing import Any
 
 from arrakis_docs.extractors.broker_clients import ClientKinds, role, uses_broker
 from arrakis_docs.extractors.event_sites import Site
@@ -64,6 +66,14 @@ def _publisher_made(reader: EventReader, receiver: ast.expr, site: Site,
             for stmt in ast.walk(fn):
                 if isinstance(stmt, ast.Assign) and any(dotted(t) == dotted(receiver) for t in stmt.targets):
                     made, site = stmt.value, Site(site.module, site.cls, fn, site.node)
+        if made is None and dotted(receiver).count(".") == 1:
+            for value, where in _set_from_outside(reader, site, receiver.attr):
+                if not isinstance(value, ast.Name | ast.Attribute):
+                    made, site = value, where
+                    break
+                found = _publisher_made(reader, value, where, depth + 1)
+                if found[0] is not None:
+                    return found
     made = made.value if isinstance(made, ast.Await) else made
     if not isinstance(made, ast.Call) or depth > 3:
         return None, None
@@ -80,6 +90,82 @@ def _publisher_made(reader: EventReader, receiver: ast.expr, site: Site,
                     if isinstance(stmt.value.func, ast.Name):
                         return _publisher_made(reader, ast.Name(stmt.value.func.id), inner, depth + 1)
     return None, None
+
+
+def _set_from_outside(reader: EventReader, site: Site, attr: str) -> list[tuple[ast.expr, Site]]:
+    """``obj.attr = value`` anywhere in the scanned modules where ``obj`` is an instance of the class of ``site``
+    (``obj = Cls(...)`` before it in the same function, or a parameter annotated ``Cls``): an attribute the code that
+    made the object sets, with the site to evaluate the value in."""
+    index: dict[str, list[tuple[ast.Assign, Site]]] | None = reader.__dict__.get("_outside_attrs")
+    if index is None:
+        index = reader.__dict__.setdefault("_outside_attrs", {})
+        for module in reader.modules.values():
+            scopes: list[ast.AST] = [module.tree, *(n for n in module_nodes(module.tree)
+                                                    if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef))]
+            for scope in scopes:
+                fn = scope if isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef) else None
+                for stmt in _own_nodes(scope):
+                    if not isinstance(stmt, ast.Assign):
+                        continue
+                    for target in stmt.targets:
+                        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and (
+                                target.value.id not in ("self", "cls")):
+                            at = ast.copy_location(ast.Call(ast.Name("_"), [], []), stmt)
+                            index.setdefault(target.attr, []).append((stmt, Site(module, None, fn, at)))
+    found: list[tuple[ast.expr, Site]] = []
+    for stmt, where in index.get(attr, []):
+        owner = next(t.value.id for t in stmt.targets if isinstance(t, ast.Attribute) and t.attr == attr
+                     and isinstance(t.value, ast.Name))
+        if _instance_of(reader, owner, where, site):
+            found.append((stmt.value, where))
+    return found
+
+
+def _own_nodes(scope: ast.AST) -> Iterator[ast.AST]:
+    """The nodes of a module or function body, not those of the functions defined in it."""
+    for child in ast.iter_child_nodes(scope):
+        if not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            yield child
+            yield from _own_nodes(child)
+
+
+def _instance_of(reader: EventReader, name: str, where: Site, site: Site) -> bool:
+    """Whether ``name`` at ``where`` holds an instance of the class ``site`` is in (or of a subclass of it)."""
+    classes: list[str] = []
+    made = reader.assigned(where, name) if where.func is not None else None
+    if made is None and where.func is None and (bound := reader.lookup(where.module, name)):
+        made = bound[1] if isinstance(bound[1], ast.expr) else None
+    made = made.value if isinstance(made, ast.Await) else made
+    if isinstance(made, ast.Call) and dotted(made.func):
+        classes.append(dotted(made.func).split(".")[-1])
+    if where.func is not None:
+        for arg in [*where.func.args.posonlyargs, *where.func.args.args, *where.func.args.kwonlyargs]:
+            if arg.arg == name and arg.annotation is not None and dotted(arg.annotation):
+                classes.append(dotted(arg.annotation).split(".")[-1])
+    for cls_name in classes:
+        cls = reader.lookup(where.module, cls_name)
+        if cls and isinstance(cls[1], ast.ClassDef) and any(
+                node is site.cls for _, node in reader.bases(cls[0], cls[1])):  # type: ignore[attr-defined]
+            return True
+    return False
+
+
+def publisher_subject(reader: EventReader, receiver: ast.expr, site: Site) -> Any:  # a nats_usage.Subject
+    """The subject of ``receiver.publish(...)``: the one its publisher was made with; a publisher that is a parameter
+    of the enclosing function is filled in from each caller's argument, as a wrapper's subject is."""
+    made, where = _publisher_made(reader, receiver, site)
+    if made is not None and where is not None:
+        subject = reader.subject(_address(reader, Site(where.module, where.cls, where.func, made), 0), where)
+        subject = replace(subject, param="", argument=None)  # a factory's parameter stays a {param} of the pattern
+        if not subject.address and subject.dynamic:
+            subject = replace(subject, dynamic=f"{subject.dynamic} (the publisher's subject)")
+        return subject
+    unknown = reader.subject(None, site)
+    if isinstance(receiver, ast.Name) and receiver.id in reader.params(site) and (
+            reader.assigned(site, receiver.id) is None):
+        return replace(unknown, dynamic=receiver.id, param=receiver.id,
+                       argument=lambda arg, at: publisher_subject(reader, arg, at))
+    return replace(unknown, dynamic=_PUBLISHER_SUBJECT)
 
 
 def _address(reader: EventReader, site: Site, index: int, transport: str = "nats") -> ast.expr | None:
@@ -104,14 +190,7 @@ def faststream_call(reader: EventReader, site: Site) -> bool:
     if transport == "publisher":  # publisher.publish(message): the subject was fixed when it was made
         if method != "publish":
             return False
-        made, where = _publisher_made(reader, node.func.value, site)
-        if made is not None and where is not None:
-            subject = reader.subject(_address(reader, Site(where.module, where.cls, where.func, made), 0), where)
-            subject = replace(subject, param="")  # a factory's parameter stays a {param} of the pattern
-            if not subject.address and subject.dynamic:
-                subject = replace(subject, dynamic=f"{subject.dynamic} (the publisher's subject)")
-        else:
-            subject = replace(reader.subject(None, site), dynamic=_PUBLISHER_SUBJECT)
+        subject = publisher_subject(reader, node.func.value, site)
         reader._add(site, SEND, subject, "faststream", method, transport=_transport_by_import(reader, site) or
                     "nats")
         return True

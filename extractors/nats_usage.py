@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -90,6 +91,9 @@ class Subject:
     address: str = ""
     dynamic: str = ""
     param: str = ""
+    # How a caller's argument for ``param`` is read; None: as a subject expression. A FastStream publisher passed
+    # in is read as the subject it was made with.
+    argument: Callable[[ast.expr, Site], Subject] | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -102,6 +106,7 @@ class Wrapper:
     template: EventUsage
     method: bool = False  # defined in a class: called as ``obj.name(...)``
     func: ast.AST | None = None  # its definition, so a same-named function elsewhere is not taken for it
+    argument: Callable[[ast.expr, Site], Subject] | None = None  # see Subject.argument
 
 
 def module_names(files: list[SourceFile]) -> dict[str, str]:
@@ -153,6 +158,7 @@ class EventReader:
         self.nats_modules = {path for path, roots in self.imported.items() if "nats" in roots}
         self.unknown: list[Site] = []  # broker-like calls on objects not known to be a broker client
         self.param_clients: list[Site] = []  # broker-like calls on a parameter: its callers decide
+        self.stream_params: list[Site] = []  # add_stream(config=<a parameter>): its callers name the stream
         self.recognised: set[int] = set()  # ids of the call nodes recorded as broker calls
         self.usages: list[EventUsage] = []
         self.streams: dict[str, EventStream] = {}
@@ -160,6 +166,7 @@ class EventReader:
         self.declared: set[str] = set()
         self.wrappers: list[Wrapper] = []
         self.client_attrs: dict[tuple[str, str], str] = {}  # (class name, "self.x") -> core | jetstream | bus
+        self._outer_functions: dict[str, dict[int, ast.FunctionDef | ast.AsyncFunctionDef]] = {}
 
     # ------------------------------------------------------------ indexing
 
@@ -317,7 +324,25 @@ class EventReader:
                 if any(isinstance(t, ast.Name) and t.id == name for t in targets) and node.value is not None:
                     if best is None or node.lineno > getattr(best, "lineno", 0):
                         best = node.value
+        args = site.func.args
+        if best is None and name not in {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]}:
+            outer = self._enclosing(site.module).get(id(site.func))  # a closure: the name of the function around
+            if outer is not None:
+                return self.assigned(Site(site.module, site.cls, outer, site.node), name)
         return best
+
+    def _enclosing(self, module: Module) -> dict[int, ast.FunctionDef | ast.AsyncFunctionDef]:
+        """The function each nested function is defined in (by the inner one's id), per module, read once."""
+        table = self._outer_functions.get(module.path)
+        if table is None:
+            table = {}
+            for outer in module_nodes(module.tree):  # ast.walk order: an outer function before the ones in it
+                if isinstance(outer, ast.FunctionDef | ast.AsyncFunctionDef):
+                    for inner in ast.walk(outer):
+                        if inner is not outer and isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef):
+                            table[id(inner)] = outer
+            self._outer_functions[module.path] = table
+        return table
 
     def params(self, site: Site) -> list[str]:
         """Parameter names of the enclosing function, ``self`` dropped."""
@@ -641,6 +666,7 @@ class EventReader:
             self._call(site)
         self._param_clients(calls)
         self._resolve_wrappers(calls)
+        self._streams_passed_in(calls)
 
     def _param_clients(self, calls: list[Site]) -> None:
         """``async def send(client, subject, data): await client.publish(...)``: a NATS call when a caller passes a
@@ -747,7 +773,7 @@ class EventReader:
         if subject.param and site.func is not None:
             index = self.params(site).index(subject.param)
             self.wrappers.append(Wrapper(site.func.name, subject.param, index, usage, self._is_method(site),
-                                         site.func))
+                                         site.func, subject.argument))
             return
         self.usages.append(usage)
 
@@ -848,24 +874,55 @@ class EventReader:
 
     def _stream(self, site: Site) -> None:
         config = self._arg(site, 0, "config")
+        module = site.module
         if isinstance(config, ast.Name) and (local := self.assigned(site, config.id)) is not None:
             config = local
-        source = config if isinstance(config, ast.Call) else site.node
-        name = self.subject(keyword(source, "name"), site)
+        elif isinstance(config, ast.Name) and config.id in self.params(site):
+            self.stream_params.append(site)  # a config passed in: named by the callers (see _streams_passed_in)
+            return
+        elif isinstance(config, ast.Name) and (found := self.lookup(site.module, config.id)) and isinstance(
+                found[1], ast.Call):
+            module, config = found
+        self._declare_stream(config if isinstance(config, ast.Call) else site.node, site, module, [site.ref])
+
+    def _declare_stream(self, source: ast.Call, site: Site, module: Module, evidence: list[SourceRef]) -> None:
+        """Record the stream a ``StreamConfig(...)`` / ``add_stream(...)`` call names, read in ``module``."""
+        name = self.subject(keyword(source, "name"), site, module)
         subjects_node = keyword(source, "subjects")
         subjects: list[str] = []
         if isinstance(subjects_node, ast.Name):
-            found = self.lookup(site.module, subjects_node.id)
+            found = self.lookup(module, subjects_node.id)
             subjects_node = found[1] if found and isinstance(found[1], ast.expr) else subjects_node
         for element in subjects_node.elts if isinstance(subjects_node, ast.List | ast.Tuple) else []:
-            resolved = self.subject(element, site)
+            resolved = self.subject(element, site, module)
             subjects.append(resolved.address or "{" + resolved.dynamic + "}")
         if not name.address and not subjects:
             return  # a config passed in from elsewhere: nothing known about the stream here
         stream_name = name.address or f"{{{_token(name.dynamic)}}}"
         stream = self.streams.setdefault(stream_name, EventStream(stream_name))
         stream.subjects = sorted(set(stream.subjects) | set(subjects))
-        stream.evidence = sorted({*stream.evidence, site.ref})
+        stream.evidence = sorted({*stream.evidence, *evidence})
+
+    def _streams_passed_in(self, calls: list[Site]) -> None:
+        """``async def ensure(cfg, js): await js.add_stream(config=cfg)``: each caller's config (a local or module
+        constant ``StreamConfig(...)``) is a stream, its evidence the caller and the ``add_stream`` call."""
+        for site in self.stream_params:
+            config = self._arg(site, 0, "config")
+            name = config.id  # type: ignore[union-attr]
+            probe = Wrapper(site.func.name if site.func else "", name, self.params(site).index(name),
+                            EventUsage("", "", "", "", "", site.ref), self._is_method(site), site.func)
+            for caller in self._callers(probe, calls):
+                arg = keyword(caller.node, name)
+                if arg is None and len(caller.node.args) > probe.index:
+                    arg = caller.node.args[probe.index]
+                module = caller.module
+                if isinstance(arg, ast.Name) and (local := self.assigned(caller, arg.id)) is not None:
+                    arg = local
+                elif isinstance(arg, ast.Name) and (found := self.lookup(caller.module, arg.id)) and isinstance(
+                        found[1], ast.Call):
+                    module, arg = found
+                if isinstance(arg, ast.Call):
+                    self._declare_stream(arg, caller, module, [site.ref, caller.ref])
 
     def _callers(self, wrapper: Wrapper, calls: list[Site]) -> list[Site]:
         """Calls of a wrapper: ``name(...)`` anywhere (imports and aliases included, by the name it was defined
@@ -888,9 +945,28 @@ class EventReader:
                     found.append(site)
             elif isinstance(func, ast.Attribute) and func.attr == wrapper.name:
                 owner = self.resolve_dotted(site.module, dotted(func.value)) if dotted(func.value) else None
+                if wrapper.method and self._other_class(func.value, site, wrapper):
+                    continue
                 if wrapper.method or (owner is not None and isinstance(owner[1], ast.Module)):
                     found.append(site)
         return found
+
+    def _other_class(self, receiver: ast.expr, site: Site, wrapper: Wrapper) -> bool:
+        """Whether ``receiver`` is known to be an instance of a class (``x = Cls(...)`` in the function or the
+        module it comes from) that neither defines nor inherits the method ``wrapper`` is."""
+        if not isinstance(receiver, ast.Name) or receiver.id in self.params(site):
+            return False
+        made = self.assigned(site, receiver.id)
+        where = site.module
+        if made is None and (bound := self.lookup(site.module, receiver.id)) and isinstance(bound[1], ast.expr):
+            where, made = bound
+        made = made.value if isinstance(made, ast.Await) else made
+        if not isinstance(made, ast.Call) or not isinstance(made.func, ast.Name):
+            return False
+        cls = self.find_class(where, made.func.id)
+        if cls is None:
+            return False
+        return not any(wrapper.func in node.body for _, node in self.bases(*cls))
 
     def _deferred(self, site: Site) -> Site | None:
         """``background_tasks.add_task(fn, a, b)``, ``partial(fn, a)``, ``loop.run_in_executor(None, fn, a)``: the
@@ -918,13 +994,13 @@ class EventReader:
                         arg = site.node.args[wrapper.index]
                     if arg is None:
                         continue
-                    subject = self.subject(arg, site)
+                    subject = wrapper.argument(arg, site) if wrapper.argument else self.subject(arg, site)
                     usage = replace(wrapper.template, address=subject.address, location=site.ref,
                                     via=f"{wrapper.name} ({wrapper.template.location})",
                                     dynamic="" if subject.address else subject.dynamic)
                     if subject.param and site.func is not None:
                         later.append(Wrapper(site.func.name, subject.param, self.params(site).index(subject.param),
-                                             usage, self._is_method(site), site.func))
+                                             usage, self._is_method(site), site.func, subject.argument))
                     else:
                         self.usages.append(usage)
                     resolved = True

@@ -70,6 +70,16 @@ def test_streams_with_subjects_from_settings(orders) -> None:
     assert (stream.name, stream.subjects) == ("ORDERS", ["orders.>", "shop.orders.>"])
 
 
+def test_streams_whose_config_the_callers_pass_in(billing) -> None:
+    streams = {s.name: s for s in billing[0].streams}
+    add_stream = SourceRef("services/billing/app/streams.py", 10)
+    # a module constant with its subjects in another constant, and a caller's local config
+    assert streams["INVOICES"].subjects == ["billing.invoices.>"]
+    assert streams["INVOICES"].evidence == [add_stream, SourceRef("services/billing/app/streams.py", 14)]
+    assert streams["REFUNDS"].subjects == ["billing.refunds.>"]
+    assert add_stream in streams["REFUNDS"].evidence
+
+
 def test_push_and_pull_consumers_queue_groups_and_durables(billing) -> None:
     received = {u.address: u for u in billing[0].usages if u.action == RECEIVE and u.transport == "nats"}
     assert received["orders.*"].queue == "billing"
@@ -128,6 +138,12 @@ def test_rabbitmq_publish_and_consume_are_events_of_transport_amqp(billing) -> N
     # the queue's name from declare_queue(queue_name) in the wrapper, filled in by its caller
     assert amqp[(RECEIVE, "billing.refund-requests")].location.line == 24
     assert amqp[(RECEIVE, "")].dynamic.startswith("a server-named queue")
+    # a method wrapper is matched by the class of the object it is called on: Mailer.listen consumes, Tap.listen
+    # iterates; neither is taken for the other's same-named method
+    received = {(u.call, u.address, u.via.split(" ")[0], u.location.line) for u in billing[0].usages
+                if u.transport == "amqp" and u.action == RECEIVE and u.via}
+    assert received == {("consume", "billing.refund-requests", "listen", 24),
+                        ("iterator", "billing.audit-tap", "listen", 32)}
     assert not [u for u in billing[0].usages if u.location.path.endswith("kafka.py") and u.transport != "kafka"]
 
 
@@ -139,8 +155,21 @@ def test_faststream_subscribers_publishers_and_publish(orders) -> None:
     assert (SEND, "publish", "orders.announced") in fast  # the subject is publish()'s second argument
     # a publisher made by a factory and kept on self: its subject, the factory's parameter a {param}
     assert fast[(SEND, "publish", "orders.{order_id}.audit")].location == SourceRef(
-        "services/orders/app/streaming.py", 26)
+        "services/orders/app/streaming.py", 27)
     assert (SEND, "publisher", "orders.{order_id}.audit") in fast
+
+
+def test_faststream_publishers_passed_in_or_set_on_the_object_by_its_maker(orders) -> None:
+    sends = {(u.location.path.rsplit("/", 1)[-1], u.location.line): u for u in orders[0].usages
+             if u.api == "faststream" and u.call == "publish"}
+    # a publisher parameter is a wrapper: each caller's argument (here a closure's variable) names the publisher
+    acked = sends[("streaming.py", 50)]
+    assert acked.address == "orders.acks.{region}"
+    assert acked.via == "acknowledge (services/orders/app/streaming.py:35)"
+    assert ("streaming.py", 35) not in sends  # the call inside the wrapper is reported at its caller
+    # self.alerts only annotated in the class: set on an instance by the code that made it, per class
+    assert sends[("streaming.py", 44)].address == "orders.alerts"
+    assert sends[("streaming.py", 60)].address == "orders.notices"
 
 
 def test_sqs_queues_from_urls_and_lookups_are_events_of_transport_sqs(orders) -> None:
