@@ -119,6 +119,33 @@ def test_alertmanager_configuration_passes_amtool_and_routes_by_team(tmp_path: P
     assert run("amtool", "check-config", str(broken)).returncode != 0
 
 
+@pytest.mark.skipif(shutil.which("amtool") is None, reason="Debian package prometheus-alertmanager missing")
+def test_make_ups_alertmanager_configuration_keeps_the_routes_and_passes_amtool(tmp_path: Path):
+    """scripts/run_alertmanager.py's copy: the generated routes, null receivers (nothing leaves a developer's
+    machine), checked by amtool before Alertmanager starts; a copy amtool rejects stops it with the complaint."""
+    import importlib.util
+    import os
+    import sys
+
+    done = subprocess.run([sys.executable, "scripts/run_alertmanager.py", "--config-only"], cwd=REPO,
+                          env={**os.environ, "ARRAKIS_VAR_DIR": str(tmp_path)}, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    path = Path(done.stdout.strip())
+    assert path == tmp_path / "alertmanager" / "alertmanager.yml"
+    local = yaml.safe_load(path.read_text())
+    generated = yaml.safe_load((MONITORING / "alertmanager" / "alertmanager.yml").read_text())
+    assert local["route"] == generated["route"] and local["inhibit_rules"] == generated["inhibit_rules"]
+    assert local["receivers"] == [{"name": r["name"]} for r in generated["receivers"]]
+    spec = importlib.util.spec_from_file_location("run_alertmanager", REPO / "scripts" / "run_alertmanager.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.check(path) is None
+    local["route"]["routes"][0]["receiver"] = "nobody"
+    path.write_text(yaml.safe_dump(local))
+    assert "nobody" in module.check(path)
+
+
 def test_every_alert_has_a_runbook_page_and_the_catalog_links_them():
     alerts = [rule for path in sorted((PROMETHEUS / "rules").glob("*.yml"))
               for group in yaml.safe_load(path.read_text())["groups"] for rule in group["rules"] if "alert" in rule]
@@ -205,3 +232,4 @@ def test_an_objective_that_cannot_be_measured_is_reported_at_its_line():
     unmeasured: list = []  # without the request metrics in the code, a declared request objective is refused
     assert service_objectives(_service({"ok": slos["ok"]}), _api("/orders"), [], [], manifest, unmeasured) == []
     assert "requests cannot be measured" in unmeasured[0].message and unmeasured[0].line == 2
+
