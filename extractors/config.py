@@ -43,6 +43,7 @@ class RepoConfig:
     python: str = ""  # interpreter that imports the apps; the running one when empty
     import_timeout: float = 60.0
     catalog_dir: str = "catalog"
+    site_url: str = ""  # where the portal is published (absolute runbook links); mkdocs.yml's site_url when empty
     cache_dir: str = ".arrakis-cache"
     # Message streams the platform uses, e.g. [{name = "ARRAKIS", subjects = "arrakis.>"}]; found in code when empty.
     streams: list[dict[str, Any]] = field(default_factory=list)

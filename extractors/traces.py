@@ -17,7 +17,8 @@ bounded sample of durations per edge, never the spans themselves:
 - NATS: PRODUCER spans -> ``service -publishes-> channel:<subject>``; CONSUMER spans -> ``channel -consumes->
   service``; the two joined by the consumer's link to the producer span (across traces), else by subject, wildcards
   included (``messaging.destination.template``) -> ``producer -delivers-> consumer``;
-- databases: client spans with ``db.system`` -> ``service -queries-> database:<system>/<name>``.
+- databases: client spans with ``db.system`` -> ``service -queries-> database:<system>/<name>`` (Redis: the
+  database index as the name).
 """
 
 from __future__ import annotations
@@ -428,7 +429,7 @@ def _route(span: SpanRecord) -> str:
 
 def _database(attrs: dict[str, Any]) -> str:
     system = attrs.get("db.system") or attrs.get("db.system.name") or "db"
-    name = attrs.get("db.name") or attrs.get("db.namespace") or ""
+    name = attrs.get("db.name") or attrs.get("db.namespace") or attrs.get("db.redis.database_index", "")
     return f"database:{system}/{Path(str(name)).stem if system == 'sqlite' else name}"
 
 

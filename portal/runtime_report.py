@@ -11,8 +11,9 @@ What counts as declared: HTTP, a ``depends-on`` edge between two services (the d
 usage whose subject matches the observed one (``{param}`` tokens and wildcards included; a send whose subject is
 only known at run time declares every subject of its service) for ``publishes``, a receive usage whose pattern
 matches for ``consumes``, a ``consumes-api`` edge to the producer's event API for ``delivers``, and a
-``depends-on`` edge to the message stream; databases, a ``depends-on`` edge to a datastore of kind database
-(a service's only database is the one its spans talk to).
+``depends-on`` edge to the message stream; databases, a ``depends-on`` edge to a datastore of kind database or
+cache: a span goes to the declared datastore whose technology is its ``db.system`` (``redis``), else a SQL span to
+the service's only database (SQLite in development stands for the PostgreSQL a deployment declares).
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ from arrakis_docs.model.runtime import (
 )
 
 STREAM = "uses-stream"
+STORE_KINDS = ("database", "cache")  # datastores a service queries (a message stream is NATS' business)
+# db.system values of SQL databases (SQLAlchemy's dialect names): what a declared database of another engine may be.
+SQL_SYSTEMS = frozenset({"sqlite", "postgresql", "mysql", "mariadb", "mssql", "oracle", "other_sql", "db"})
 
 
 @dataclass
@@ -81,11 +85,12 @@ def reconcile(model: ArchitectureModel, graph: ObservedGraph) -> Reconciliation:
     databases: dict[str, list[str]] = {}
     streams: dict[str, list[str]] = {}
     kinds = {d.id: d.kind for d in model.datastores}
+    technologies = {d.id: d.technology for d in model.datastores}
     for edge in model.edges:
         evidence = {str(ref) for ref in edge.evidence}
         if edge.kind == "depends-on" and edge.source in services and edge.target in services:
             item = slot(HTTP, "calls", edge.source, edge.target)
-        elif edge.kind == "depends-on" and kinds.get(edge.target) == "database":
+        elif edge.kind == "depends-on" and kinds.get(edge.target) in STORE_KINDS:
             databases.setdefault(edge.source, []).append(edge.target)
             item = slot(DATABASE, "queries", edge.source, edge.target)
         elif edge.kind == "depends-on" and kinds.get(edge.target) == "message-stream":
@@ -118,7 +123,15 @@ def reconcile(model: ArchitectureModel, graph: ObservedGraph) -> Reconciliation:
             slot(HTTP, "calls", edge.source, edge.target).observed.append(edge)
         elif edge.protocol == DATABASE:
             declared = databases.get(edge.source, [])
-            target = declared[0] if len(declared) == 1 else edge.target
+            system = edge.target.removeprefix("database:").split("/", 1)[0]
+            same = [d for d in declared if technologies.get(d) == system]
+            sql = [d for d in declared if kinds.get(d) == "database"]
+            if len(same) == 1:
+                target = same[0]
+            elif system in SQL_SYSTEMS and len(sql) == 1:
+                target = sql[0]
+            else:
+                target = edge.target
             slot(DATABASE, "queries", edge.source, target).observed.append(edge)
         elif edge.kind == PUBLISHES:
             subject = edge.target.removeprefix("channel:")

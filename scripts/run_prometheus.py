@@ -3,7 +3,8 @@ against the services on the ports `make up` gave them.
 
 The generated monitoring/prometheus/prometheus.yml names one job per service and reads each job's targets from
 targets/<service>.json; this writes those files (from ARRAKIS_HOST and ARRAKIS_<SERVICE>_PORT) and a copy of the
-configuration with short scrape and evaluation intervals under $ARRAKIS_VAR_DIR/prometheus, then execs Prometheus on
+configuration with short scrape and evaluation intervals under $ARRAKIS_VAR_DIR/prometheus (sending alerts to the
+Alertmanager of scripts/run_alertmanager.py when ARRAKIS_ALERTMANAGER_PORT is set), then execs Prometheus on
 ARRAKIS_PROMETHEUS_PORT. Also usable alone: `python scripts/run_prometheus.py --config-only` writes the files only.
 """
 
@@ -34,6 +35,9 @@ def write_config(var_dir: Path, env: dict[str, str]) -> Path:
     config["global"].update({"scrape_interval": interval, "evaluation_interval": interval,
                              "scrape_timeout": interval})
     host = env.get("ARRAKIS_HOST", "127.0.0.1")
+    if env.get("ARRAKIS_ALERTMANAGER_PORT"):  # scripts/run_alertmanager.py's, on the same host
+        config["alerting"] = {"alertmanagers": [{"api_version": "v2", "static_configs": [
+            {"targets": [f"{host}:{env['ARRAKIS_ALERTMANAGER_PORT']}"]}]}]}
     (var_dir / "targets").mkdir(parents=True, exist_ok=True)
     for job in config["scrape_configs"]:
         name = job["job_name"]

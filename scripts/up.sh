@@ -20,6 +20,7 @@ export ARRAKIS_EVENT_GATEWAY_PORT=${ARRAKIS_EVENT_GATEWAY_PORT:-8007}
 export ARRAKIS_PORTAL_PORT=${ARRAKIS_PORTAL_PORT:-8000}  # arrakis-docs serve: the portal and its /status.json
 export ARRAKIS_PROMETHEUS_PORT=${ARRAKIS_PROMETHEUS_PORT:-9090}  # Prometheus with the generated rules
 export ARRAKIS_PROMETHEUS_URL="http://$ARRAKIS_HOST:$ARRAKIS_PROMETHEUS_PORT"  # the portal's status page reads alerts
+export ARRAKIS_ALERTMANAGER_PORT=${ARRAKIS_ALERTMANAGER_PORT:-9093}  # Alertmanager with the generated routes
 # What the services read (pydantic-settings, prefix ARRAKIS_).
 export ARRAKIS_DATA_DIR="$ARRAKIS_VAR_DIR/data"
 export ARRAKIS_NATS_URL="nats://$ARRAKIS_HOST:$ARRAKIS_NATS_PORT"

@@ -51,6 +51,8 @@ def main() -> None:
               flush=True)
     if os.environ.get("ARRAKIS_PROMETHEUS_PORT"):
         print(f"  {'prometheus':<30} http://{host}:{os.environ['ARRAKIS_PROMETHEUS_PORT']}/alerts", flush=True)
+    if os.environ.get("ARRAKIS_ALERTMANAGER_PORT"):
+        print(f"  {'alertmanager':<30} http://{host}:{os.environ['ARRAKIS_ALERTMANAGER_PORT']}/#/alerts", flush=True)
     print("Ctrl-C stops everything; data is kept under " + os.environ.get("ARRAKIS_VAR_DIR", "var"), flush=True)
     while True:
         time.sleep(3600)

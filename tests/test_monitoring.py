@@ -119,6 +119,33 @@ def test_alertmanager_configuration_passes_amtool_and_routes_by_team(tmp_path: P
     assert run("amtool", "check-config", str(broken)).returncode != 0
 
 
+@pytest.mark.skipif(shutil.which("amtool") is None, reason="Debian package prometheus-alertmanager missing")
+def test_make_ups_alertmanager_configuration_keeps_the_routes_and_passes_amtool(tmp_path: Path):
+    """scripts/run_alertmanager.py's copy: the generated routes, null receivers (nothing leaves a developer's
+    machine), checked by amtool before Alertmanager starts; a copy amtool rejects stops it with the complaint."""
+    import importlib.util
+    import os
+    import sys
+
+    done = subprocess.run([sys.executable, "scripts/run_alertmanager.py", "--config-only"], cwd=REPO,
+                          env={**os.environ, "ARRAKIS_VAR_DIR": str(tmp_path)}, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    path = Path(done.stdout.strip())
+    assert path == tmp_path / "alertmanager" / "alertmanager.yml"
+    local = yaml.safe_load(path.read_text())
+    generated = yaml.safe_load((MONITORING / "alertmanager" / "alertmanager.yml").read_text())
+    assert local["route"] == generated["route"] and local["inhibit_rules"] == generated["inhibit_rules"]
+    assert local["receivers"] == [{"name": r["name"]} for r in generated["receivers"]]
+    spec = importlib.util.spec_from_file_location("run_alertmanager", REPO / "scripts" / "run_alertmanager.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.check(path) is None
+    local["route"]["routes"][0]["receiver"] = "nobody"
+    path.write_text(yaml.safe_dump(local))
+    assert "nobody" in module.check(path)
+
+
 def test_every_alert_has_a_runbook_page_and_the_catalog_links_them():
     alerts = [rule for path in sorted((PROMETHEUS / "rules").glob("*.yml"))
               for group in yaml.safe_load(path.read_text())["groups"] for rule in group["rules"] if "alert" in rule]
@@ -205,3 +232,63 @@ def test_an_objective_that_cannot_be_measured_is_reported_at_its_line():
     unmeasured: list = []  # without the request metrics in the code, a declared request objective is refused
     assert service_objectives(_service({"ok": slos["ok"]}), _api("/orders"), [], [], manifest, unmeasured) == []
     assert "requests cannot be measured" in unmeasured[0].message and unmeasured[0].line == 2
+
+
+def _shop_model():
+    from arrakis_docs.model.architecture import ArchitectureModel, RepoInfo
+
+    metrics = service_metrics("shop", [SourceFile("shop/metrics.py", METRICS_CODE.encode())], [])
+    slos = {"orders-availability": {"sli": "availability", "target": 99.9, "routes": ["/orders*"]}}
+    objectives = service_objectives(_service(slos), _api("/orders"), [], metrics, "", [])
+    model = ArchitectureModel(repo=RepoInfo("shop"), services=[_service(slos)], apis=[_api("/orders")])
+    model.monitoring.metrics, model.monitoring.objectives = list(metrics), objectives
+    return model
+
+
+def _runbook_urls(files: dict[str, str]) -> set[str]:
+    """Every runbook_url of the rule files, the promtool tests' expectations and the Sloth specs."""
+    found: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            found.update(v for k, v in node.items() if k == "runbook_url")
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for path, text in files.items():
+        if path.endswith((".yml", ".yaml")) and "/alertmanager/" not in path:
+            for document in yaml.safe_load_all(text):
+                walk(document)
+    return found
+
+
+def test_runbook_urls_are_absolute_under_the_portals_site_url_and_relative_without_one(tmp_path: Path):
+    from arrakis_docs.extractors.config import RepoConfig
+    from arrakis_docs.monitoring import monitoring_outputs
+
+    model = _shop_model()
+    relative = _runbook_urls(monitoring_outputs(model, tmp_path, RepoConfig()).files)
+    assert relative and all(u.startswith("/runbooks/shop/") and u.endswith("/") for u in relative), relative
+
+    # mkdocs.yml's site_url, found through INHERIT and past the tags MkDocs configurations use
+    (tmp_path / "base.yml").write_text("site_url: https://docs.example.com/arrakis/\n")
+    (tmp_path / "mkdocs.yml").write_text("INHERIT: base.yml\nsite_name: x\nextra:\n  key: !ENV [KEY, none]\n"
+                                         "markdown_extensions:\n  - pymdownx.superfences:\n      custom_fences:\n"
+                                         "        - format: !!python/name:pymdownx.superfences.fence_code_format\n")
+    inherited = _runbook_urls(monitoring_outputs(model, tmp_path, RepoConfig()).files)
+    assert inherited == {"https://docs.example.com/arrakis" + u for u in relative}
+    # [tool.arrakis-docs] site_url wins over mkdocs.yml
+    configured = _runbook_urls(monitoring_outputs(model, tmp_path, RepoConfig(site_url="https://portal.test")).files)
+    assert configured == {"https://portal.test" + u for u in relative}
+    # the generated promtool suite expects the annotations the rules carry, so it still passes
+    if shutil.which("promtool"):
+        files = monitoring_outputs(model, tmp_path, RepoConfig(site_url="https://portal.test")).files
+        for path, text in files.items():
+            if path.startswith("monitoring/prometheus/"):
+                (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+                (tmp_path / path).write_text(text)
+        result = run("promtool", "test", "rules", "shop.test.yml", cwd=tmp_path / "monitoring/prometheus/tests")
+        assert result.returncode == 0, result.stdout + result.stderr

@@ -24,7 +24,7 @@ from click.testing import CliRunner
 
 from arrakis_docs.cli import main
 from arrakis_docs.extractors.traces import OtlpFiles, jaeger_source, observe, trace_files
-from arrakis_docs.model.architecture import AppEntry, ArchitectureModel, RepoInfo, Service, SourceRef
+from arrakis_docs.model.architecture import AppEntry, ArchitectureModel, Datastore, RepoInfo, Service, SourceRef
 from arrakis_docs.model.events import EventUsage
 from arrakis_docs.model.refs import Edge
 from arrakis_docs.model.runtime import DECLARED_AND_OBSERVED, DECLARED_ONLY, EXTERNAL, OBSERVED_ONLY
@@ -426,3 +426,59 @@ def test_jaeger_api_input(jaeger: tuple[str, list[str]]) -> None:
     delivery = next(e for e in graph.edges if e.kind == "delivers")
     assert (delivery.via, delivery.stats.errors, delivery.stats.p50_ms) == ("link", 1, 32.0)
     assert [f.operation for f in graph.flows] == ["POST /orders"]
+
+
+def user_service_model() -> ArchitectureModel:
+    """user-service as the repository declares it: its database (PostgreSQL in a deployment) and the Redis cache."""
+    service = Service("service:user-service", "user-service", "user-service",
+                      AppEntry("user_service.app", "create_app", "factory", "services/user-service", SourceRef("x")))
+    model = ArchitectureModel(repo=RepoInfo("arrakis"), services=[service])
+    model.datastores = [Datastore("datastore:user-service-db", "user-service-db", "database", "postgresql"),
+                        Datastore("datastore:redis", "redis", "cache", "redis")]
+    model.edges = [Edge("service:user-service", "datastore:user-service-db", "depends-on",
+                        (SourceRef("services/user-service/user_service/app.py", 20),)),
+                   Edge("service:user-service", "datastore:redis", "depends-on",
+                        (SourceRef("services/user-service/user_service/app.py", 31),))]
+    return model
+
+
+def test_redis_commands_show_as_a_service_to_redis_edge(portal: tuple[str, Path], redis_server, tmp_path: Path):
+    """user-service on a real Redis, exporting to the portal: its security store's commands (failed-login count,
+    refresh-token revocation) are client spans, and `arrakis-docs runtime` shows user-service -> redis beside its
+    database, both declared and observed."""
+    from arrakis_common.testing import ServiceProcess, http_ready, wait_until
+
+    url, traces = portal
+    env = {"ARRAKIS_DATA_DIR": str(tmp_path / "data"), "ARRAKIS_REDIS_URL": redis_server.url,
+           "ARRAKIS_OTLP_ENDPOINT": f"{url}/v1/traces", "OTEL_BSP_SCHEDULE_DELAY": "100",
+           "ARRAKIS_EVENTS_ENABLED": "false"}  # no broker: this test is about Redis
+    service = ServiceProcess("user-service", env, tmp_path / "user-service.log")
+    service.start()
+    try:
+        wait_until(lambda: http_ready(service.url), timeout=60, interval=0.25)
+        with httpx.Client(base_url=service.url, timeout=30, trust_env=False) as users:
+            account = {"email": "redis@arrakis.example", "password": "correct horse battery staple"}
+            assert users.post("/auth/register", json={**account, "display_name": "R"}).status_code == 201
+            assert users.post("/auth/login", json={**account, "password": "wrong"}).status_code == 401
+            tokens = users.post("/auth/login", json=account).json()
+            assert users.post("/auth/logout", json={"refresh_token": tokens["refresh_token"]}).status_code < 300
+
+        def redis_spans() -> bool:
+            return any(s.attributes.get("db.system") == "redis" for s in OtlpFiles(trace_files([traces]), []).spans())
+
+        wait_until(redis_spans, timeout=20, interval=0.25)
+    finally:
+        service.stop()
+    model = tmp_path / "model.json"
+    model.write_text(user_service_model().to_json(), encoding="utf-8")
+    report = tmp_path / "report.json"
+    done = CliRunner().invoke(main, ["runtime", "--repo", str(tmp_path), "--traces", str(traces), "--model",
+                                     str(model), "--report", str(report)])
+    assert done.exit_code == 0, done.output
+    edges = {(e["source"], e["target"]): e for e in json.loads(report.read_text())["reconciliation"]["edges"]}
+    redis = edges[("service:user-service", "datastore:redis")]
+    assert redis["label"] == DECLARED_AND_OBSERVED and redis["stats"]["calls"] >= 3, redis
+    assert {"GET", "SET"} <= set(redis["details"]), redis["details"]
+    database = edges[("service:user-service", "datastore:user-service-db")]
+    assert database["label"] == DECLARED_AND_OBSERVED, database
+    assert "database queries   service:user-service -> datastore:redis: " in done.output, done.output

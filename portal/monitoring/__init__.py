@@ -13,6 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from arrakis_docs.extractors.config import RepoConfig
 from arrakis_docs.json_text import dump_json
 from arrakis_docs.model.architecture import ArchitectureModel, Service
@@ -42,27 +44,60 @@ def scrape_config(services: list[Service]) -> dict[str, Any]:
                                 "file_sd_configs": [{"files": [f"targets/{s.name}.json"]}]} for s in services]}
 
 
+class _TolerantLoader(yaml.SafeLoader):
+    """Reads an mkdocs.yml whatever tags it uses (``!ENV``, ``!!python/name:``): only plain keys are wanted."""
+
+
+_TolerantLoader.add_multi_constructor("", lambda loader, _suffix, node: None)
+_TolerantLoader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, _suffix, node: None)
+
+
+def portal_site_url(repo: Path, config: RepoConfig) -> str:
+    """Where the portal is published: ``[tool.arrakis-docs] site_url``, else ``site_url`` of the repository's
+    mkdocs.yml (or of the file it INHERITs); empty when neither says, and links stay portal-relative."""
+    if config.site_url:
+        return config.site_url
+    path, seen = repo / "mkdocs.yml", set()
+    while path.is_file() and path not in seen:
+        seen.add(path)
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_TolerantLoader)
+        except (yaml.YAMLError, UnicodeDecodeError, OSError):
+            return ""
+        if not isinstance(data, dict):
+            return ""
+        if isinstance(data.get("site_url"), str) and data["site_url"].strip():
+            return data["site_url"].strip()
+        if not isinstance(data.get("INHERIT"), str):
+            return ""
+        path = (path.parent / data["INHERIT"]).resolve()
+    return ""
+
+
 def _multi(documents: list[dict[str, Any]]) -> str:
     return f"# {GENERATED}\n" + "---\n".join(dump_yaml(d) for d in documents)
 
 
-def monitoring_outputs(model: ArchitectureModel, _repo: Path, _config: RepoConfig) -> Rendered:
+def monitoring_outputs(model: ArchitectureModel, repo: Path, config: RepoConfig) -> Rendered:
     """Every monitoring file, by path relative to the output root; owns ``monitoring/`` and ``docs/runbooks/``."""
     services = monitored_services(model)
     if not services:
         return Rendered()
+    site_url = portal_site_url(repo, config)
     files: dict[str, str] = {}
     for service in services:
-        files[f"{RULES_DIR}/{service.name}.yml"] = dump_yaml({"groups": service_groups(model, service)}, GENERATED)
-        files[f"{TESTS_DIR}/{service.name}.test.yml"] = dump_yaml(service_tests(model, service), GENERATED)
+        groups = service_groups(model, service, site_url)
+        files[f"{RULES_DIR}/{service.name}.yml"] = dump_yaml({"groups": groups}, GENERATED)
+        tests = service_tests(model, service, site_url)
+        files[f"{TESTS_DIR}/{service.name}.test.yml"] = dump_yaml(tests, GENERATED)
         files[f"{GRAFANA_DIR}/{service.name}.json"] = dump_json(service_dashboard(model, service))
         objectives = model.monitoring.objectives_of(service.name)
         if objectives:
-            files[f"{SLOTH_DIR}/{service.name}.yaml"] = dump_yaml(sloth_spec(service, objectives), GENERATED)
+            files[f"{SLOTH_DIR}/{service.name}.yaml"] = dump_yaml(sloth_spec(service, objectives, site_url), GENERATED)
             files[f"{OPENSLO_DIR}/{service.name}.yaml"] = _multi(openslo_documents(service, objectives))
     files[f"{GRAFANA_DIR}/overview.json"] = dump_json(overview_dashboard(model))
     files[PROMETHEUS_CONFIG] = dump_yaml(scrape_config(services), GENERATED)
-    files[OPERATOR_RULE] = dump_yaml(prometheus_rule(model, services), GENERATED)
+    files[OPERATOR_RULE] = dump_yaml(prometheus_rule(model, services, site_url), GENERATED)
     files[f"{ALERTMANAGER_DIR}/alertmanager.yml"] = dump_yaml(alertmanager_config(services), GENERATED)
     for page, text in runbook_pages(model).items():
         files[f"{DOCS}/{page}"] = text

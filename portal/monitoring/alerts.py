@@ -61,6 +61,11 @@ class Alert:
         """The runbook on the portal's own origin (the built page of ``runbook_path``)."""
         return f"/{RUNBOOKS_DIR}/{self.service}/{slug(self.name)}/"
 
+    def runbook_link(self, site_url: str = "") -> str:
+        """The ``runbook_url`` annotation: absolute under the portal's ``site_url`` when it is known (a pager or a
+        chat message is not on the portal's origin), portal-relative otherwise."""
+        return site_url.rstrip("/") + self.runbook_url if site_url else self.runbook_url
+
 
 def camel(*parts: str) -> str:
     """``audit-service``, ``audit-availability`` -> ``AuditServiceAuditAvailability``."""

@@ -39,7 +39,7 @@ def recording_rules(objective: Objective) -> list[dict[str, Any]]:
     return rules
 
 
-def alert_rules(alert: Alert) -> list[dict[str, Any]]:
+def alert_rules(alert: Alert, site_url: str = "") -> list[dict[str, Any]]:
     """The alerting rules of one alert (an objective's page and ticket rules share its name)."""
     rules = []
     for rule in alert.rules:
@@ -47,16 +47,16 @@ def alert_rules(alert: Alert) -> list[dict[str, Any]]:
         if alert.objective is not None:
             labels.update(q.objective_labels(alert.objective))
         rules.append({"alert": alert.name, "expr": rule.expr, "for": rule.for_, "labels": labels,
-                      "annotations": annotations(alert)})
+                      "annotations": annotations(alert, site_url)})
     return rules
 
 
-def annotations(alert: Alert) -> dict[str, str]:
-    """What every firing alert carries: a summary, what it means, and where its runbook is."""
-    return {"summary": alert.summary, "description": alert.description, "runbook_url": alert.runbook_url}
+def annotations(alert: Alert, site_url: str = "") -> dict[str, str]:
+    """What every firing alert carries: a summary, what it means, and where its runbook is (under ``site_url``)."""
+    return {"summary": alert.summary, "description": alert.description, "runbook_url": alert.runbook_link(site_url)}
 
 
-def service_groups(model: ArchitectureModel, service: Service) -> list[dict[str, Any]]:
+def service_groups(model: ArchitectureModel, service: Service, site_url: str = "") -> list[dict[str, Any]]:
     """The rule groups of one service (no ``interval``: the server's evaluation interval applies)."""
     alerts = service_alerts(model, service)
     groups = []
@@ -65,18 +65,18 @@ def service_groups(model: ArchitectureModel, service: Service) -> list[dict[str,
         groups.append({"name": f"{service.name}-slo-recording",
                        "rules": [r for o in objectives for r in recording_rules(o)]})
         groups.append({"name": f"{service.name}-slo-alerts",
-                       "rules": [r for a in alerts if a.kind == "slo" for r in alert_rules(a)]})
+                       "rules": [r for a in alerts if a.kind == "slo" for r in alert_rules(a, site_url)]})
     groups.append({"name": f"{service.name}-platform-alerts",
-                   "rules": [r for a in alerts if a.kind == "platform" for r in alert_rules(a)]})
+                   "rules": [r for a in alerts if a.kind == "platform" for r in alert_rules(a, site_url)]})
     return groups
 
 
-def prometheus_rule(model: ArchitectureModel, services: list[Service]) -> dict[str, Any]:
+def prometheus_rule(model: ArchitectureModel, services: list[Service], site_url: str = "") -> dict[str, Any]:
     """One PrometheusRule (prometheus-operator) holding every service's groups."""
     return {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
             "metadata": {"name": "arrakis-slos", "labels": {"app.kubernetes.io/part-of": "arrakis",
                                                              "app.kubernetes.io/managed-by": "arrakis-docs"}},
-            "spec": {"groups": [g for s in services for g in service_groups(model, s)]}}
+            "spec": {"groups": [g for s in services for g in service_groups(model, s, site_url)]}}
 
 
 # ------------------------------------------------------------------ promtool tests
@@ -110,7 +110,7 @@ def _objective_series(objective: Objective, broken: bool) -> list[dict[str, str]
     return series
 
 
-def _expected(alert: Alert, severities: list[str]) -> list[dict[str, Any]]:
+def _expected(alert: Alert, severities: list[str], site_url: str) -> list[dict[str, Any]]:
     found = []
     for rule in alert.rules:
         if rule.severity not in severities:
@@ -118,7 +118,7 @@ def _expected(alert: Alert, severities: list[str]) -> list[dict[str, Any]]:
         labels = {"severity": rule.severity, "service": alert.service, "team": alert.team}
         if alert.objective is not None:
             labels.update(q.objective_labels(alert.objective))
-        found.append({"exp_labels": labels, "exp_annotations": annotations(alert)})
+        found.append({"exp_labels": labels, "exp_annotations": annotations(alert, site_url)})
     return found
 
 
@@ -148,7 +148,7 @@ def _platform_series(alert: Alert, broken: bool) -> tuple[list[dict[str, str]], 
     raise ValueError(f"no synthetic series for {metric}")
 
 
-def service_tests(model: ArchitectureModel, service: Service) -> dict[str, Any]:
+def service_tests(model: ArchitectureModel, service: Service, site_url: str = "") -> dict[str, Any]:
     """The ``promtool test rules`` file of one service: one case where every alert's series break it (each alert
     must fire, with its labels and annotations) and one where every series meets it (no alert may fire). Each
     alert reads its own series (its routes, its consumer), so the cases do not mix; two cases instead of two per
@@ -161,10 +161,10 @@ def service_tests(model: ArchitectureModel, service: Service) -> dict[str, Any]:
         for alert in alerts:
             if alert.objective is not None:
                 found, extra = _objective_series(alert.objective, broken), {}
-                expected = _expected(alert, [s for s, _, _ in BURN_RATES]) if broken else []
+                expected = _expected(alert, [s for s, _, _ in BURN_RATES], site_url) if broken else []
             else:
                 found, extra = _platform_series(alert, broken)
-                expected = _expected(alert, [r.severity for r in alert.rules]) if broken else []
+                expected = _expected(alert, [r.severity for r in alert.rules], site_url) if broken else []
                 for item in expected:
                     item["exp_labels"].update(extra)
                 if broken and alert.metrics == [q.CONSUMER_PENDING]:  # a broken freshness series may be past it

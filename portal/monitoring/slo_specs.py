@@ -16,7 +16,7 @@ OPENSLO_DIR = "monitoring/slo/openslo"
 WINDOW = "{{.window}}"
 
 
-def sloth_spec(service: Service, objectives: list[Objective]) -> dict[str, Any]:
+def sloth_spec(service: Service, objectives: list[Objective], site_url: str = "") -> dict[str, Any]:
     """Sloth ``prometheus/v1``: one spec per service, its objectives as ``slos``."""
     slos = []
     for objective in objectives:
@@ -29,7 +29,8 @@ def sloth_spec(service: Service, objectives: list[Objective]) -> dict[str, Any]:
         slos.append({"name": objective.name, "objective": objective.target, "description": objective.description,
                      "sli": sli, "labels": {"sli": objective.sli},
                      "alerting": {"name": alert.name, "labels": {"team": service.owner},
-                                  "annotations": {"runbook_url": alert.runbook_url, "summary": alert.summary},
+                                  "annotations": {"runbook_url": alert.runbook_link(site_url),
+                                                  "summary": alert.summary},
                                   "page_alert": {"labels": {"severity": "page"}},
                                   "ticket_alert": {"labels": {"severity": "ticket"}}}})
     return {"version": "prometheus/v1", "service": service.name, "labels": {"team": service.owner}, "slos": slos}

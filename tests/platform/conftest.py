@@ -26,6 +26,7 @@ class PlatformRun:
     ports: dict[str, int] = field(default_factory=lambda: {name: free_port() for name in SERVICE_MODULES})
     nats_port: int = field(default_factory=free_port)
     prometheus_port: int = field(default_factory=free_port)
+    alertmanager_port: int = field(default_factory=free_port)
     portal_port: int = field(default_factory=free_port)  # the portal receives every service's spans
     proc: subprocess.Popen[bytes] | None = None
     ready_seconds: float = 0.0
@@ -54,6 +55,7 @@ class PlatformRun:
         env = {**os.environ, "ARRAKIS_VAR_DIR": str(self.var_dir), "ARRAKIS_NATS_PORT": str(self.nats_port),
                "ARRAKIS_NATS_MONITOR_PORT": str(free_port()), "ARRAKIS_OUTBOX_POLL_SECONDS": "0.1",
                "ARRAKIS_PROMETHEUS_PORT": str(self.prometheus_port), "ARRAKIS_PROMETHEUS_INTERVAL": "2s",
+               "ARRAKIS_ALERTMANAGER_PORT": str(self.alertmanager_port),
                "ARRAKIS_PORTAL_PORT": str(self.portal_port), "OTEL_BSP_SCHEDULE_DELAY": "200"}
         env.update({f"ARRAKIS_{env_name(name)}_PORT": str(port) for name, port in self.ports.items()})
         self.var_dir.mkdir(parents=True, exist_ok=True)

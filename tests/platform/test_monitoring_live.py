@@ -1,7 +1,8 @@
 """The generated monitoring against the running platform: the Prometheus `make up` starts (Debian's `prometheus`,
 generated scrape configuration and rules, 2 s intervals) scrapes every service; after some traffic every selector of
 every rule and dashboard matches a series, every rule evaluates without error, and a frozen service's TargetDown
-alert goes pending and reaches the portal's status data."""
+alert goes pending and reaches the portal's status data, then fires and reaches the Alertmanager `make up` runs,
+routed to the owner team."""
 
 from __future__ import annotations
 
@@ -88,6 +89,12 @@ def service_pid(port: int) -> int:
     raise LookupError(f"no uvicorn on port {port}")
 
 
+def firing(prometheus: str, name: str) -> bool:
+    """Whether Prometheus reports alert ``name`` firing (past its ``for``, so sent to Alertmanager)."""
+    alerts = httpx.get(f"{prometheus}/api/v1/alerts", timeout=5).json()["data"]["alerts"]
+    return any(a["labels"]["alertname"] == name and a["state"] == "firing" for a in alerts)
+
+
 def test_generated_rules_and_dashboards_have_no_dead_selector_on_the_running_platform(platform):
     prometheus = f"http://127.0.0.1:{platform.prometheus_port}"
     def ready() -> bool:
@@ -137,6 +144,7 @@ def test_generated_rules_and_dashboards_have_no_dead_selector_on_the_running_pla
     # A frozen service stops answering its scrape: its TargetDown alert goes pending, and the status data shows it.
     pid = service_pid(platform.ports["scheduler-service"])
     os.kill(pid, signal.SIGSTOP)
+    started = time.monotonic()
     try:
         def target_down() -> bool:
             alerts = httpx.get(f"{prometheus}/api/v1/alerts", timeout=5).json()["data"]["alerts"]
@@ -154,6 +162,22 @@ def test_generated_rules_and_dashboards_have_no_dead_selector_on_the_running_pla
         assert down[0]["state"] in ("pending", "firing")
         assert down[0]["runbook_url"] == "/runbooks/scheduler-service/scheduler-service-target-down/"
         assert (REPO / "docs" / "runbooks" / "scheduler-service" / "scheduler-service-target-down.md").is_file()
+
+        # Held past its `for`, it fires, and Prometheus hands it to the Alertmanager `make up` runs, which routes it
+        # to the owner team's page receiver.
+        wait_until(lambda: firing(prometheus, "SchedulerServiceTargetDown"), timeout=150, interval=1)
+        alertmanager = f"http://127.0.0.1:{platform.alertmanager_port}"
+
+        def received() -> list[dict]:
+            alerts = httpx.get(f"{alertmanager}/api/v2/alerts", timeout=5,
+                               params={"filter": 'alertname="SchedulerServiceTargetDown"'}).json()
+            return [a for a in alerts if a["status"]["state"] == "active"]
+
+        delivered = wait_until(received, timeout=30, interval=0.5)
+        team = yaml.safe_load((REPO / "services" / "scheduler-service" / "service.yaml").read_text())["owner"]
+        assert delivered[0]["labels"]["team"] == team
+        assert [r["name"] for r in delivered[0]["receivers"]] == [f"{team}-{delivered[0]['labels']['severity']}"]
+        print(f"alert in alertmanager {time.monotonic() - started:.1f}s after SIGSTOP")
     finally:
         os.kill(pid, signal.SIGCONT)
     started = time.monotonic()

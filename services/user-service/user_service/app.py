@@ -11,7 +11,7 @@ from arrakis_common.app import build_app
 from .api import auth, keys, users
 from .events import LoginFailed, UserCreated, UserUpdated
 from .models import Inbox, Outbox
-from .security_store import make_security_store
+from .security_store import instrument_security_store, make_security_store
 from .settings import Settings
 from .signing import LazyIssuer
 
@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime.startup.append(lambda _runtime: issuer.load())
     app.state.issuer = issuer
     store = app.state.security_store = make_security_store(settings.redis_url)
+    instrument_security_store(store, getattr(app.state, "tracer_provider", None), settings.otlp_endpoint)
     runtime.shutdown.append(lambda _runtime: store.close())
     runtime.bus.declare(UserCreated, UserUpdated, LoginFailed)
     app.include_router(auth.router)

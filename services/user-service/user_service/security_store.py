@@ -8,6 +8,7 @@ import time
 from abc import ABC, abstractmethod
 
 import redis
+from opentelemetry.sdk.trace import TracerProvider
 
 
 class SecurityStore(ABC):
@@ -126,3 +127,13 @@ class RedisSecurityStore(SecurityStore):
 def make_security_store(redis_url: str | None) -> SecurityStore:
     """Redis when a URL is configured, this process otherwise."""
     return RedisSecurityStore(redis_url) if redis_url else InProcessSecurityStore()
+
+
+def instrument_security_store(store: SecurityStore, provider: TracerProvider | None, otlp_endpoint: str | None) -> None:
+    """Trace every Redis command of ``store`` as a client span (``db.system=redis``), so the observed graph shows
+    ``user-service -> redis``; only this store's client is patched, and only when spans leave the process."""
+    if not isinstance(store, RedisSecurityStore) or provider is None or not otlp_endpoint:
+        return
+    from opentelemetry.instrumentation.redis import RedisInstrumentor
+
+    RedisInstrumentor.instrument_client(store.client, tracer_provider=provider)
