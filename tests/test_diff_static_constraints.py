@@ -53,7 +53,8 @@ async def list_items(
     old: str = Query("a", regex="{old}"),
 ) -> list[dict]:
     nc = await nats.connect("nats://127.0.0.1:4222")
-    await nc.publish("shop.items.added", ItemAdded(name="a", count=1, code="a", score=1, tags=[]).model_dump_json().encode())
+    event = ItemAdded(name="a", count=1, code="a", score=1, tags=[])
+    await nc.publish("shop.items.added", event.model_dump_json().encode())
     return []
 '''
 LOOSE = {"name": 10, "count": 0, "code": 1, "score": 10, "tags": 5, "note": 10, "step": 5, "q": 1, "limit": 100,
