@@ -18,6 +18,7 @@ import ast
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ from arrakis_docs.extractors.event_sites import Module, Site
 from arrakis_docs.extractors.faststream_usage import faststream_call
 from arrakis_docs.extractors.import_session import session_or_own
 from arrakis_docs.extractors.kafka_usage import kafka_call
+from arrakis_docs.extractors.pydantic_constraints import CONSTRAINED_TYPES, constrained_schema
 from arrakis_docs.extractors.python_modules import call_name, dotted, keyword, literal
 from arrakis_docs.extractors.source_tree import module_nodes
 from arrakis_docs.extractors.sqs_usage import sqs_call
@@ -1029,7 +1031,7 @@ class EventReader:
                                                           for k in value.keywords)
                 else:
                     has_default = value is not None
-                schema = self._type_schema(stmt.annotation, mod)
+                schema = constrained_schema(stmt.annotation, value, partial(self._type_schema, module=mod))
                 schema["title"] = name.replace("_", " ").title()
                 properties[name] = schema
                 if has_default:
@@ -1049,9 +1051,15 @@ class EventReader:
             return {"anyOf": options}
         if isinstance(annotation, ast.Constant) and annotation.value is None:
             return {"type": "null"}
+        if isinstance(annotation, ast.Call):
+            if call_name(annotation) not in CONSTRAINED_TYPES:
+                return {}
+            return constrained_schema(annotation, None, partial(self._type_schema, module=module))
         if isinstance(annotation, ast.Subscript):
             outer = dotted(annotation.value).split(".")[-1]
             items = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
+            if outer == "Annotated":
+                return constrained_schema(annotation, None, partial(self._type_schema, module=module))
             if outer in ("list", "List", "tuple", "set", "Sequence"):
                 return {"type": "array", "items": self._type_schema(items[0], module)}
             if outer in ("dict", "Dict", "Mapping"):

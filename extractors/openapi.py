@@ -10,6 +10,7 @@ from typing import Any
 
 from arrakis_docs.extractors.fastapi_routes import AppFacts, RouteReader, StaticRoute, docstring, route_sites, unique_id
 from arrakis_docs.extractors.import_session import ImportSession
+from arrakis_docs.extractors.pydantic_constraints import CONSTRAINED_TYPES, constrained_schema
 from arrakis_docs.extractors.python_modules import ModuleIndex, annotation_names, call_name, literal
 from arrakis_docs.extractors.symbols import SymbolResolver
 from arrakis_docs.model.architecture import Coverage, Diagnostic, Service, Severity
@@ -244,11 +245,12 @@ def _parameters(route: StaticRoute, method: str,
     # FastAPI reads no JSON body on these methods unless a parameter says Body() itself.
     bodiless = method.upper() in ("GET", "HEAD", "DELETE", "OPTIONS")
     for arg, default in arguments:
-        annotation, marker = _unwrap(_alias(route, arg.annotation, resolver), default)
+        declared = _alias(route, arg.annotation, resolver)
+        annotation, marker = _unwrap(declared, default)
         names = annotation_names(annotation)
         if marker in _DEPENDENCY_MARKERS or names & _FRAMEWORK_TYPES or arg.arg in ("self", "cls"):
             continue
-        schema = _schema_of(annotation)
+        schema = constrained_schema(declared, default, _schema_of)
         if arg.arg in path_names:
             params[("path", arg.arg)]["schema"] = schema
             continue
@@ -300,6 +302,8 @@ def _is_scalar(annotation: ast.expr | None) -> bool:
     names = annotation_names(annotation) - {"None", "Optional", "list", "List", "Union", "Literal", "Annotated"}
     if annotation is None:
         return True
+    if isinstance(annotation, ast.Call):  # constr(...), conint(...): a constrained scalar; conlist is not one
+        return CONSTRAINED_TYPES.get(call_name(annotation), {"type": "array"})["type"] != "array"
     if isinstance(annotation, ast.Subscript) and call_name(annotation.value) == "Literal":
         return True
     return bool(names) and names <= set(_SCALARS)
@@ -315,8 +319,12 @@ def _schema_of(annotation: ast.expr | None) -> dict[str, Any]:
         return options[0] if len(options) == 1 else {"anyOf": options}
     if isinstance(annotation, ast.Constant) and annotation.value is None:
         return {"type": "null"}
+    if isinstance(annotation, ast.Call):
+        return constrained_schema(annotation, None, _schema_of) if call_name(annotation) in CONSTRAINED_TYPES else {}
     if isinstance(annotation, ast.Subscript):
         outer = call_name(annotation.value)
+        if outer == "Annotated":
+            return constrained_schema(annotation, None, _schema_of)
         if outer in ("list", "List", "Sequence", "set", "Set"):
             return {"type": "array", "items": _schema_of(annotation.slice)}
         if outer in ("dict", "Dict", "Mapping"):

@@ -57,10 +57,13 @@ def by_id(found: list[dict], rule: str) -> list[dict]:
     return [f for f in found if f["id"] == rule]
 
 
-def test_end_to_end_route_event_and_terraform(tmp_path: Path) -> None:
-    """One commit changes a route's parameter type, removes an event field and adds a Terraform resource."""
+def test_end_to_end_route_event_terraform_and_import_rule(tmp_path: Path) -> None:
+    """One commit changes a route's parameter type, removes an event field, adds a Terraform resource and makes
+    orders import billing's package (billing importing orders' events is already in the base: not reported)."""
     repo = new_repo(tmp_path)
     edit(repo, "services/orders/orders/app.py", "get_order(order_id: int)", "get_order(order_id: str)")
+    with (repo / "services" / "orders" / "orders" / "app.py").open("a", encoding="utf-8") as app:
+        app.write("\n\nfrom billing.app import list_invoices  # noqa: E402\n")
     edit(repo, "services/orders/orders/events.py", "    total: float\n", "")
     with (repo / "terraform" / "main.tf").open("a", encoding="utf-8") as tf:
         tf.write('\nresource "aws_sqs_queue" "orders_dlq" {\n  name = "orders-dlq"\n}\n')
@@ -69,9 +72,13 @@ def test_end_to_end_route_event_and_terraform(tmp_path: Path) -> None:
     summary = sorted((f["id"], f["severity"], f["subject"]) for f in found)
     assert summary == [
         ("event-payload-property-removed-required-open", "breaking", "event OrderPlaced"),
+        ("import-rule-violation-introduced", "warning", "orders -> billing"),
         ("request-parameter-type-changed", "breaking", "orders GET /v1/orders/{order_id}"),
         ("terraform-resource-added", "info", "terraform: aws_sqs_queue.orders_dlq"),
     ]
+    coupling = by_id(found, "import-rule-violation-introduced")[0]
+    assert coupling["base"] is None and coupling["head"].startswith("services/orders/orders/app.py:"), coupling
+    assert coupling["message"].startswith("orders imports billing, a package of service billing"), coupling
     route = by_id(found, "request-parameter-type-changed")[0]
     assert route["direction"] == "request"
     assert route["message"] == "path parameter order_id: type integer became string"

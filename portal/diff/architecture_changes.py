@@ -49,6 +49,7 @@ def compare_models(base: Side, head: Side, mode: Mode = Mode.BACKWARD,
         _transitive(out, base.model, head.model, mode, history or [])
     _infra(out, base.model, head.model)
     _edges(out, base.model, head.model)
+    _import_rules(out, base.model, head.model)
     _diagnostics(out, base.model, head.model)
     out.findings = ordered(out.findings)
     out.changed_nodes = sorted(set(out.changed_nodes))
@@ -277,6 +278,35 @@ def _edges(out: Comparison, base: ArchitectureModel, head: ArchitectureModel) ->
         evidence = new[key].evidence[0] if new[key].evidence else None
         out.findings.append(Finding(f"edge-{key[2]}-added", Level.INFO, "architecture", f"{key[0]} -> {key[1]}",
                                     f"{key[2]} edge added", "", None, evidence))
+
+
+def _cross_service_imports(model: ArchitectureModel) -> dict[tuple[str, str], SourceRef]:
+    """``(service, package of another service) -> where it is first imported``: the breaches of the rule that
+    services import the shared libraries and never each other."""
+    owner = model.code.service_of_package()
+    out: dict[tuple[str, str], SourceRef] = {}
+    for code in model.code.services:
+        for imported in sorted(code.package_imports, key=lambda p: (p.location.path, p.location.line)):
+            if owner.get(imported.package, code.service) != code.service:
+                out.setdefault((code.service, imported.package), imported.location)
+    return out
+
+
+def _import_rules(out: Comparison, base: ArchitectureModel, head: ArchitectureModel) -> None:
+    """Import-rule violations the head introduces (a warning: coupling, not a broken contract) or removes."""
+    old, new = _cross_service_imports(base), _cross_service_imports(head)
+    owner = {**base.code.service_of_package(), **head.code.service_of_package()}
+    for key in sorted(new.keys() - old.keys()):
+        service, package = key
+        out.findings.append(Finding(
+            "import-rule-violation-introduced", Level.WARNING, "architecture", f"{service} -> {owner[package]}",
+            f"{service} imports {package}, a package of service {owner[package]} (services may import the "
+            "shared libraries only)", "", None, new[key]))
+    for key in sorted(old.keys() - new.keys()):
+        service, package = key
+        out.findings.append(Finding(
+            "import-rule-violation-removed", Level.INFO, "architecture", f"{service} -> {owner[package]}",
+            f"{service} no longer imports {package}, a package of service {owner[package]}", "", old[key], None))
 
 
 def _diagnostics(out: Comparison, base: ArchitectureModel, head: ArchitectureModel) -> None:
