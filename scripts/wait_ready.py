@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import time
 import urllib.request
+from pathlib import Path
 
 SERVICES = [
     "user-service", "ontology-management-service", "audit-service", "data-kernel-service",
@@ -53,6 +54,10 @@ def main() -> None:
         print(f"  {'prometheus':<30} http://{host}:{os.environ['ARRAKIS_PROMETHEUS_PORT']}/alerts", flush=True)
     if os.environ.get("ARRAKIS_ALERTMANAGER_PORT"):
         print(f"  {'alertmanager':<30} http://{host}:{os.environ['ARRAKIS_ALERTMANAGER_PORT']}/#/alerts", flush=True)
+    token_file = Path(os.environ.get("ARRAKIS_DATA_DIR", "var/data")) / "user-service.bootstrap-token"
+    if token_file.exists():
+        print(f"no admin yet: register, log in, then POST {{\"token\": \"{token_file.read_text().strip()}\"}} to "
+              f"{base_url('user-service')}/auth/bootstrap (one use; the token is in {token_file})", flush=True)
     print("Ctrl-C stops everything; data is kept under " + os.environ.get("ARRAKIS_VAR_DIR", "var"), flush=True)
     while True:
         time.sleep(3600)

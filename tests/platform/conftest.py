@@ -15,7 +15,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from arrakis_common.testing import PLATFORM_SERVER, SERVICE_MODULES, env_name, free_port, http_ready, record_server
+from arrakis_common.testing import (
+    PLATFORM_SERVER,
+    SERVICE_MODULES,
+    TEST_BOOTSTRAP_TOKEN,
+    env_name,
+    free_port,
+    http_ready,
+    record_server,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -56,7 +64,8 @@ class PlatformRun:
                "ARRAKIS_NATS_MONITOR_PORT": str(free_port()), "ARRAKIS_OUTBOX_POLL_SECONDS": "0.1",
                "ARRAKIS_PROMETHEUS_PORT": str(self.prometheus_port), "ARRAKIS_PROMETHEUS_INTERVAL": "2s",
                "ARRAKIS_ALERTMANAGER_PORT": str(self.alertmanager_port),
-               "ARRAKIS_PORTAL_PORT": str(self.portal_port), "OTEL_BSP_SCHEDULE_DELAY": "200"}
+               "ARRAKIS_PORTAL_PORT": str(self.portal_port), "OTEL_BSP_SCHEDULE_DELAY": "200",
+               "ARRAKIS_BOOTSTRAP_TOKEN": TEST_BOOTSTRAP_TOKEN}
         env.update({f"ARRAKIS_{env_name(name)}_PORT": str(port) for name, port in self.ports.items()})
         self.var_dir.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
@@ -143,13 +152,16 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
 
 
 def register_and_login(users: httpx.Client, email: str = "admin@arrakis.example") -> str:
-    """Registers ``email`` (the bootstrap admin by default) and returns an access token."""
+    """Registers ``email``, makes it the first admin with the platform's bootstrap token, returns its access token."""
     password = "correct horse battery staple"
     registered = users.post("/auth/register", json={"email": email, "password": password, "display_name": "Admin"})
     assert registered.status_code == 201, registered.text
     login = users.post("/auth/login", json={"email": email, "password": password})
     assert login.status_code == 200, login.text
-    return login.json()["access_token"]
+    made = users.post("/auth/bootstrap", json={"token": TEST_BOOTSTRAP_TOKEN},
+                      headers={"Authorization": f"Bearer {login.json()['access_token']}"})
+    assert made.status_code == 200, made.text
+    return made.json()["access_token"]
 
 
 @pytest.fixture()

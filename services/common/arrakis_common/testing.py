@@ -343,10 +343,14 @@ class ServiceProcess:
         self.proc = None
 
 
+# The first admin of a platform started by tests (user-service's ARRAKIS_BOOTSTRAP_TOKEN; `make up` generates one).
+TEST_BOOTSTRAP_TOKEN = "test-platform-bootstrap-token"
+
+
 def platform_env(var_dir: Path, nats_url: str, ports: dict[str, int]) -> dict[str, str]:
     """The variables `scripts/up.sh` exports, for services started by tests."""
     env = {"ARRAKIS_DATA_DIR": str(var_dir / "data"), "ARRAKIS_NATS_URL": nats_url,
-           "ARRAKIS_OUTBOX_POLL_SECONDS": "0.1"}
+           "ARRAKIS_OUTBOX_POLL_SECONDS": "0.1", "ARRAKIS_BOOTSTRAP_TOKEN": TEST_BOOTSTRAP_TOKEN}
     for service, port in ports.items():
         env[f"ARRAKIS_{env_name(service)}_URL"] = f"http://127.0.0.1:{port}"
     return env

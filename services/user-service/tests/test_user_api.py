@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import jwt
 import pytest
-from user_helpers import PASSWORD, bearer, login, register
+from user_helpers import PASSWORD, bearer, bootstrap_token, login, make_admin, register
 
 ADMIN = "admin@arrakis.example"
 
@@ -17,17 +17,42 @@ def client(make_client, database_url):
 
 @pytest.fixture()
 def admin(client):
-    register(client, ADMIN, name="Admin")
-    return bearer(login(client, ADMIN))
+    return bearer(make_admin(client, ADMIN))
 
 
-def test_register_gives_default_roles_and_bootstrap_admin(client):
+def test_register_gives_the_least_role_whatever_the_email(client):
     user = register(client, "  Alice@Example.com ", name="Alice")
     assert user["email"] == "alice@example.com"
-    assert user["roles"] == ["editor", "viewer"] and user["display_name"] == "Alice"
+    assert user["roles"] == ["viewer"] and user["display_name"] == "Alice"
     boss = register(client, ADMIN.upper())
-    assert boss["roles"] == ["admin", "editor", "viewer"]
+    assert boss["roles"] == ["viewer"]
     assert "password" not in str(boss) and "hash" not in str(boss)
+
+
+def test_the_first_admin_needs_the_one_time_token(client):
+    path = client.app.state.bootstrap.path
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    token = bootstrap_token(client)
+    register(client, "mallory@example.com")
+    mallory = bearer(login(client, "mallory@example.com"))
+    assert client.post("/auth/bootstrap", json={"token": token}).status_code == 401
+    wrong = client.post("/auth/bootstrap", json={"token": token[:-1] + "x"}, headers=mallory)
+    assert wrong.status_code == 403 and "wrong bootstrap token" in wrong.json()["detail"]
+    tokens = make_admin(client, "root@example.com")
+    assert client.app.state.verifier.verify(tokens["access_token"])["roles"] == ["admin", "viewer"]
+    assert not path.exists()
+    again = client.post("/auth/bootstrap", json={"token": token}, headers=mallory)
+    assert again.status_code == 409 and "admin exists already" in again.json()["detail"]
+    assert client.get("/users/me", headers=mallory).json()["roles"] == ["viewer"]
+
+
+def test_an_operator_given_token_works_and_nothing_is_written(make_client, database_url, tmp_path):
+    with make_client(database_url, bootstrap_token="from-the-deployment-secret") as client:
+        assert not client.app.state.bootstrap.path.exists()
+        register(client, "ops@example.com")
+        ops = bearer(login(client, "ops@example.com"))
+        assert client.post("/auth/bootstrap", json={"token": "from-the-deployment-secret"}, headers=ops
+                           ).status_code == 200
 
 
 def test_register_rejects_duplicates_and_bad_input(client):
@@ -50,7 +75,7 @@ def test_login_issues_tokens_that_identify_the_user(client):
     me = client.get("/users/me", headers=bearer(tokens))
     assert me.status_code == 200 and me.json() == user
     claims = client.app.state.verifier.verify(tokens["access_token"])
-    assert claims["sub"] == user["id"] and claims["roles"] == ["editor", "viewer"] and claims["typ"] == "access"
+    assert claims["sub"] == user["id"] and claims["roles"] == ["viewer"] and claims["typ"] == "access"
     assert claims["email"] == "carol@example.com"
 
 
@@ -134,11 +159,11 @@ def test_admin_lists_users_with_filters_and_pages(client, admin):
 
 def test_listing_and_role_changes_need_admin(client, admin):
     user = register(client, "nina@example.com")
-    editor = bearer(login(client, "nina@example.com"))
-    assert client.get("/users", headers=editor).status_code == 403
+    viewer = bearer(login(client, "nina@example.com"))
+    assert client.get("/users", headers=viewer).status_code == 403
     assert client.get("/users").status_code == 401
-    assert client.get(f"/users/{user['id']}", headers=editor).status_code == 403
-    assert client.put(f"/users/{user['id']}/roles", json={"roles": ["admin"]}, headers=editor).status_code == 403
+    assert client.get(f"/users/{user['id']}", headers=viewer).status_code == 403
+    assert client.put(f"/users/{user['id']}/roles", json={"roles": ["admin"]}, headers=viewer).status_code == 403
 
 
 def test_admin_sets_roles_and_new_tokens_carry_them(client, admin):

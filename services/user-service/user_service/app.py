@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from arrakis_common.app import build_app
 
 from .api import auth, keys, users
+from .bootstrap import Bootstrap
 from .events import LoginFailed, UserCreated, UserUpdated
 from .models import Inbox, Outbox
 from .security_store import instrument_security_store, make_security_store
@@ -27,6 +28,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime = app.state.runtime
     # The signing key is read (or created) on start, never while building the app.
     runtime.startup.append(lambda _runtime: issuer.load())
+    bootstrap = app.state.bootstrap = Bootstrap(settings)
+
+    def prepare_bootstrap(runtime_: object) -> None:
+        with runtime.database().session() as session:
+            bootstrap.prepare(session)
+
+    runtime.startup.append(prepare_bootstrap)
     app.state.issuer = issuer
     store = app.state.security_store = make_security_store(settings.redis_url)
     instrument_security_store(store, getattr(app.state, "tracer_provider", None), settings.otlp_endpoint)

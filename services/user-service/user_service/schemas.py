@@ -42,6 +42,10 @@ class LoginIn(BaseModel):
     password: str = Field(min_length=1, max_length=256)
 
 
+class BootstrapIn(BaseModel):
+    token: str = Field(min_length=1, max_length=200, description="The installation's one-time bootstrap token")
+
+
 class RefreshIn(BaseModel):
     refresh_token: str = Field(min_length=1, max_length=4096)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from arrakis_common.settings import ServiceSettings
 
@@ -15,7 +15,8 @@ class Settings(ServiceSettings):
         default=None, description="PEM signing key; when unset a key is created in data_dir on first start")
     access_token_ttl_seconds: int = Field(default=900, ge=60)
     refresh_token_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=300)
-    bootstrap_admin_email: str = Field(default="admin@arrakis.example",
-                                       description="A user registering with this email also gets the admin role")
+    bootstrap_token: SecretStr | None = Field(
+        default=None, description="One-time token that makes the first admin (POST /auth/bootstrap); when unset, one "
+                                  "is generated into data_dir while no admin exists")
     login_max_failures: int = Field(default=5, ge=1, description="Failed logins per email allowed in the window")
     login_failure_window_seconds: int = Field(default=300, ge=1)

@@ -6,16 +6,18 @@ import time
 from typing import Any, NoReturn
 
 import jwt
-from fastapi import APIRouter, Depends, HTTPException, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from arrakis_common.app import ServiceRuntime, db_session, get_runtime
+from arrakis_common.auth import Principal, require_roles
 
-from ..events import LoginFailed, UserCreated
+from ..bootstrap import Bootstrap, admin_ids
+from ..events import LoginFailed, UserCreated, UserUpdated
 from ..models import User
 from ..passwords import hash_password, needs_rehash, verify_password
-from ..schemas import LoginIn, RefreshIn, RegisterIn, TokenPair, UserOut
+from ..schemas import BootstrapIn, LoginIn, RefreshIn, RegisterIn, TokenPair, UserOut
 from ..security_store import SecurityStore
 from ..settings import Settings
 from ..signing import LazyIssuer
@@ -23,7 +25,8 @@ from .dependencies import get_issuer, get_security_store
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
-DEFAULT_ROLES = ("editor", "viewer")
+# The least role: anything more is granted by an admin (PUT /users/{id}/roles).
+DEFAULT_ROLES = ("viewer",)
 
 
 def issue_pair(issuer: LazyIssuer, user: User) -> TokenPair:
@@ -55,10 +58,7 @@ def register(body: RegisterIn, session: Session = db_session,
              runtime: ServiceRuntime = Depends(get_runtime)) -> UserOut:
     if session.scalar(select(User.id).where(User.email == body.email)) is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, "email already registered")
-    settings: Settings = runtime.settings  # type: ignore[assignment]
     roles = list(DEFAULT_ROLES)
-    if body.email == settings.bootstrap_admin_email.strip().lower():
-        roles.append("admin")
     user = User(email=body.email, display_name=body.display_name, password_hash=hash_password(body.password))
     user.set_roles(roles)
     session.add(user)
@@ -66,6 +66,30 @@ def register(body: RegisterIn, session: Session = db_session,
     runtime.bus.publish(session, UserCreated(user_id=user.id, email=user.email, display_name=user.display_name,
                                              roles=user.roles))
     return UserOut.of(user)
+
+
+@router.post("/bootstrap", summary="Become the first admin with the installation's one-time token",
+             responses={403: {"description": "Wrong bootstrap token"},
+                        409: {"description": "An admin exists already: the token is spent"}})
+def bootstrap_admin(body: BootstrapIn, request: Request, session: Session = db_session,
+                    runtime: ServiceRuntime = Depends(get_runtime), issuer: LazyIssuer = Depends(get_issuer),
+                    principal: Principal = Depends(require_roles())) -> TokenPair:
+    """The caller gets ``admin`` and fresh tokens that carry it; from then on only an admin grants roles."""
+    bootstrap: Bootstrap = request.app.state.bootstrap
+    if admin_ids(session, lock=True):
+        raise HTTPException(status.HTTP_409_CONFLICT, "an admin exists already; ask an admin for the role")
+    if not bootstrap.matches(body.token):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "wrong bootstrap token; it is printed by `make up` and kept "
+                                                       "in the data folder until the first admin is made")
+    user = session.get(User, principal.subject)
+    if user is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "user no longer exists")
+    user.set_roles([*user.roles, "admin"])
+    session.flush()
+    runtime.bus.publish(session, UserUpdated(user_id=user.id, email=user.email, roles=user.roles,
+                                             requested_by=principal.subject))
+    bootstrap.spend()  # should the commit still fail, the next start writes a new token (there is no admin)
+    return issue_pair(issuer, user)
 
 
 def refuse_login(session: Session, runtime: ServiceRuntime, email: str, reason: str, code: int,

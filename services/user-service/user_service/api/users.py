@@ -11,6 +11,7 @@ from arrakis_common.auth import Principal, require_roles
 from arrakis_common.events import utcnow
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
 
+from ..bootstrap import admin_ids
 from ..events import UserUpdated
 from ..models import User, UserRole
 from ..schemas import RoleName, RolesIn, UserOut
@@ -58,8 +59,7 @@ def keep_an_admin(session: Session, user: User, roles: list[str]) -> None:
     """
     if "admin" not in user.roles or "admin" in roles:
         return
-    admins = session.scalars(select(UserRole.user_id).where(UserRole.role == "admin").with_for_update()).all()
-    if set(admins) <= {user.id}:
+    if set(admin_ids(session, lock=True)) <= {user.id}:
         raise HTTPException(status.HTTP_409_CONFLICT,
                             "this is the last admin: grant the admin role to another user before removing it here")
 
