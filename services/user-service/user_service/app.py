@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     runtime.startup.append(prepare_bootstrap)
     app.state.issuer = issuer
-    store = app.state.security_store = make_security_store(settings.redis_url)
+    store = app.state.security_store = make_security_store(settings.redis_url, runtime.database)
     instrument_security_store(store, getattr(app.state, "tracer_provider", None), settings.otlp_endpoint)
     runtime.shutdown.append(lambda _runtime: store.close())
     runtime.bus.declare(UserCreated, UserUpdated, LoginFailed)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, String
+from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from arrakis_common.events import InboxMixin, OutboxMixin, utcnow
@@ -54,3 +54,22 @@ class UserRole(Base):
     user_id: Mapped[str] = mapped_column(String(36), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(50), primary_key=True)
     user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class RevokedToken(Base):
+    """A refresh token that may not be used again (logged out or rotated), until it would have expired anyway."""
+
+    __tablename__ = "revoked_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)  # seconds since the epoch
+
+
+class LoginFailure(Base):
+    """Failed logins of one key (an account from one source address, or a source address) in a window."""
+
+    __tablename__ = "login_failures"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    window_ends_at: Mapped[float] = mapped_column(Float)  # seconds since the epoch

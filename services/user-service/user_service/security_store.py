@@ -1,14 +1,22 @@
-"""Refresh-token revocation and failed-login counting: one interface, kept in Redis or in this process."""
+"""Refresh-token revocation and failed-login counting: one interface, kept in Redis or in the service's database."""
 
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any
 
 import redis
 from opentelemetry.sdk.trace import TracerProvider
+from sqlalchemy import case, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from arrakis_common.db import Database
+
+from .models import LoginFailure, RevokedToken
 
 
 class SecurityStore(ABC):
@@ -39,53 +47,62 @@ class SecurityStore(ABC):
         """Release connections, if any."""
 
 
-class InProcessSecurityStore(SecurityStore):
-    """For a single process (development, tests): dictionaries with expiry times behind a lock."""
+def hashed(name: str) -> str:
+    """Keys are stored hashed, so e-mail addresses and token ids never appear in the store."""
+    return hashlib.sha256(name.encode()).hexdigest()
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._revoked: dict[str, float] = {}
-        self._failures: dict[str, tuple[int, float]] = {}
 
-    def _purge(self, now: float) -> None:
-        self._revoked = {k: exp for k, exp in self._revoked.items() if exp > now}
-        self._failures = {k: v for k, v in self._failures.items() if v[1] > now}
+class DatabaseSecurityStore(SecurityStore):
+    """In the service's own database, when there is no Redis: a restart changes nothing, and every statement is
+    atomic on SQLite and PostgreSQL alike (``INSERT ... ON CONFLICT`` with ``RETURNING``), so concurrent requests
+    cannot both win a revocation or both read a stale failure count. Each call commits on its own, whatever the
+    request that made it does afterwards."""
+
+    def __init__(self, database: Callable[[], Database]) -> None:
+        self.database = database
+
+    @staticmethod
+    def _insert(session: Session, table: type[Any]) -> Any:
+        dialect = session.get_bind().dialect.name
+        return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
     def revoke(self, token_id: str, ttl_seconds: int) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            self._purge(now)
-            if token_id in self._revoked:
-                return False
-            self._revoked[token_id] = now + max(ttl_seconds, 1)
-            return True
+        now = time.time()
+        with self.database().session() as session:
+            session.execute(delete(RevokedToken).where(RevokedToken.expires_at <= now))
+            stmt = self._insert(session, RevokedToken).values(token_hash=hashed(token_id),
+                                                               expires_at=now + max(ttl_seconds, 1))
+            inserted = stmt.on_conflict_do_nothing().returning(RevokedToken.token_hash)
+            return session.execute(inserted).scalar_one_or_none() is not None
 
     def is_revoked(self, token_id: str) -> bool:
-        with self._lock:
-            return self._revoked.get(token_id, 0.0) > time.monotonic()
+        with self.database().session() as session:
+            return session.scalar(select(RevokedToken.token_hash).where(
+                RevokedToken.token_hash == hashed(token_id), RevokedToken.expires_at > time.time())) is not None
 
     def record_failure(self, key: str, window_seconds: int) -> int:
-        now = time.monotonic()
-        with self._lock:
-            count, expires = self._failures.get(key, (0, now + window_seconds))
-            if expires <= now:
-                count, expires = 0, now + window_seconds
-            self._failures[key] = (count + 1, expires)
-            return count + 1
+        now = time.time()
+        over = LoginFailure.window_ends_at <= now
+        with self.database().session() as session:
+            stmt = self._insert(session, LoginFailure).values(key_hash=hashed(key), count=1,
+                                                               window_ends_at=now + window_seconds)
+            stmt = stmt.on_conflict_do_update(index_elements=[LoginFailure.key_hash], set_={
+                "count": case((over, 1), else_=LoginFailure.count + 1),
+                "window_ends_at": case((over, now + window_seconds), else_=LoginFailure.window_ends_at)})
+            return int(session.execute(stmt.returning(LoginFailure.count)).scalar_one())
 
     def failures(self, key: str) -> int:
-        with self._lock:
-            count, expires = self._failures.get(key, (0, 0.0))
-            return count if expires > time.monotonic() else 0
+        with self.database().session() as session:
+            count = session.scalar(select(LoginFailure.count).where(
+                LoginFailure.key_hash == hashed(key), LoginFailure.window_ends_at > time.time()))
+            return int(count or 0)
 
     def clear_failures(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
+        with self.database().session() as session:
+            session.execute(delete(LoginFailure).where(LoginFailure.key_hash == hashed(key)))
 
     def close(self) -> None:
-        with self._lock:
-            self._revoked.clear()
-            self._failures.clear()
+        """Nothing to release: the service's database is closed with the service."""
 
 
 class RedisSecurityStore(SecurityStore):
@@ -97,8 +114,7 @@ class RedisSecurityStore(SecurityStore):
         self.prefix = prefix
 
     def _key(self, kind: str, name: str) -> str:
-        # Hash the name so emails never appear in Redis keys.
-        return f"{self.prefix}:{kind}:{hashlib.sha256(name.encode()).hexdigest()}"
+        return f"{self.prefix}:{kind}:{hashed(name)}"
 
     def revoke(self, token_id: str, ttl_seconds: int) -> bool:
         return bool(self.client.set(self._key("revoked", token_id), b"1", nx=True, ex=max(ttl_seconds, 1)))
@@ -124,9 +140,9 @@ class RedisSecurityStore(SecurityStore):
         self.client.close()
 
 
-def make_security_store(redis_url: str | None) -> SecurityStore:
-    """Redis when a URL is configured, this process otherwise."""
-    return RedisSecurityStore(redis_url) if redis_url else InProcessSecurityStore()
+def make_security_store(redis_url: str | None, database: Callable[[], Database]) -> SecurityStore:
+    """Redis when a URL is configured (shared by replicas, entries expire by themselves), the database otherwise."""
+    return RedisSecurityStore(redis_url) if redis_url else DatabaseSecurityStore(database)
 
 
 def instrument_security_store(store: SecurityStore, provider: TracerProvider | None, otlp_endpoint: str | None) -> None:

@@ -18,5 +18,10 @@ class Settings(ServiceSettings):
     bootstrap_token: SecretStr | None = Field(
         default=None, description="One-time token that makes the first admin (POST /auth/bootstrap); when unset, one "
                                   "is generated into data_dir while no admin exists")
-    login_max_failures: int = Field(default=5, ge=1, description="Failed logins per email allowed in the window")
+    login_max_failures: int = Field(default=5, ge=1,
+                                    description="Login attempts per account and source address allowed in the window "
+                                                "before one succeeds")
+    login_max_failures_per_source: int = Field(default=30, ge=1,
+                                               description="Failed logins from one address, over all accounts, "
+                                                           "allowed in the window")
     login_failure_window_seconds: int = Field(default=300, ge=1)

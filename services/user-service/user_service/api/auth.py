@@ -103,21 +103,38 @@ def refuse_login(session: Session, runtime: ServiceRuntime, email: str, reason: 
 
 @router.post("/login", summary="Log in with email and password",
              responses={401: {"description": "Wrong email or password"},
-                        429: {"description": "Too many failed logins for this email"}})
-def login(body: LoginIn, session: Session = db_session, runtime: ServiceRuntime = Depends(get_runtime),
-          issuer: LazyIssuer = Depends(get_issuer), store: SecurityStore = Depends(get_security_store)) -> TokenPair:
+                        429: {"description": "Too many failed logins for this account from this address, or from "
+                                             "this address in all"}})
+def login(body: LoginIn, request: Request, session: Session = db_session,
+          runtime: ServiceRuntime = Depends(get_runtime), issuer: LazyIssuer = Depends(get_issuer),
+          store: SecurityStore = Depends(get_security_store)) -> TokenPair:
+    """Each attempt takes a slot before the password is checked, atomically, so no burst of concurrent requests gets
+    more than ``login_max_failures`` checks. Slots are counted per account *and source address*: failures from one
+    address cannot lock the account's owner out elsewhere; an address is also limited over all accounts
+    (``login_max_failures_per_source``). Rate-limited attempts do not reach the audit log: only the first refusal of
+    a window is an event."""
     settings: Settings = runtime.settings  # type: ignore[assignment]
-    if store.failures(body.email) >= settings.login_max_failures:
-        refuse_login(session, runtime, body.email, "rate_limited", status.HTTP_429_TOO_MANY_REQUESTS,
-                     "too many failed logins; try again later",
-                     headers={"Retry-After": str(settings.login_failure_window_seconds)})
+    window = settings.login_failure_window_seconds
+    limited = {"Retry-After": str(window)}
+    source = request.client.host if request.client else "unknown"
+    source_key, account_key = f"source:{source}", f"account:{body.email}|{source}"
+    if store.failures(source_key) >= settings.login_max_failures_per_source:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "too many failed logins from this address; try "
+                                                               "again later", headers=limited)
+    attempt = store.record_failure(account_key, window)
+    if attempt > settings.login_max_failures:
+        detail = "too many failed logins; try again later"
+        if attempt == settings.login_max_failures + 1:
+            refuse_login(session, runtime, body.email, "rate_limited", status.HTTP_429_TOO_MANY_REQUESTS, detail,
+                         headers=limited)
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, detail, headers=limited)
     user = session.scalar(select(User).where(User.email == body.email))
     if not verify_password(user.password_hash if user else None, body.password):
-        store.record_failure(body.email, settings.login_failure_window_seconds)
+        store.record_failure(source_key, window)
         refuse_login(session, runtime, body.email, "unknown_email" if user is None else "bad_password",
                      status.HTTP_401_UNAUTHORIZED, "invalid email or password")
     assert user is not None
-    store.clear_failures(body.email)
+    store.clear_failures(account_key)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(body.password)
     return issue_pair(issuer, user)
