@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from arrakis_common.app import ServiceRuntime, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
+from arrakis_common.types import UtcDatetime
 
 from ..chain import as_utc, verify_chain
 from ..models import AuditEntry
@@ -33,8 +34,8 @@ class AuditEntryOut(BaseModel):
     version: int
     source: str
     actor: str
-    occurred_at: datetime
-    recorded_at: datetime
+    occurred_at: UtcDatetime
+    recorded_at: UtcDatetime
     payload: dict[str, Any]
     prev_hash: str
     hash: str

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 from arrakis_common.app import ServiceRuntime, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
+from arrakis_common.types import UtcDatetime
 
 from ..egress import BlockedDestination, check_literal
 from ..models import Delivery, WebhookSubscription
@@ -91,8 +91,8 @@ class SubscriptionOut(BaseModel):
     max_attempts: int
     secret_hint: str = Field(description="Last characters of the secret, to tell secrets apart")
     created_by: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
     @classmethod
     def of(cls, row: WebhookSubscription) -> SubscriptionOut:
