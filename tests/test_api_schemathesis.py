@@ -1,5 +1,6 @@
 """schemathesis, all checks, against each of the seven services served on loopback: no server error, every response
-matching its declared schema, every status declared. Bounded examples, so the whole run stays within minutes."""
+matching its declared schema, every status declared. Bounded examples, so the whole run stays within minutes.
+Each service has what it talks to: a real NATS server, and for embedding-service a real ontology-management-service."""
 
 from __future__ import annotations
 
@@ -27,11 +28,12 @@ def _settings_type(service_module: str) -> type:
     return importlib.import_module(service_module.split(".")[0] + ".settings").Settings
 
 
-def _serve(service: str, data_dir: Path, issuer: TokenIssuer) -> Iterator[str]:
+def _serve(service: str, data_dir: Path, issuer: TokenIssuer, nats_url: str, **overrides: object) -> Iterator[str]:
     module, factory = SERVICE_MODULES[service].split(":")
     create_app = getattr(importlib.import_module(module), factory)
+    data_dir.mkdir(parents=True, exist_ok=True)
     settings = _settings_type(module)(database_url=f"sqlite:///{(data_dir / 'service.db').as_posix()}",
-                                      data_dir=data_dir, events_enabled=False, nats_url="nats://127.0.0.1:1")
+                                      data_dir=data_dir, events_enabled=True, nats_url=nats_url, **overrides)
     app = create_app(settings)
     app.state.verifier = issuer
     port = free_port()
@@ -50,10 +52,15 @@ def _serve(service: str, data_dir: Path, issuer: TokenIssuer) -> Iterator[str]:
 
 
 @pytest.mark.parametrize("service", sorted(SERVICE_MODULES))
-def test_schemathesis_all_checks(service: str, tmp_path: Path) -> None:
+def test_schemathesis_all_checks(service: str, tmp_path: Path, nats_server) -> None:
     issuer = TokenIssuer(generate_private_key_pem())
     token = issuer.issue("schemathesis", ["admin"])
-    served = _serve(service, tmp_path, issuer)
+    upstream: list[Iterator[str]] = []
+    overrides: dict[str, object] = {}
+    if service == "embedding-service":  # it reads objects from ontology-management-service: serve that one too
+        upstream.append(_serve("ontology-management-service", tmp_path / "ontology", issuer, nats_server.url))
+        overrides["ontology_management_service_url"] = next(upstream[0])
+    served = _serve(service, tmp_path / service, issuer, nats_server.url, **overrides)
     url = next(served)
     try:
         report = tmp_path / "report.json"
@@ -65,4 +72,5 @@ def test_schemathesis_all_checks(service: str, tmp_path: Path) -> None:
             capture_output=True, text=True, timeout=240, cwd=tmp_path)
         assert result.returncode == 0, result.stdout[-12000:] + result.stderr[-2000:]
     finally:
-        next(served, None)
+        for server in (served, *upstream):
+            next(server, None)

@@ -56,7 +56,7 @@ def statuses_for(route: Any, method: str) -> set[str]:
     codes: set[str] = set()
     calls = _calls(route.dependant)
     if current_principal in calls:
-        codes |= {"401", "403", "503"}
+        codes |= {"401", "403", "404", "503"}  # 404: the caller's own record may be gone (GET /users/me)
     takes = route.dependant
     if takes.path_params or takes.query_params or takes.header_params or takes.cookie_params or route.body_field:
         codes |= {"404", "422"}  # any input may name a record that does not exist (a path id, a type in a body)

@@ -149,6 +149,7 @@ def test_a_stored_row_with_bad_text_never_makes_a_read_fail(tmp_path, make_clien
             record.data = {**record.data, "name": "a\ud800b", "score": float("nan")}
         response = client.get(f"/datasets/{dataset['id']}/records", headers=editor)
         assert response.status_code == 200, response.text
-        assert response.json()["items"][0]["data"] == {"id": 1, "name": "a\ufffdb", "score": None, "active": None, "seen": None}
+        assert response.json()["items"][0]["data"] == {"id": 1, "name": "a\ufffdb", "score": None, "active": None,
+                                                       "seen": None}
         created = client.get(f"/datasets/{dataset['id']}", headers=editor).json()["created_at"]
         assert created.endswith("Z")  # date-times carry their zone, even from SQLite

@@ -132,7 +132,8 @@ def _decode_json(data: bytes) -> tuple[str, Any]:
 
 
 INGEST_BODY = {"requestBody": {"required": True, "content": {
-    "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+    # Any JSON value is taken as a row; one that is not an object of column values is reported as that row's error.
+    "application/json": {"schema": {"type": "array", "items": {"description": "A row: an object of column values"}}},
     "text/csv": {"schema": {"type": "string"}},
     "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
                                        "properties": {"file": {"type": "string", "format": "binary"}}}},

@@ -7,7 +7,7 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -67,7 +67,7 @@ class SubscriptionIn(BaseModel):
     subject_filter: SubjectFilter
     secret: Secret | None = Field(default=None, description="Generated (and returned once) when omitted")
     description: str | None = Field(default=None, max_length=2000)
-    active: bool = True
+    active: StrictBool = True
     max_attempts: MaxAttempts | None = Field(default=None, description="Defaults to the service setting")
 
 
@@ -78,7 +78,7 @@ class SubscriptionPatch(BaseModel):
     subject_filter: SubjectFilter | None = None
     secret: Secret | None = Field(default=None, description="Rotates the signing secret")
     description: str | None = Field(default=None, max_length=2000)
-    active: bool | None = None
+    active: StrictBool | None = None
     max_attempts: MaxAttempts | None = None
 
 
