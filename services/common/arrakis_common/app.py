@@ -20,8 +20,11 @@ from sqlalchemy.orm import Session
 from .auth import JWKSVerifier, TokenVerifier
 from .db import Database, migrate
 from .events import EventBus, InboxMixin, OutboxMixin
+from .idempotency import IdempotencyMiddleware, create_table, reserve
 from .observability import Metrics, install_metrics, install_tracing, instrument_database
+from .openapi_errors import install_error_responses
 from .request_body import RequestBodyGuard
+from .responses import SafeJSONResponse
 from .settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -62,6 +65,7 @@ def get_session(request: Request) -> Iterator[Session]:
     """
     runtime: ServiceRuntime = request.app.state.runtime
     with runtime.database().session() as session:
+        reserve(session, request.scope)
         yield session
     runtime.bus.wake()
 
@@ -126,11 +130,15 @@ def build_app(
                 await asyncio.to_thread(hook, runtime)
             runtime.db.dispose()
 
-    app = FastAPI(title=title, description=description, version=settings.service_version, lifespan=lifespan)
+    app = FastAPI(title=title, description=description, version=settings.service_version, lifespan=lifespan,
+                  default_response_class=SafeJSONResponse)
     app.state.runtime = runtime
     app.state.settings = settings
     app.state.verifier = verifier or JWKSVerifier(settings.jwks_url, settings.jwks_cache_seconds)
+    runtime.startup.append(lambda rt: create_table(rt.database().engine))
+    app.add_middleware(IdempotencyMiddleware)  # inside the guard: it sees bounded, strict bodies only
     app.add_middleware(RequestBodyGuard, max_bytes=settings.max_body_bytes)
+    install_error_responses(app)
     install_metrics(app, Metrics(settings.service_name))
     if not settings.docs_import:
         app.state.tracer_provider = install_tracing(app, settings)

@@ -202,3 +202,46 @@ def test_a_chunked_body_over_the_limit_is_413(tmp_path: Path, token_issuer, auth
         small = client.post("/notes", content=iter([b'{"text":', b' "ok"}']),
                             headers={**auth_header("w", "writer"), "content-type": "application/json"})
         assert small.status_code == 201
+
+
+def test_idempotency_key_replays_the_first_answer(database_url, token_issuer, auth_header):
+    from sample_service import Note
+
+    with make_client(database_url, "nats://127.0.0.1:1", token_issuer, events_enabled=False) as client:
+        writer = auth_header("w", "writer")
+        keyed = {**writer, "Idempotency-Key": "create-spice-1"}
+        first = client.post("/notes", json={"text": "spice"}, headers=keyed)
+        assert first.status_code == 201 and "idempotent-replayed" not in first.headers
+        retry = client.post("/notes", json={"text": "spice"}, headers=keyed)
+        assert retry.status_code == 201 and retry.json() == first.json()
+        assert retry.headers["idempotent-replayed"] == "true"
+        assert count(client, select(func.count()).select_from(Note)) == 1
+        other = client.post("/notes", json={"text": "melange"}, headers=keyed)
+        assert other.status_code == 422 and "different request" in other.json()["detail"][0]["msg"]
+        # keys belong to their caller; a request without a key is never deduplicated
+        elsewhere = client.post("/notes", json={"text": "spice"},
+                                headers={**auth_header("x", "writer"), "Idempotency-Key": "create-spice-1"})
+        assert elsewhere.status_code == 201 and elsewhere.json()["id"] != first.json()["id"]
+        assert client.post("/notes", json={"text": "spice"}, headers=writer).status_code == 201
+        assert count(client, select(func.count()).select_from(Note)) == 3
+        # a refused request stores nothing: the same key may carry the corrected request
+        assert client.post("/notes", json={"text": ""}, headers={**writer, "Idempotency-Key": "k2"}).status_code == 422
+        corrected = client.post("/notes", json={"text": "ok"}, headers={**writer, "Idempotency-Key": "k2"})
+        assert corrected.status_code == 201
+        bad_key = client.post("/notes", json={"text": "x"}, headers={**writer, "Idempotency-Key": "x" * 256})
+        assert bad_key.status_code == 422
+
+
+def test_openapi_declares_the_shared_error_statuses(tmp_path: Path, token_issuer):
+    db = f"sqlite:///{(tmp_path / 's.db').as_posix()}"
+    app = make_client(db, "nats://127.0.0.1:1", token_issuer, events_enabled=False).app
+    spec = app.openapi()
+    create = spec["paths"]["/notes"]["post"]
+    assert sorted(create["responses"]) == ["201", "400", "401", "403", "404", "409", "413", "422", "503"]
+    assert create["responses"]["401"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorResponse"}
+    assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in create["parameters"])
+    assert sorted(spec["paths"]["/notes/{note_id}"]["get"]["responses"]) == ["200", "404", "422"]
+    with TestClient(app) as client:
+        refused = client.put("/notes/1")
+        assert refused.status_code == 405 and refused.headers["allow"] == "GET"

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 ColumnType = Literal["string", "integer", "number", "boolean", "datetime"]
 NUMERIC: frozenset[str] = frozenset({"integer", "number"})
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 TRUE_WORDS = {"true", "1", "yes", "y", "t"}
 FALSE_WORDS = {"false", "0", "no", "n", "f"}
 
@@ -29,16 +30,21 @@ class CoercionError(ValueError):
 def _to_integer(value: Any) -> int:
     if isinstance(value, bool):
         raise CoercionError("expected an integer, got a boolean")
+    number: int | None = None
     if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str):
         try:
-            return int(value.strip())
+            number = int(value.strip())
         except ValueError:
             pass
-    raise CoercionError(f"expected an integer, got {value!r}")
+    if number is None:
+        raise CoercionError(f"expected an integer, got {value!r}")
+    if not INT64_MIN <= number <= INT64_MAX:  # PostgreSQL, SQLite and most clients hold 64 bits, no more
+        raise CoercionError("integer outside the 64-bit range (-2**63 to 2**63-1)")
+    return number
 
 
 def _to_number(value: Any) -> float:
@@ -72,7 +78,10 @@ def _to_datetime(value: Any) -> str:
         except ValueError:
             pass
         else:
-            moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+            try:
+                moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+            except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+                raise CoercionError(f"datetime out of range: {value!r}") from None
             return moment.isoformat()
     raise CoercionError(f"expected an ISO 8601 datetime, got {value!r}")
 

@@ -6,6 +6,7 @@ disallowed expression raises :class:`StepError` naming the step, so a bad transf
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -13,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from .expressions import ExpressionError, compile_expression
-from .schema import NUMERIC, CoercionError, Column, coerce
+from .schema import INT64_MAX, INT64_MIN, NUMERIC, CoercionError, Column, coerce
 
 Row = dict[str, Any]
 RowsFn = Callable[[list[Row]], list[Row]]
@@ -152,6 +153,13 @@ def _rename(step: RenameStep, schema: dict[str, Column], columns: list[Column]) 
     return out, lambda rows: [{mapping.get(k, k): v for k, v in r.items()} for r in rows]
 
 
+def _in_range(value: int | float) -> bool:
+    """Whether a derived value fits what a column of its type stores: a 64-bit integer, or a finite float."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return INT64_MIN <= value <= INT64_MAX
+
+
 def _derive(step: DeriveStep, schema: dict[str, Column], columns: list[Column]) -> tuple[list[Column], RowsFn]:
     compiled = compile_expression(step.expression, {c.name: c.type for c in columns})
     nullable = compiled.may_be_null or any(schema[n].nullable for n in compiled.columns)
@@ -165,7 +173,11 @@ def _derive(step: DeriveStep, schema: dict[str, Column], columns: list[Column]) 
         result = []
         for r in rows:
             value = evaluate(r)
-            result.append({**r, name: float(value) if as_float and value is not None else value})
+            if as_float and value is not None:
+                value = float(value)  # an int too large for a float raises OverflowError: the run fails
+            if value is not None and not _in_range(value):
+                raise OverflowError(f"derived column {name!r}: a value is outside the 64-bit range of its type")
+            result.append({**r, name: value})
         return result
 
     return out, derive

@@ -133,3 +133,23 @@ def test_oversized_ingest_is_rejected(database_url, make_client, auth_header):
         response = client.post(f"/datasets/{dataset['id']}/records", json=[{"id": i} for i in range(500)],
                                headers=editor)
         assert response.status_code == 413
+
+
+def test_a_stored_row_with_bad_text_never_makes_a_read_fail(tmp_path, make_client, auth_header):
+    """A row written before the body guard existed holds a lone surrogate: reads show U+FFFD, never a 500."""
+    from data_kernel_service.models import Record
+
+    editor = auth_header("ed", "editor", "viewer")
+    with make_client(f"sqlite:///{(tmp_path / 'dk.db').as_posix()}") as client:
+        dataset = create(client, editor)
+        assert client.post(f"/datasets/{dataset['id']}/records", json=[{"id": 1, "name": "ok"}],
+                           headers=editor).json()["accepted"] == 1
+        with client.app.state.runtime.database().session() as session:
+            record = session.execute(select(Record)).scalar_one()
+            record.data = {**record.data, "name": "a\ud800b", "score": float("nan")}
+        response = client.get(f"/datasets/{dataset['id']}/records", headers=editor)
+        assert response.status_code == 200, response.text
+        assert response.json()["items"][0]["data"] == {"id": 1, "name": "a\ufffdb", "score": None, "active": None,
+                                                       "seen": None}
+        created = client.get(f"/datasets/{dataset['id']}", headers=editor).json()["created_at"]
+        assert created.endswith("Z")  # date-times carry their zone, even from SQLite

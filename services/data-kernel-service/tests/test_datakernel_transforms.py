@@ -216,3 +216,21 @@ def test_failed_run_is_recorded_and_leaves_output_untouched(database_url, make_c
         with client.app.state.runtime.database().session() as session:
             subjects = list(session.execute(select(Outbox.subject)).scalars())
         assert subjects.count("arrakis.data.transform.failed") == 1
+
+
+def test_numbers_past_64_bits_are_refused_at_ingest_and_fail_the_run(tmp_path, make_client, auth_header):
+    editor = auth_header("ed", "editor", "viewer")
+    with make_client(f"sqlite:///{(tmp_path / 'dk.db').as_posix()}") as client:
+        dataset = client.post("/datasets", json={"name": "n", "columns": [{"name": "q", "type": "integer"}]},
+                              headers=editor).json()
+        rows = [{"q": 2**63 - 1}, {"q": 2**63}, {"q": str(-(2**63) - 1)}, {"q": 1e300}, {"q": 10**40}]
+        result = client.post(f"/datasets/{dataset['id']}/records", json=rows, headers=editor).json()
+        assert result["accepted"] == 1 and {e["row"] for e in result["errors"]} == {2, 3, 4, 5}
+        assert all("64-bit" in e["message"] for e in result["errors"])
+        # q * q * ... (30 times) grows to hundreds of digits: the run fails with the reason, nothing is stored
+        huge = make_transform(client, editor, dataset["id"],
+                              [{"type": "derive", "column": "big", "expression": " * ".join(["q"] * 30)}])
+        assert huge.status_code == 201, huge.text
+        run = client.post(f"/transforms/{huge.json()['id']}/run", headers=editor)
+        assert run.status_code == 200 and run.json()["status"] == "failed" and "64-bit" in run.json()["error"]
+        assert client.get(f"/transforms/{huge.json()['id']}/runs", headers=editor).status_code == 200

@@ -11,7 +11,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
-from nats.js.errors import KeyDeletedError, KeyNotFoundError
+from nats.js.errors import InvalidKeyError, KeyDeletedError, KeyNotFoundError
 
 from arrakis_common.events import EventBus, lookup_schema, schema_bucket, schema_subjects
 
@@ -79,7 +79,7 @@ class SchemaRegistry:
     async def _call(self, coro: Any) -> Any:
         try:
             return await asyncio.wait_for(coro, timeout=self.timeout_seconds)
-        except RegistryUnavailable:
+        except (RegistryUnavailable, InvalidKeyError):
             raise
         except Exception as exc:
             raise RegistryUnavailable(f"the event schema registry did not answer: {type(exc).__name__}") from exc
@@ -90,7 +90,10 @@ class SchemaRegistry:
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
         js = self._jetstream(bus)
-        record = await self._call(lookup_schema(js, subject))
+        try:
+            record = await self._call(lookup_schema(js, subject))
+        except InvalidKeyError:  # no subject a service can declare is spelled like that: nothing registered
+            return None
         if record is None:
             return None
         parsed = SchemaRecord.from_registry(subject, record)

@@ -61,7 +61,9 @@ def check_definitions(properties: list[PropertyDefinition], title_property: str)
 
 
 def _python_type(prop: PropertyDefinition) -> Any:
-    kinds: dict[str, Any] = {"string": StrictStr, "integer": StrictInt, "number": StrictFloat,
+    # An integer property is a 64-bit integer: what PostgreSQL, SQLite and most clients hold.
+    int64 = Annotated[StrictInt, Field(ge=-(2**63), le=2**63 - 1)]
+    kinds: dict[str, Any] = {"string": StrictStr, "integer": int64, "number": StrictFloat,
                              "boolean": StrictBool, "datetime": datetime}
     if prop.type == "enum":
         return Literal[tuple(prop.values or ())]

@@ -110,6 +110,9 @@ def test_objects_are_validated_per_field(client, editor, people):
                        headers=editor).status_code == 422
     assert client.post("/objects", json={"object_type": "Person", "properties": {"name": "X", "age": 1.5}},
                        headers=editor).status_code == 422
+    for past_64_bits in (2**63, -(2**63) - 1, 10**40):
+        assert client.post("/objects", json={"object_type": "Person", "properties": {"name": "X", "age": past_64_bits}},
+                           headers=editor).status_code == 422
     assert client.post("/objects", json={"object_type": "Nope", "properties": {}}, headers=editor).status_code == 404
     number = create_person(client, editor, name="Int height", height=2)
     assert number["properties"]["height"] == 2

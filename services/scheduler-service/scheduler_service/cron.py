@@ -24,7 +24,13 @@ def cron_problem(expression: str) -> str | None:
         valid = croniter.is_valid(expression, second_at_beginning=True)
     except Exception:  # croniter raises on a few malformed inputs instead of answering False
         valid = False
-    return None if valid else f"not a valid cron expression: {expression!r}"
+    if not valid:
+        return f"not a valid cron expression: {expression!r}"
+    try:  # valid field by field, yet maybe no date ever matches (30 or 31 February, 31 April)
+        next_fire_time(expression, datetime.now(UTC))
+    except Exception:  # croniter gives up (CroniterBadDateError) after searching years ahead
+        return f"cron expression {expression!r} never fires: no date matches all its fields"
+    return None
 
 
 def next_fire_time(expression: str, after: datetime) -> datetime:

@@ -29,6 +29,10 @@ def job_body(**overrides: object) -> dict[str, object]:
     ("*/10 * * * * 99", False),
     ("every day", False),
     ("@hourly", False),
+    ("0 0 31 2 *", False),  # valid field by field, but no 31 February: it never fires
+    ("0 0 30 2 *", False),
+    ("0 0 0 31 4 *", False),
+    ("0 0 29 2 *", True),  # leap days come
 ])
 def test_cron_validation_accepts_five_and_six_fields(expression: str, ok: bool):
     assert (cron_problem(expression) is None) is ok
@@ -107,6 +111,8 @@ def test_bad_input_auth_and_unknown_ids(database_url, make_client, auth_header):
         assert client.post("/jobs", json=job_body(), headers=editor).status_code == 409
         job_id = client.get("/jobs", headers=viewer).json()["items"][0]["id"]
         assert client.patch(f"/jobs/{job_id}", json={"cron": "nope"}, headers=editor).status_code == 422
+        never = client.post("/jobs", json=job_body(name="never", cron="0 0 31 2 *"), headers=editor)
+        assert never.status_code == 422 and "never fires" in never.json()["detail"][0]["msg"]
         assert client.post(f"/jobs/{job_id}/pause", headers=viewer).status_code == 403
         assert client.post(f"/jobs/{job_id}/trigger", headers=viewer).status_code == 403
         for method, path in (("get", "/jobs/missing"), ("patch", "/jobs/missing"), ("delete", "/jobs/missing"),

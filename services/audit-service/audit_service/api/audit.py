@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 from arrakis_common.app import ServiceRuntime, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
+from arrakis_common.types import IsoDatetime, UtcDatetime
 
 from ..chain import as_utc, verify_chain
 from ..models import AuditEntry
@@ -33,8 +33,8 @@ class AuditEntryOut(BaseModel):
     version: int
     source: str
     actor: str
-    occurred_at: datetime
-    recorded_at: datetime
+    occurred_at: UtcDatetime
+    recorded_at: UtcDatetime
     payload: dict[str, Any]
     prev_hash: str
     hash: str
@@ -58,8 +58,8 @@ class VerifyOut(BaseModel):
 def audit_filter(
     actor: str | None = Query(None, max_length=255, description="Exact actor (user id or service name)"),
     subject: str | None = Query(None, max_length=255, description="Subject or NATS pattern, e.g. arrakis.*.object.>"),
-    occurred_from: datetime | None = Query(None, alias="from", description="occurred_at at or after (ISO 8601)"),
-    occurred_to: datetime | None = Query(None, alias="to", description="occurred_at strictly before (ISO 8601)"),
+    occurred_from: IsoDatetime | None = Query(None, alias="from", description="occurred_at at or after (ISO 8601)"),
+    occurred_to: IsoDatetime | None = Query(None, alias="to", description="occurred_at strictly before (ISO 8601)"),
 ) -> AuditFilter:
     """Query parameters shared by the listing and the export."""
     if subject and (problem := subject_pattern_error(subject)):

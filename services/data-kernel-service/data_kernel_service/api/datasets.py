@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
@@ -16,6 +15,7 @@ from arrakis_common.app import ServiceRuntime, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.events import utcnow
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
+from arrakis_common.types import UtcDatetime
 
 from ..events import DatasetCreated, DatasetUpdated
 from ..ingest import IngestRejected, RowError, parse_csv_rows, parse_json_rows, validate_rows
@@ -52,8 +52,8 @@ class DatasetOut(BaseModel):
     version: int
     derived_from: str | None
     created_by: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
 
 class IngestResult(BaseModel):
@@ -132,7 +132,8 @@ def _decode_json(data: bytes) -> tuple[str, Any]:
 
 
 INGEST_BODY = {"requestBody": {"required": True, "content": {
-    "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+    # Any JSON value is taken as a row; one that is not an object of column values is reported as that row's error.
+    "application/json": {"schema": {"type": "array", "items": {"description": "A row: an object of column values"}}},
     "text/csv": {"schema": {"type": "string"}},
     "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
                                        "properties": {"file": {"type": "string", "format": "binary"}}}},

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, status
@@ -15,6 +14,7 @@ from arrakis_common.app import ServiceRuntime, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.events import utcnow
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
+from arrakis_common.types import UtcDatetime
 
 from ..models import Dataset, Transform, TransformRun
 from ..runner import STEPS, run_transform
@@ -43,7 +43,7 @@ class TransformOut(BaseModel):
     steps: list[dict[str, Any]]
     output_columns: list[Column]
     created_by: str
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class RunOut(BaseModel):
@@ -55,8 +55,8 @@ class RunOut(BaseModel):
     requested_by: str | None
     event_id: str | None
     output_dataset_id: str | None
-    started_at: datetime
-    finished_at: datetime | None
+    started_at: UtcDatetime
+    finished_at: UtcDatetime | None
     rows_in: int
     rows_out: int
     error: str | None

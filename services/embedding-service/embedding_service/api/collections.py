@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 import numpy as np
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 from arrakis_common.app import db_session
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
+from arrakis_common.types import UtcDatetime
 
 from ..embedders import MINILM_DIMENSION, minilm_installed
 from ..models import Collection, Item
@@ -55,7 +55,7 @@ class CollectionOut(BaseModel):
     dimension: int
     embedder: str
     item_count: int
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class ItemIn(BaseModel):
@@ -84,7 +84,7 @@ class ItemOut(BaseModel):
     id: str
     text: str | None
     metadata: dict[str, Any]
-    updated_at: datetime
+    updated_at: UtcDatetime
     vector: list[float] | None = None
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
@@ -14,6 +13,7 @@ from arrakis_common.app import db_session
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.events import utcnow
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
+from arrakis_common.types import UtcDatetime
 
 from ..models import Delivery, DeliveryStatus
 from ..webhooks import as_utc
@@ -34,11 +34,11 @@ class DeliveryOut(BaseModel):
     subject: str
     status: Status
     attempts: int
-    next_attempt_at: datetime | None
+    next_attempt_at: UtcDatetime | None
     last_status_code: int | None
     last_error: str | None
-    created_at: datetime
-    delivered_at: datetime | None
+    created_at: UtcDatetime
+    delivered_at: UtcDatetime | None
 
     @classmethod
     def of(cls, row: Delivery) -> DeliveryOut:

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from arrakis_common.app import ServiceRuntime, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
+from arrakis_common.types import UtcDatetime
 
 from ..egress import BlockedDestination, check_literal
 from ..models import Delivery, WebhookSubscription
@@ -67,7 +67,7 @@ class SubscriptionIn(BaseModel):
     subject_filter: SubjectFilter
     secret: Secret | None = Field(default=None, description="Generated (and returned once) when omitted")
     description: str | None = Field(default=None, max_length=2000)
-    active: bool = True
+    active: StrictBool = True
     max_attempts: MaxAttempts | None = Field(default=None, description="Defaults to the service setting")
 
 
@@ -78,7 +78,7 @@ class SubscriptionPatch(BaseModel):
     subject_filter: SubjectFilter | None = None
     secret: Secret | None = Field(default=None, description="Rotates the signing secret")
     description: str | None = Field(default=None, max_length=2000)
-    active: bool | None = None
+    active: StrictBool | None = None
     max_attempts: MaxAttempts | None = None
 
 
@@ -91,8 +91,8 @@ class SubscriptionOut(BaseModel):
     max_attempts: int
     secret_hint: str = Field(description="Last characters of the secret, to tell secrets apart")
     created_by: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
     @classmethod
     def of(cls, row: WebhookSubscription) -> SubscriptionOut:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Response, status
@@ -14,6 +13,7 @@ from arrakis_common.app import ServiceRuntime, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.events import utcnow
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
+from arrakis_common.types import UtcDatetime
 
 from ..events import LinkTypeCreated, LinkTypeDeleted, LinkTypeUpdated
 from ..lookups import link_type_by_name, object_type_by_name, type_names
@@ -47,8 +47,8 @@ class LinkTypeOut(BaseModel):
     target_object_type: str
     cardinality: Cardinality
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
 
 def to_out(session: Session, row: LinkType) -> LinkTypeOut:

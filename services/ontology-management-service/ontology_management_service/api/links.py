@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
@@ -13,6 +11,7 @@ from sqlalchemy.orm import Session
 from arrakis_common.app import ServiceRuntime, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
+from arrakis_common.types import UtcDatetime
 
 from ..events import LinkCreated, LinkDeleted
 from ..lookups import link_by_id, link_type_by_name, link_type_names, object_by_id
@@ -33,7 +32,7 @@ class LinkOut(BaseModel):
     source_object_id: str
     target_object_id: str
     created_by: str
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 def to_out(row: Link, link_type: str) -> LinkOut:

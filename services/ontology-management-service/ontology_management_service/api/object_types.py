@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Response, status
@@ -14,6 +13,7 @@ from arrakis_common.app import ServiceRuntime, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.events import utcnow
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
+from arrakis_common.types import UtcDatetime
 
 from ..events import ObjectTypeCreated, ObjectTypeDeleted, ObjectTypeUpdated
 from ..lookups import object_type_by_name
@@ -50,16 +50,16 @@ class ObjectTypeOut(BaseModel):
     title_property: str
     version: int
     created_by: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
 
 class ObjectTypeVersionOut(BaseModel):
     version: int
     definition: dict[str, Any]
     changed_by: str
-    valid_from: datetime
-    valid_until: datetime | None = Field(description="When this definition was replaced; null for the current one")
+    valid_from: UtcDatetime
+    valid_until: UtcDatetime | None = Field(description="When this definition was replaced; null for the current one")
 
 
 def to_out(row: ObjectType) -> ObjectTypeOut:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
@@ -15,6 +14,7 @@ from arrakis_common.app import ServiceRuntime, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.events import utcnow
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
+from arrakis_common.types import UtcDatetime
 
 from ..events import LinkDeleted, ObjectCreated, ObjectDeleted, ObjectUpdated
 from ..lookups import object_by_id, object_type_by_name, type_names
@@ -41,8 +41,8 @@ class ObjectOut(BaseModel):
     properties: dict[str, Any]
     version: int
     created_by: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
 
 def to_out(row: OntologyObject, type_name: str) -> ObjectOut:

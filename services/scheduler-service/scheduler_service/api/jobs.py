@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Response, status
@@ -15,6 +14,7 @@ from arrakis_common.app import ServiceRuntime, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.events import utcnow
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
+from arrakis_common.types import UtcDatetime
 
 from ..cron import as_utc, cron_problem, next_fire_time, subject_problem
 from ..firing import record_run
@@ -71,23 +71,23 @@ class JobOut(BaseModel):
     target_subject: str
     payload: dict[str, Any]
     paused: bool
-    next_run_at: datetime | None
-    last_run_at: datetime | None
+    next_run_at: UtcDatetime | None
+    last_run_at: UtcDatetime | None
     created_by: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
 
 class RunOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: str
     job_id: str
-    scheduled_for: datetime
+    scheduled_for: UtcDatetime
     idempotency_key: str
     trigger: str
     status: str
     event_id: str
-    fired_at: datetime
+    fired_at: UtcDatetime
 
 
 def job_out(job: Job) -> JobOut:
