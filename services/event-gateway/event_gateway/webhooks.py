@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -116,39 +117,72 @@ class DeliveryWorker:
         self.settings: Settings = runtime.settings  # type: ignore[assignment]
 
     async def run(self) -> None:
-        """Loop until cancelled; a failing round is logged and retried at the next poll."""
+        """Loop until cancelled: keep up to ``delivery_batch_size`` attempts in flight, each on its own, so a slow
+        receiver holds only its own subscription's slots (``webhook_concurrency_per_subscription``), never another
+        subscriber's events; a failing round is logged and retried at the next poll."""
+        in_flight: set[asyncio.Task[None]] = set()
+        busy: Counter[str] = Counter()
         async with httpx.AsyncClient(timeout=self.settings.webhook_timeout_seconds, follow_redirects=False,
                                      headers={"User-Agent": USER_AGENT}) as client:
-            while True:
-                try:
-                    sent = await self.run_once(client)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("delivery round failed")
-                    sent = 0
-                if not sent:
-                    await asyncio.sleep(self.settings.delivery_poll_seconds)
+            try:
+                while True:
+                    try:
+                        started = await self.start_due(client, in_flight, busy)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception:
+                        log.exception("delivery round failed")
+                        started = 0
+                    if not started:
+                        await asyncio.sleep(self.settings.delivery_poll_seconds)
+            finally:
+                for task in in_flight:
+                    task.cancel()
+                await asyncio.gather(*in_flight, return_exceptions=True)
 
-    async def run_once(self, client: httpx.AsyncClient) -> int:
-        """Send every due delivery of one batch concurrently; returns how many were attempted."""
-        attempts = await asyncio.to_thread(self.claim_due)
-        outcomes = await asyncio.gather(*(self.send(client, attempt) for attempt in attempts))
-        for attempt, outcome in zip(attempts, outcomes, strict=True):
-            await asyncio.to_thread(self.record, attempt, outcome)
+    async def start_due(self, client: httpx.AsyncClient, in_flight: set[asyncio.Task[None]],
+                        busy: Counter[str]) -> int:
+        """Claim what fits in the free slots and start each attempt; returns how many were started."""
+        room = self.settings.delivery_batch_size - len(in_flight)
+        if room <= 0:
+            return 0
+        attempts = await asyncio.to_thread(self.claim_due, room, dict(busy))
+        for attempt in attempts:
+            busy[attempt.subscription_id] += 1
+            task = asyncio.create_task(self.attempt(client, attempt))
+            in_flight.add(task)
+
+            def done(finished: asyncio.Task[None], subscription: str = attempt.subscription_id) -> None:
+                in_flight.discard(finished)
+                busy[subscription] -= 1
+                if busy[subscription] <= 0:
+                    del busy[subscription]
+
+            task.add_done_callback(done)
         return len(attempts)
 
-    def claim_due(self) -> list[Attempt]:
+    async def attempt(self, client: httpx.AsyncClient, attempt: Attempt) -> None:
+        outcome = await self.send(client, attempt)
+        await asyncio.to_thread(self.record, attempt, outcome)
+
+    def claim_due(self, room: int, busy: dict[str, int]) -> list[Attempt]:
+        """Lease up to ``room`` due deliveries, at most the free slots of each subscription (``busy`` holds the
+        attempts already in flight per subscription)."""
+        per_subscription = self.settings.webhook_concurrency_per_subscription
+        full = [subscription for subscription, count in busy.items() if count >= per_subscription]
         now = utcnow()
         lease_until = now + timedelta(seconds=self.settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS)
         stmt = (select(Delivery, WebhookSubscription)
                 .join(WebhookSubscription, WebhookSubscription.id == Delivery.subscription_id)
                 .where(Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now,
-                       WebhookSubscription.active.is_(True))
-                .order_by(Delivery.next_attempt_at).limit(self.settings.delivery_batch_size))
+                       WebhookSubscription.active.is_(True), WebhookSubscription.id.not_in(full))
+                .order_by(Delivery.next_attempt_at).limit(room * per_subscription))
         claimed: list[Attempt] = []
+        taken = Counter(busy)
         with self.runtime.database().session() as session:
             for delivery, subscription in session.execute(stmt).all():
+                if len(claimed) >= room or taken[subscription.id] >= per_subscription:
+                    continue
                 # Compare-and-set: only the worker whose update still sees the row due owns this attempt.
                 result = session.execute(
                     update(Delivery)
@@ -157,6 +191,7 @@ class DeliveryWorker:
                     .values(next_attempt_at=lease_until)
                     .execution_options(synchronize_session=False))
                 if result.rowcount == 1:
+                    taken[subscription.id] += 1
                     claimed.append(Attempt(delivery_id=delivery.id, subscription_id=subscription.id,
                                            url=subscription.url, secret=subscription.secret,
                                            event_id=delivery.event_id, subject=delivery.subject, body=delivery.body,
@@ -177,8 +212,14 @@ class DeliveryWorker:
         }
         try:
             about = {"messaging.destination.name": attempt.subject, "messaging.message.id": attempt.event_id}
+            # One deadline for the whole attempt (resolving, connecting, sending, every read of the answer): a
+            # receiver that drips its answer a byte at a time cannot hold the attempt past it.
             with follow_up_span(_tracer, "deliver webhook", _origin(attempt.body), about):
-                response = await self.post(client, attempt, headers)
+                async with asyncio.timeout(self.settings.webhook_timeout_seconds):
+                    response = await self.post(client, attempt, headers)
+        except TimeoutError:
+            return Outcome(ok=False, status_code=None,
+                           error=f"no complete answer within {self.settings.webhook_timeout_seconds:g} s")
         except BlockedDestination as exc:
             return Outcome(ok=False, status_code=None, error=f"not sent: {exc}"[:MAX_ERROR_CHARS])
         except Exception as exc:  # connection refused, timeout, bad URL: all are a failed attempt

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -34,9 +36,11 @@ class Received:
 
 @dataclass
 class Receiver:
-    """A webhook endpoint on a free port: records every POST and answers with the queued status codes, then 200."""
+    """A webhook endpoint on a free port: records every POST and answers with the queued status codes, then 200;
+    with ``drip_seconds`` it answers 200 one byte at a time, that many seconds apart (a slow receiver)."""
 
     statuses: list[int] = field(default_factory=list)
+    drip_seconds: float = 0.0
     requests: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
@@ -56,10 +60,23 @@ class Receiver:
                     receiver.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()},
                                                       body))
                     code = receiver.statuses.pop(0) if receiver.statuses else 200
+                if receiver.drip_seconds:
+                    self.drip()
+                    return
                 self.send_response(code)
                 self.send_header("content-length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
+
+            def drip(self) -> None:
+                self.send_response(200)
+                self.send_header("content-length", "30")
+                self.end_headers()
+                with contextlib.suppress(OSError):  # the sender gave up and closed the connection
+                    for _ in range(30):
+                        self.wfile.write(b"x")
+                        self.wfile.flush()
+                        time.sleep(receiver.drip_seconds)
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import func, select
 
 from arrakis_common.events import Envelope
@@ -9,6 +11,8 @@ from arrakis_common.testing import wait_until
 from event_gateway.app import WEBHOOK_DURABLE
 from event_gateway.models import Delivery
 from event_gateway.signing import verify_signature
+
+from .conftest import Receiver
 
 
 def subscribe(client, headers, url: str, subject_filter: str, **extra: object) -> dict:
@@ -166,3 +170,35 @@ def test_delivery_listing_filters_and_validation(gateway, database_url, auth_hea
         assert client.get("/dead-letters").status_code == 401
         empty = client.get("/deliveries", params={"status": "pending", "subscription_id": "x"}, headers=editor)
         assert empty.status_code == 200 and empty.json() == {"items": [], "total": 0, "limit": 50, "offset": 0}
+
+
+def test_a_drip_feeding_receiver_never_delays_another_subscriber(gateway, database_url, nats_server, subject_root,
+                                                                 publish_envelope, auth_header):
+    """A receiver answering one byte every second (each read well inside any per-read timeout) holds only its own
+    subscription's slots, and only up to the attempt's total deadline; a healthy subscriber's event published
+    meanwhile is delivered at once."""
+    editor = auth_header("eve", "editor")
+    slow, fast = Receiver(drip_seconds=1.0), Receiver()
+    slow.start()
+    fast.start()
+    try:
+        with gateway(database_url, nats_server.url, webhook_timeout_seconds=3.0, delivery_batch_size=4,
+                     webhook_concurrency_per_subscription=2) as client:
+            started(client)
+            subscribe(client, editor, slow.url, f"{subject_root}.slow.*", max_attempts=1)
+            subscribe(client, editor, fast.url, f"{subject_root}.fast.*")
+            for n in range(6):
+                publish_envelope(f"{subject_root}.slow.created", {"n": n})
+            wait_until(lambda: slow.for_subject(f"{subject_root}.slow.created"))
+            sent_at = time.monotonic()
+            publish_envelope(f"{subject_root}.fast.created", {"n": 0})
+            wait_until(lambda: fast.for_subject(f"{subject_root}.fast.created"), timeout=20, interval=0.02)
+            latency = time.monotonic() - sent_at
+            assert latency < 2.0, f"the healthy subscriber waited {latency:.1f} s behind the slow one"
+            assert len(slow.for_subject(f"{subject_root}.slow.created")) <= 2  # its two slots, no more
+            dead = wait_until(lambda: (rows := deliveries(client, editor, status="dead")) and len(rows) >= 2 and rows,
+                              timeout=30)
+            assert all(r["last_error"] == "no complete answer within 3 s" for r in dead)
+    finally:
+        slow.stop()
+        fast.stop()
