@@ -67,7 +67,7 @@ def main(argv: list[str]) -> int:
         return 0
     binary = shutil.which(BINARY) or shutil.which("alertmanager")
     if binary is None:
-        # honcho stops every process when one ends: say why and idle, so the platform keeps running without it.
+        # Say why and idle: an exit would only be restarted by the supervisor, again and again.
         print(f"{BINARY} is not installed (Debian package `prometheus-alertmanager`, see scripts/system-deps.sh); "
               "the platform runs without it", flush=True)
         while True:

@@ -67,7 +67,7 @@ def main(argv: list[str]) -> int:
         return 0
     binary = shutil.which("prometheus")
     if binary is None:
-        # honcho stops every process when one ends: say why and idle, so the platform keeps running without it.
+        # Say why and idle: an exit would only be restarted by the supervisor, again and again.
         print("prometheus is not installed (Debian package `prometheus`, see scripts/system-deps.sh); the platform "
               "runs without it", flush=True)
         while True:

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Runs the platform the way `make up` does: NATS JetStream, the seven services and the docs portal under honcho
-# (Procfile).
+# Runs the platform the way `make up` does: NATS JetStream, the seven services and the docs portal under supervisord
+# (every line of the Procfile, scripts/supervise.py): a crashed process is restarted, the others keep running.
 # Every port is configurable through its ARRAKIS_*_PORT variable; data lives under ARRAKIS_VAR_DIR (default var/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The project's virtual environment first, so honcho, uvicorn and nats-server come from it.
+# The project's virtual environment first, so supervisord, uvicorn and nats-server come from it.
 if [[ -x "${VENV:-.venv}/bin/python" ]]; then export PATH="$(cd "${VENV:-.venv}/bin" && pwd):$PATH"; fi
 export ARRAKIS_HOST=${ARRAKIS_HOST:-127.0.0.1}
 export ARRAKIS_VAR_DIR=${ARRAKIS_VAR_DIR:-$PWD/var}
@@ -34,4 +34,4 @@ export ARRAKIS_TRACES_DIR=${ARRAKIS_TRACES_DIR:-"$ARRAKIS_VAR_DIR/traces"}
 # On a developer's machine webhooks may also go to local receivers; a deployment leaves this unset (public only).
 export ARRAKIS_WEBHOOK_ALLOWED_NETWORKS=${ARRAKIS_WEBHOOK_ALLOWED_NETWORKS:-'["127.0.0.0/8", "::1/128"]'}
 mkdir -p "$ARRAKIS_VAR_DIR/nats" "$ARRAKIS_DATA_DIR"
-exec honcho start -f Procfile "$@"
+exec python scripts/supervise.py "$@"

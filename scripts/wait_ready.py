@@ -1,6 +1,6 @@
 """Part of `make up`: waits until every service answers /health/ready, prints the URLs, then idles.
 
-It idles instead of exiting because honcho stops the whole platform when any of its processes ends.
+It idles after printing, so the supervisor sees it as running.
 """
 
 from __future__ import annotations

@@ -90,7 +90,7 @@ class PlatformRun:
             return False
 
     def stop(self) -> None:
-        """Ctrl-C, as a person would press it: honcho stops every process."""
+        """Ctrl-C, as a person would press it: supervisord stops every process."""
         if self.proc is None:
             return
         if self.proc.poll() is None:
