@@ -202,3 +202,25 @@ def test_a_chunked_body_over_the_limit_is_413(tmp_path: Path, token_issuer, auth
         small = client.post("/notes", content=iter([b'{"text":', b' "ok"}']),
                             headers={**auth_header("w", "writer"), "content-type": "application/json"})
         assert small.status_code == 201
+
+
+@pytest.mark.parametrize(("subject", "roles", "visible", "expected"), [
+    ("alice", (), True, None),
+    ("alice", (), False, None),
+    ("root", ("admin",), False, None),
+    ("bob", ("editor",), True, 403),
+    ("bob", ("editor",), False, 404),
+])
+def test_require_owner_lets_owner_and_admin_through_and_refuses_others(subject, roles, visible, expected):
+    from fastapi import HTTPException
+
+    from arrakis_common.auth import Principal
+    from arrakis_common.ownership import require_owner
+
+    principal = Principal(subject=subject, roles=frozenset(roles))
+    if expected is None:
+        require_owner("alice", principal, what="thing 1", visible=visible)
+        return
+    with pytest.raises(HTTPException) as caught:
+        require_owner("alice", principal, what="thing 1", visible=visible)
+    assert caught.value.status_code == expected
