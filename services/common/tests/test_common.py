@@ -245,3 +245,25 @@ def test_openapi_declares_the_shared_error_statuses(tmp_path: Path, token_issuer
     with TestClient(app) as client:
         refused = client.put("/notes/1")
         assert refused.status_code == 405 and refused.headers["allow"] == "GET"
+
+
+@pytest.mark.parametrize(("subject", "roles", "visible", "expected"), [
+    ("alice", (), True, None),
+    ("alice", (), False, None),
+    ("root", ("admin",), False, None),
+    ("bob", ("editor",), True, 403),
+    ("bob", ("editor",), False, 404),
+])
+def test_require_owner_lets_owner_and_admin_through_and_refuses_others(subject, roles, visible, expected):
+    from fastapi import HTTPException
+
+    from arrakis_common.auth import Principal
+    from arrakis_common.ownership import require_owner
+
+    principal = Principal(subject=subject, roles=frozenset(roles))
+    if expected is None:
+        require_owner("alice", principal, what="thing 1", visible=visible)
+        return
+    with pytest.raises(HTTPException) as caught:
+        require_owner("alice", principal, what="thing 1", visible=visible)
+    assert caught.value.status_code == expected

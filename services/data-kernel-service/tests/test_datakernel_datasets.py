@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from data_kernel_service.models import Outbox
@@ -153,3 +154,23 @@ def test_a_stored_row_with_bad_text_never_makes_a_read_fail(tmp_path, make_clien
                                                        "seen": None}
         created = client.get(f"/datasets/{dataset['id']}", headers=editor).json()["created_at"]
         assert created.endswith("Z")  # date-times carry their zone, even from SQLite
+
+
+@pytest.mark.parametrize("replace", [False, True], ids=["append", "replace"])
+@pytest.mark.parametrize("caller", ["other-editor", "owner", "admin"])
+def test_only_the_owner_or_an_admin_ingests_into_a_dataset(database_url, make_client, auth_header, caller, replace):
+    headers = {"owner": auth_header("alice", "editor"), "other-editor": auth_header("mallory", "editor"),
+               "admin": auth_header("root", "admin")}
+    with make_client(database_url) as client:
+        dataset = create(client, headers["owner"])
+        url = f"/datasets/{dataset['id']}/records"
+        assert client.post(url, json=[{"id": 1}], headers=headers["owner"]).status_code == 200
+        response = client.post(url, params={"replace": replace}, json=[], headers=headers[caller])
+        count = client.get(f"/datasets/{dataset['id']}", headers=headers["owner"]).json()["record_count"]
+        if caller == "other-editor":
+            # Datasets are visible to every signed-in user: 403, and her records are still there.
+            assert response.status_code == 403, response.text
+            assert count == 1
+        else:
+            assert response.status_code == 200, response.text
+            assert count == (0 if replace else 1)

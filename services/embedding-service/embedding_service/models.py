@@ -32,6 +32,8 @@ class Collection(Base):
     dimension: Mapped[int] = mapped_column(Integer)
     embedder: Mapped[str] = mapped_column(String(40))
     revision: Mapped[int] = mapped_column(Integer, default=0)
+    # The account that created it; None for collections made before owners were recorded (then admins only).
+    created_by: Mapped[str | None] = mapped_column(String(200), default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -139,3 +139,30 @@ def test_vector_search_matches_brute_force_and_sees_every_write(client, editor, 
     assert search(k=1)[0]["id"] == "exact" and cache.builds == builds + 1
     client.delete("/collections/random/items/exact", headers=editor)
     assert search(k=1)[0]["id"] == hits[0]["id"]
+
+
+COLLECTION_CHANGES = [
+    ("PUT", "/items", {"items": [{"id": "b", "vector": [0, 1, 0, 0]}]}, 200),
+    ("DELETE", "/items/a", None, 204),
+    ("DELETE", "", None, 204),
+]
+
+
+@pytest.mark.parametrize(("method", "suffix", "body", "ok_status"), COLLECTION_CHANGES,
+                         ids=[f"{m} {s or '/'}" for m, s, _, _ in COLLECTION_CHANGES])
+@pytest.mark.parametrize("caller", ["other-editor", "owner", "admin"])
+def test_only_the_owner_or_an_admin_changes_a_collection(client, editor, auth_header, caller, method, suffix, body,
+                                                         ok_status):
+    headers = {"owner": editor, "other-editor": auth_header("mallory", "editor"),
+               "admin": auth_header("root", "admin")}
+    assert client.post("/collections", json={"name": "mine", "dimension": 4}, headers=editor).status_code == 201
+    assert upsert(client, editor, "mine", [{"id": "a", "vector": [1, 0, 0, 0]}]).status_code == 200
+    kwargs = {"json": body} if body is not None else {}
+    response = client.request(method, f"/collections/mine{suffix}", headers=headers[caller], **kwargs)
+    if caller == "other-editor":
+        # Collections are visible to every signed-in user: 403, and the collection and its item are still there.
+        assert response.status_code == 403, response.text
+        assert client.get("/collections/mine/items/a", headers=editor).status_code == 200
+        assert client.get("/collections/mine/items", headers=editor).json()["total"] == 1
+    else:
+        assert response.status_code == ok_status, response.text

@@ -21,7 +21,7 @@ def test_create_returns_secret_once_and_never_again(client, auth_header):
     assert sub["secret"] == "s3cret-s3cret-s3cret" and sub["secret_hint"] == "...cret"
     assert sub["active"] is True and sub["max_attempts"] == 4 and sub["created_by"] == "eve"
 
-    viewer = auth_header("val", "viewer")
+    viewer = auth_header("root", "admin")  # a subscription is private to its creator and admins
     fetched = client.get(f"/subscriptions/{sub['id']}", headers=viewer).json()
     assert "secret" not in fetched and fetched["secret_hint"] == "...cret"
     assert fetched["url"] == body["url"] and fetched["subject_filter"] == body["subject_filter"]
@@ -99,8 +99,36 @@ def test_auth_is_required_and_writes_need_editor(client, auth_header):
     assert client.post("/subscriptions", json=body).status_code == 401
     assert client.post("/subscriptions", json=body, headers=auth_header("val", "viewer")).status_code == 403
     assert client.post("/subscriptions", json=body, headers=auth_header("root", "admin")).status_code == 201
-    sub_id = client.get("/subscriptions", headers=auth_header("val", "viewer")).json()["items"][0]["id"]
+    sub_id = client.get("/subscriptions", headers=auth_header("root", "admin")).json()["items"][0]["id"]
     viewer = auth_header("val", "viewer")
     assert client.patch(f"/subscriptions/{sub_id}", json={"active": False}, headers=viewer).status_code == 403
     assert client.delete(f"/subscriptions/{sub_id}", headers=viewer).status_code == 403
     assert client.get("/subscriptions/nope", headers=viewer).status_code == 404
+
+
+SUBSCRIPTION_VERBS = [
+    ("GET", None, 200),
+    ("PATCH", {"active": False}, 200),
+    ("DELETE", None, 204),
+]
+
+
+@pytest.mark.parametrize(("method", "body", "ok_status"), SUBSCRIPTION_VERBS, ids=[v[0] for v in SUBSCRIPTION_VERBS])
+@pytest.mark.parametrize("caller", ["other-editor", "owner", "admin"])
+def test_a_subscription_is_seen_and_changed_only_by_its_owner_or_an_admin(client, auth_header, caller, method,
+                                                                          body, ok_status):
+    headers = {"owner": auth_header("alice", "editor"), "other-editor": auth_header("mallory", "editor"),
+               "admin": auth_header("root", "admin")}
+    sub = client.post("/subscriptions", json={"url": "https://a.example/h", "subject_filter": "arrakis.external.>",
+                                              "secret": "alices-secret-value"}, headers=headers["owner"]).json()
+    kwargs = {"json": body} if body is not None else {}
+    response = client.request(method, f"/subscriptions/{sub['id']}", headers=headers[caller], **kwargs)
+    if caller == "other-editor":
+        # Private: another user is told it does not exist, and it is unchanged and absent from their listing.
+        assert response.status_code == 404, response.text
+        assert client.get(f"/subscriptions/{sub['id']}", headers=headers["owner"]).json()["active"] is True
+        assert client.get("/subscriptions", headers=headers[caller]).json()["total"] == 0
+    else:
+        assert response.status_code == ok_status, response.text
+        remaining = client.get("/subscriptions", headers=headers["admin"]).json()["total"]
+        assert remaining == (0 if method == "DELETE" else 1)

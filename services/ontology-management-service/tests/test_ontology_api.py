@@ -251,3 +251,26 @@ def test_oversized_body_is_413(make_client, tmp_path, editor):
     with make_client(f"sqlite:///{tmp_path / 'big.db'}", events_enabled=False, max_body_bytes=2000) as client:
         big = {**PLANET, "description": "x" * 5000}
         assert client.post("/object-types", json=big, headers=editor).status_code == 413
+
+
+OBJECT_CHANGES = [
+    ("PUT", {"properties": {"name": "Ada Byron", "age": 37}}, 200),
+    ("DELETE", None, 204),
+]
+
+
+@pytest.mark.parametrize(("method", "body", "ok_status"), OBJECT_CHANGES, ids=[c[0] for c in OBJECT_CHANGES])
+@pytest.mark.parametrize("caller", ["other-editor", "owner", "admin"])
+def test_only_the_owner_or_an_admin_changes_an_object(client, editor, auth_header, people, caller, method, body,
+                                                      ok_status):
+    ada = people["ada"]  # created by the editor fixture's account
+    headers = {"owner": editor, "other-editor": auth_header("mallory", "editor"),
+               "admin": auth_header("root", "admin")}
+    kwargs = {"json": body} if body is not None else {}
+    response = client.request(method, f"/objects/{ada['id']}", headers=headers[caller], **kwargs)
+    if caller == "other-editor":
+        # Objects are visible to every signed-in user: the refusal is 403 and the object is unchanged.
+        assert response.status_code == 403, response.text
+        assert client.get(f"/objects/{ada['id']}", headers=editor).json()["version"] == ada["version"]
+    else:
+        assert response.status_code == ok_status, response.text

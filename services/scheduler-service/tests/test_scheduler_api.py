@@ -130,3 +130,33 @@ def test_resume_skips_slots_missed_while_paused(database_url, make_client, auth_
         before = datetime.now(UTC)
         resumed = client.post(f"/jobs/{job['id']}/resume", headers=editor).json()
         assert before < datetime.fromisoformat(resumed["next_run_at"]) <= before + timedelta(minutes=1, seconds=1)
+
+
+JOB_CHANGES = [
+    ("patch", "", {"cron": "0 4 * * *"}, 200),
+    ("post", "/pause", None, 200),
+    ("post", "/resume", None, 200),
+    ("post", "/trigger", None, 202),
+    ("delete", "", None, 204),
+]
+
+
+@pytest.mark.parametrize(("method", "suffix", "body", "ok_status"), JOB_CHANGES,
+                         ids=[f"{m}{s or ''}" for m, s, _, _ in JOB_CHANGES])
+@pytest.mark.parametrize("caller", ["other-editor", "owner", "admin"])
+def test_only_the_owner_or_an_admin_changes_a_job(database_url, make_client, auth_header, caller: str,
+                                                  method: str, suffix: str, body: dict | None, ok_status: int):
+    headers = {"owner": auth_header("alice", "editor"), "other-editor": auth_header("mallory", "editor"),
+               "admin": auth_header("root", "admin")}
+    with make_client(database_url, scheduler_loop_enabled=False) as client:
+        job = client.post("/jobs", json=job_body(name=f"owned-{method}{suffix}"), headers=headers["owner"]).json()
+        kwargs = {"json": body} if body is not None else {}
+        response = client.request(method.upper(), f"/jobs/{job['id']}{suffix}", headers=headers[caller], **kwargs)
+        if caller == "other-editor":
+            assert response.status_code == 403, response.text
+            # Jobs are visible to every signed-in user, so the refusal is 403 and the job is unchanged.
+            after = client.get(f"/jobs/{job['id']}", headers=headers["owner"]).json()
+            assert after["cron"] == job["cron"] and after["paused"] == job["paused"]
+            assert client.get(f"/jobs/{job['id']}/runs", headers=headers["owner"]).json()["total"] == 0
+        else:
+            assert response.status_code == ok_status, response.text

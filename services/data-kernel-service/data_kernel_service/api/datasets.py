@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from arrakis_common.app import ServiceRuntime, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.events import utcnow
+from arrakis_common.ownership import require_owner
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
 from arrakis_common.types import UtcDatetime
 
@@ -142,10 +143,11 @@ INGEST_BODY = {"requestBody": {"required": True, "content": {
 
 @router.post("/{dataset_id}/records", response_model=IngestResult, openapi_extra=INGEST_BODY,
              summary="Ingest records (JSON list, CSV text or CSV/JSON upload); invalid rows are reported per row")
-def ingest_records(dataset_id: str, replace: bool = False, _: Principal = Depends(require_roles("editor")),
+def ingest_records(dataset_id: str, replace: bool = False, principal: Principal = Depends(require_roles("editor")),
                    body: tuple[str, Any] = Depends(read_ingest_body), session: Session = db_session,
                    runtime: ServiceRuntime = Depends(get_runtime)) -> IngestResult:
     dataset = load(session, Dataset, dataset_id)
+    require_owner(dataset.created_by, principal, what=f"dataset {dataset_id}")
     if dataset.derived_from is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, "derived datasets are written only by their transform")
     columns = columns_of(dataset.columns)

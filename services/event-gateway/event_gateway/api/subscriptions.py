@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from arrakis_common.app import ServiceRuntime, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
+from arrakis_common.ownership import may_change, require_visible
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
 from arrakis_common.types import UtcDatetime
 
@@ -118,10 +119,12 @@ def reachable(url: str, runtime: ServiceRuntime) -> str:
     return url
 
 
-def load(session: Session, subscription_id: str) -> WebhookSubscription:
+def load(session: Session, subscription_id: str, principal: Principal) -> WebhookSubscription:
+    """A subscription is private to its creator (its URL and filter say where events go) and to admins."""
     row = session.get(WebhookSubscription, subscription_id)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"subscription {subscription_id} not found")
+    require_visible(row.created_by, principal, what=f"subscription {subscription_id}")
     return row
 
 
@@ -143,8 +146,10 @@ def create_subscription(body: SubscriptionIn,
 @router.get("", summary="List webhook subscriptions")
 def list_subscriptions(active: bool | None = Query(None, description="Only active or only inactive ones"),
                        params: PageParams = Depends(page_params), session: Session = db_session,
-                       _: Principal = Depends(require_roles())) -> Page[SubscriptionOut]:
+                       principal: Principal = Depends(require_roles())) -> Page[SubscriptionOut]:
     stmt = select(WebhookSubscription).order_by(WebhookSubscription.created_at, WebhookSubscription.id)
+    if not may_change(None, principal):
+        stmt = stmt.where(WebhookSubscription.created_by == principal.subject)
     if active is not None:
         stmt = stmt.where(WebhookSubscription.active.is_(active))
     rows, total = paginate(session, stmt, params)
@@ -153,16 +158,16 @@ def list_subscriptions(active: bool | None = Query(None, description="Only activ
 
 @router.get("/{subscription_id}", summary="Get a webhook subscription")
 def get_subscription(subscription_id: str, session: Session = db_session,
-                     _: Principal = Depends(require_roles())) -> SubscriptionOut:
-    return SubscriptionOut.of(load(session, subscription_id))
+                     principal: Principal = Depends(require_roles())) -> SubscriptionOut:
+    return SubscriptionOut.of(load(session, subscription_id, principal))
 
 
 @router.patch("/{subscription_id}", summary="Change a webhook subscription (URL, filter, secret, active, attempts)")
 def update_subscription(subscription_id: str, body: SubscriptionPatch,
                         session: Session = db_session,
                         runtime: ServiceRuntime = Depends(get_runtime),
-                        _: Principal = Depends(require_roles("editor"))) -> SubscriptionOut:
-    row = load(session, subscription_id)
+                        principal: Principal = Depends(require_roles("editor"))) -> SubscriptionOut:
+    row = load(session, subscription_id, principal)
     for name, value in body.model_dump(exclude_unset=True).items():
         if value is None and name != "description":
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{name} cannot be null")
@@ -175,8 +180,8 @@ def update_subscription(subscription_id: str, body: SubscriptionPatch,
                summary="Delete a webhook subscription and its deliveries")
 def delete_subscription(subscription_id: str,
                         session: Session = db_session,
-                        _: Principal = Depends(require_roles("editor"))) -> Response:
-    row = load(session, subscription_id)
+                        principal: Principal = Depends(require_roles("editor"))) -> Response:
+    row = load(session, subscription_id, principal)
     session.execute(delete(Delivery).where(Delivery.subscription_id == row.id))
     session.delete(row)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from arrakis_common.app import ServiceRuntime, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.events import utcnow
+from arrakis_common.ownership import require_owner
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
 from arrakis_common.types import UtcDatetime
 
@@ -124,8 +125,9 @@ def get_object(object_id: str, session: Session = db_session,
 @router.put("/{object_id}", summary="Replace an object's properties (validated against its type's current version)")
 def replace_object(object_id: str, body: ObjectReplace, session: Session = db_session,
                    runtime: ServiceRuntime = Depends(get_runtime),
-                   _: Principal = Depends(require_roles("editor"))) -> ObjectOut:
+                   principal: Principal = Depends(require_roles("editor"))) -> ObjectOut:
     row = object_by_id(session, object_id)
+    require_owner(row.created_by, principal, what=f"object {object_id}")
     object_type = session.get_one(ObjectType, row.object_type_id)
     values = validate_properties(object_type.properties, body.properties)
     store_values(session, row, object_type, values)
@@ -140,8 +142,9 @@ def replace_object(object_id: str, body: ObjectReplace, session: Session = db_se
                summary="Delete an object and the links that touch it")
 def delete_object(object_id: str, session: Session = db_session,
                   runtime: ServiceRuntime = Depends(get_runtime),
-                  _: Principal = Depends(require_roles("editor"))) -> Response:
+                  principal: Principal = Depends(require_roles("editor"))) -> Response:
     row = object_by_id(session, object_id)
+    require_owner(row.created_by, principal, what=f"object {object_id}")
     links = session.execute(select(Link, LinkType.api_name).join(LinkType, LinkType.id == Link.link_type_id)
                             .where(or_(Link.source_object_id == row.id, Link.target_object_id == row.id))).all()
     for link, link_type in links:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from arrakis_common.app import ServiceRuntime, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.events import utcnow
+from arrakis_common.ownership import require_owner
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
 from arrakis_common.types import UtcDatetime
 
@@ -106,10 +107,13 @@ def run_out(run: JobRun) -> RunOut:
     return out
 
 
-def load_job(session: Session, job_id: str) -> Job:
+def load_job(session: Session, job_id: str, changer: Principal | None = None) -> Job:
+    """The job ``job_id``; with ``changer``, only if that caller owns it or is an admin (jobs are visible to all)."""
     job = session.get(Job, job_id)
     if job is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"job {job_id} not found")
+    if changer is not None:
+        require_owner(job.created_by, changer, what=f"job {job_id}")
     return job
 
 
@@ -144,8 +148,8 @@ def get_job(job_id: str, session: Session = db_session,
 
 @router.patch("/{job_id}", response_model=JobOut, summary="Change a job's name, schedule, target or payload")
 def update_job(job_id: str, body: JobPatch, session: Session = db_session,
-               _: Principal = Depends(require_roles("editor"))) -> JobOut:
-    job = load_job(session, job_id)
+               principal: Principal = Depends(require_roles("editor"))) -> JobOut:
+    job = load_job(session, job_id, principal)
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     for name, value in changes.items():
         setattr(job, name, value)
@@ -158,8 +162,8 @@ def update_job(job_id: str, body: JobPatch, session: Session = db_session,
 
 @router.delete("/{job_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a job and its run history")
 def delete_job(job_id: str, session: Session = db_session,
-               _: Principal = Depends(require_roles("editor"))) -> Response:
-    job = load_job(session, job_id)
+               principal: Principal = Depends(require_roles("editor"))) -> Response:
+    job = load_job(session, job_id, principal)
     session.query(JobRun).filter(JobRun.job_id == job.id).delete()
     session.delete(job)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -167,16 +171,16 @@ def delete_job(job_id: str, session: Session = db_session,
 
 @router.post("/{job_id}/pause", response_model=JobOut, summary="Pause a job: it stops firing")
 def pause_job(job_id: str, session: Session = db_session,
-              _: Principal = Depends(require_roles("editor"))) -> JobOut:
-    job = load_job(session, job_id)
+              principal: Principal = Depends(require_roles("editor"))) -> JobOut:
+    job = load_job(session, job_id, principal)
     job.paused, job.updated_at = True, utcnow()
     return job_out(job)
 
 
 @router.post("/{job_id}/resume", response_model=JobOut, summary="Resume a job from its next slot after now")
 def resume_job(job_id: str, session: Session = db_session,
-               _: Principal = Depends(require_roles("editor"))) -> JobOut:
-    job = load_job(session, job_id)
+               principal: Principal = Depends(require_roles("editor"))) -> JobOut:
+    job = load_job(session, job_id, principal)
     if job.paused:
         # Slots missed while paused are skipped, not caught up.
         job.paused, job.updated_at = False, utcnow()
@@ -188,8 +192,8 @@ def resume_job(job_id: str, session: Session = db_session,
              summary="Fire a job now, outside its schedule")
 def trigger_job(job_id: str, session: Session = db_session,
                 runtime: ServiceRuntime = Depends(get_runtime),
-                _: Principal = Depends(require_roles("editor"))) -> RunOut:
-    job = load_job(session, job_id)
+                principal: Principal = Depends(require_roles("editor"))) -> RunOut:
+    job = load_job(session, job_id, principal)
     run = record_run(session, runtime.bus, job, utcnow(), f"manual:{uuid.uuid4()}", trigger="manual")
     return run_out(run)
 
