@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi.responses import JSONResponse
 from sqlalchemy import Column, DateTime, Integer, LargeBinary, MetaData, String, Table, insert, select, update
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .request_body import answer, read_body, replaying
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -96,23 +97,23 @@ class IdempotencyMiddleware:
             return
         key = raw_key.decode("latin-1").strip()
         if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-            await self._error(scope, receive, send, 422, [{
+            await answer(scope, receive, send, 422, [{
                 "type": "value_error", "loc": ["header", HEADER], "input": None,
                 "msg": f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable characters"}])
             return
-        body, rest = await _read_body(receive)
+        body, rest = await read_body(receive)
         caller = _digest(headers.get(b"authorization", b""))
         fingerprint = _digest(scope["method"].encode(), scope["path"].encode(), scope.get("query_string", b""), body)
         db = scope["app"].state.runtime.database()
         stored = await asyncio.to_thread(_lookup, db, caller, key)
         if stored is not None:
             if stored["fingerprint"] != fingerprint:
-                await self._error(scope, receive, send, 422, [{
+                await answer(scope, receive, send, 422, [{
                     "type": "value_error", "loc": ["header", HEADER], "input": key,
                     "msg": f"this {HEADER} was used for a different request; use a new key for a new request"}])
                 return
             if stored["status_code"] is None:
-                await self._error(scope, receive, send, 409,
+                await answer(scope, receive, send, 409,
                                   f"a request with this {HEADER} is still being processed; retry later")
                 return
             await self._replay(scope, receive, send, stored)
@@ -132,16 +133,7 @@ class IdempotencyMiddleware:
                 chunks.append(message.get("body", b""))
             await send(message)
 
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return rest or await receive()
-
-        await self.app(scope, replay, capture)
+        await self.app(scope, replaying(body, rest, receive), capture)
         if status is not None and 200 <= status < 300:
             await asyncio.to_thread(_store, db, reservation, status, content_type.decode("latin-1"), b"".join(chunks))
 
@@ -151,21 +143,6 @@ class IdempotencyMiddleware:
             (b"content-length", str(len(stored["body"] or b"")).encode()),
             (REPLAYED_HEADER.lower().encode(), b"true")]})
         await send({"type": "http.response.body", "body": stored["body"] or b""})
-
-    async def _error(self, scope: Scope, receive: Receive, send: Send, code: int, detail: Any) -> None:
-        await JSONResponse({"detail": detail}, status_code=code)(scope, receive, send)
-
-
-async def _read_body(receive: Receive) -> tuple[bytes, Message | None]:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return b"".join(chunks), message
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks), None
-
 
 def _lookup(db: Any, caller: str, key: str) -> dict[str, Any] | None:
     with db.engine.connect() as conn:

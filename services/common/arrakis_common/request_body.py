@@ -73,6 +73,43 @@ def strict_json_problem(body: bytes, max_depth: int = MAX_DEPTH) -> str | None:
     return None
 
 
+async def read_body(receive: Receive, max_bytes: int | None = None) -> tuple[bytes, Message | None]:
+    """The whole request body, and the disconnect message if the client left first; ``BodyTooLarge`` as soon as more
+    than ``max_bytes`` have arrived."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b"".join(chunks), message
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if max_bytes is not None and size > max_bytes:
+            raise BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks), None
+
+
+def replaying(body: bytes, disconnect: Message | None, receive: Receive) -> Receive:
+    """A ``receive`` that hands the app the body already read, then whatever the client sends next."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return disconnect or await receive()
+
+    return replay
+
+
+async def answer(scope: Scope, receive: Receive, send: Send, code: int, detail: Any) -> None:
+    """A JSON error answer ``{"detail": ...}`` sent by a middleware, before any route ran."""
+    await JSONResponse({"detail": detail}, status_code=code)(scope, receive, send)
+
+
 class RequestBodyGuard:
     """ASGI middleware: reads the body (at most ``max_bytes``), answers 413 or 422 itself, else replays it."""
 
@@ -88,45 +125,19 @@ class RequestBodyGuard:
         headers = dict(scope.get("headers", []))
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await self._answer(scope, receive, send, 413, f"request body exceeds {self.max_bytes} bytes")
+            await answer(scope, receive, send, 413, f"request body exceeds {self.max_bytes} bytes")
             return
         try:
-            body, disconnect = await self._read(receive)
+            body, disconnect = await read_body(receive, self.max_bytes)
         except BodyTooLarge:
-            await self._answer(scope, receive, send, 413, f"request body exceeds {self.max_bytes} bytes")
+            await answer(scope, receive, send, 413, f"request body exceeds {self.max_bytes} bytes")
             return
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         if body and (content_type == b"application/json" or content_type.endswith(b"+json")):
             problem = strict_json_problem(body, self.max_depth)
             if problem:
                 detail = [{"type": "json_invalid", "loc": ["body"], "msg": problem, "input": None}]
-                await self._answer(scope, receive, send, 422, detail)
+                await answer(scope, receive, send, 422, detail)
                 return
-        replayed = False
+        await self.app(scope, replaying(body, disconnect, receive), send)
 
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return disconnect or await receive()
-
-        await self.app(scope, replay, send)
-
-    async def _read(self, receive: Receive) -> tuple[bytes, Message | None]:
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return b"".join(chunks), message
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                raise BodyTooLarge
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks), None
-
-    async def _answer(self, scope: Scope, receive: Receive, send: Send, code: int, detail: Any) -> None:
-        await JSONResponse({"detail": detail}, status_code=code)(scope, receive, send)
