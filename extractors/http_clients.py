@@ -28,7 +28,7 @@ from arrakis_docs.model.refs import Diagnostic, Edge, Severity, entity_id
 # Setting names that hold another service's address (case-insensitive): ORDERS_URL, users_service_host, DB_API_BASE_PATH
 _ADDRESS_SETTING = re.compile(
     r"(?i)^(?P<stem>[a-z0-9_]+?)_?(?:base_?url|url|uri|host|base_path|endpoint|addr|address)$")
-_LOCAL_HOSTS = {"localhost", "127.0.0.1", "0.0.0.0", "::1", "host.docker.internal"}
+_LOCAL_HOSTS = {"localhost", "127.0.0.1", "0.0.0.0", "::1", "host.docker.internal"}  # nosec B104
 _NOT_SERVICES = {"database", "db", "redis", "nats", "kafka", "rabbitmq", "amqp", "broker", "postgres", "mongo",
                  "mongodb", "sqlalchemy", "cache", "s3", "minio", "sentry", "otel", "otlp", "jaeger", "smtp", "celery",
                  "elasticsearch", "opensearch", "site", "frontend", "server", "app", "api", "public", "callback"}

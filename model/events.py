@@ -32,11 +32,11 @@ def subject_matches(pattern: str, subject: str) -> bool:
     """NATS matching: ``*`` matches one token, a final ``>`` one or more; ``{param}`` tokens behave like ``*``."""
     want, have = pattern.split("."), subject.split(".")
     for i, token in enumerate(want):
-        if token == ">":
+        if token == ">":  # nosec B105
             return len(have) > i
         if i >= len(have):
             return False
-        if token == "*" or _PARAM.fullmatch(token) or _PARAM.fullmatch(have[i]) or have[i] == "*":
+        if token == "*" or _PARAM.fullmatch(token) or _PARAM.fullmatch(have[i]) or have[i] == "*":  # nosec B105
             continue
         if token != have[i]:
             return False

@@ -66,8 +66,10 @@ def environment(folder: str) -> jinja2.Environment:
     """Jinja2 for Markdown templates: strict about missing values, block tags leave no blank lines."""
     import jinja2  # here, not at the top: a no-op run renders nothing
 
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES / folder), undefined=jinja2.StrictUndefined,
-                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False)
+    # Markdown, not HTML: MkDocs escapes when it renders, and escaping here would garble code spans and tables.
+    return jinja2.Environment(  # nosec B701
+        loader=jinja2.FileSystemLoader(TEMPLATES / folder), undefined=jinja2.StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False)
 
 
 def _sibling_outputs(model: ArchitectureModel, repo: Path, config: RepoConfig) -> tuple[dict[str, str], list[str]]:

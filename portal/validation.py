@@ -455,7 +455,7 @@ def _load_spec(text: str) -> Any:
             return json.loads(text)
         except ValueError:
             pass  # YAML flow mappings start with a brace too
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506  # nosec B506
 
 
 def openapi_problems(specs: list[Path], out: Path) -> list[Problem]:

@@ -17,7 +17,7 @@ def subject_pattern_error(pattern: str) -> str | None:
     tokens = pattern.split(".")
     if any(not token or any(c.isspace() for c in token) for token in tokens):
         return "subject tokens must be non-empty and contain no whitespace"
-    if any(token == ">" for token in tokens[:-1]):
+    if any(token == ">" for token in tokens[:-1]):  # nosec B105
         return "'>' may only be the last token"
     if any(token not in ("*", ">") and ("*" in token or ">" in token) for token in tokens):
         return "'*' and '>' must be whole tokens"

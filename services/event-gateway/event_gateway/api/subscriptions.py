@@ -44,7 +44,7 @@ def check_subject_filter(value: str) -> str:
     for index, token in enumerate(tokens):
         if not token or any(ch.isspace() for ch in token):
             raise ValueError("subject filter tokens must be non-empty and contain no whitespace")
-        if token == ">" and index != len(tokens) - 1:
+        if token == ">" and index != len(tokens) - 1:  # nosec B105
             raise ValueError("'>' may only be the last token")
         if token not in ("*", ">") and ("*" in token or ">" in token):
             raise ValueError("wildcards '*' and '>' must be whole tokens")

@@ -1,0 +1,23 @@
+# The delivery pipeline's checks (ci.yml runs the same targets): coverage per package from the test run itself,
+# bandit, and the pre-commit hooks (tests/test_delivery_pipeline.py runs them all in a fresh clone).
+COVERAGE_DIR := var/coverage
+COVERAGE_MIN := 85
+PYTEST_COVERAGE := --cov --cov-report=json:$(COVERAGE_DIR)/coverage.json --cov-report=xml:$(COVERAGE_DIR)/coverage.xml \
+  --cov-report=html:$(COVERAGE_DIR)/html
+
+.PHONY: coverage coverage-check bandit pre-commit
+
+# Per package (the toolkit, arrakis_common, each service): a table on stdout and in var/coverage/summary.md.
+coverage-check: test-python
+	$(BIN)/python scripts/coverage_report.py $(COVERAGE_DIR)/coverage.json --min $(COVERAGE_MIN) \
+	  --markdown $(COVERAGE_DIR)/summary.md
+
+coverage: coverage-check
+
+bandit: install
+	$(BIN)/bandit -q -c pyproject.toml -r .
+
+pre-commit: install
+	PATH="$(BIN):$$PATH" $(BIN)/pre-commit run --all-files --show-diff-on-failure
+
+TEST_TARGETS += coverage-check
