@@ -61,7 +61,7 @@ def test_pre_commit_passes_on_a_fresh_clone(clone: Path, tmp_path: Path) -> None
     ("bandit", "services/common/arrakis_common/unsafe.py",
      "import subprocess\n\n\ndef go(cmd):\n    return subprocess.run(cmd, shell=True)\n", "B602"),
     ("yamllint", "catalog/extra.yaml", "a: 1\na: 2\n", "duplication of key"),
-    ("service-yaml-schema", "services/user-service/service.yaml", "name: user-service\ntier: first\n", "tier"),
+    ("service-yaml-schema", "services/user-service/service.yaml", "name: user-service\ntier: [1]\n", "$.tier"),
     ("detect-secrets", "services/common/arrakis_common/keys.py",
      'AWS_KEY = "AKIAIOSFODNN7EXAMPLF"\n', "AWS Access Key"),
 ])
