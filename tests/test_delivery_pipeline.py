@@ -29,10 +29,13 @@ def run(cmd: list[str], cwd: Path, timeout: int = 600, **env: str) -> subprocess
 
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh clone of the committed tree: none of the working copy's caches, venvs or untracked files."""
+    """A fresh clone of the committed tree: none of the working copy's caches or untracked files; the installed
+    tools are this environment's."""
     target = tmp_path_factory.mktemp("clone") / "repo"
     done = run(["git", "clone", "-q", "--no-hardlinks", str(ROOT), str(target)], cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
+    # what `make install npm-install` would put beside it: the Node linters (git-ignored, never committed)
+    (target / "node_modules").symlink_to(ROOT / "node_modules", target_is_directory=True)
     return target
 
 
