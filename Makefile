@@ -34,9 +34,10 @@ system-deps:
 lint: install
 	$(BIN)/ruff check .
 
-# PYTEST_COVERAGE (mk/delivery.mk) measures the run; PYTEST_ARGS narrows it (e.g. PYTEST_ARGS=tests/platform).
+# COVERAGE_RUN (mk/delivery.mk) measures the run; PYTEST_ARGS narrows it (e.g. PYTEST_ARGS=tests/platform).
 test-python: install $(MINILM_STAMP) system-deps npm-install
-	PATH="$(BIN):$$PATH" $(BIN)/python -m pytest -q -rs $(PYTEST_COVERAGE) $(PYTEST_ARGS)
+	mkdir -p var/coverage
+	PATH="$(BIN):$$PATH" $(BIN)/python $(COVERAGE_RUN) -m pytest -q -rs $(PYTEST_ARGS)
 
 test: lint $(TEST_TARGETS)
 
