@@ -17,7 +17,10 @@ from arrakis_docs.model.architecture import Diagnostic
 # Files besides Python sources whose content changes what the extractors report.
 METADATA_FILES = ("pyproject.toml", "service.yaml", "setup.py", "setup.cfg",
                   # deployment manifests name services (extractors/deploy_manifests.py)
-                  "docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml", "Chart.yaml")
+                  "docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml", "Chart.yaml",
+                  # a service's container image (linked from its pages) and the CI workflows (extractors/workflows.py)
+                  "Dockerfile")
+WORKFLOW_DIR = ".github/workflows/"
 # Terraform sources and the committed checkov summary: the infrastructure extractor reads them from the tree.
 INFRA_SUFFIXES = (".tf", ".tf.json", "checkov-summary.json")
 
@@ -105,9 +108,11 @@ class SourcePool:
         return found
 
 
-def scanned_name(name: str) -> bool:
-    """Whether a file of this name is one the tree reads (Python, Terraform, checkov summary, metadata)."""
-    return name.endswith((".py", *INFRA_SUFFIXES)) or name in METADATA_FILES
+def scanned_name(name: str, path: str = "") -> bool:
+    """Whether a file of this name (at this repo-relative ``path``) is one the tree reads: Python, Terraform, the
+    checkov summary, metadata, and the GitHub Actions workflows."""
+    return (name.endswith((".py", *INFRA_SUFFIXES)) or name in METADATA_FILES
+            or (path.startswith(WORKFLOW_DIR) and path.count("/") == 2 and name.endswith((".yml", ".yaml"))))
 
 
 @dataclass
@@ -130,9 +135,9 @@ class SourceTree:
                 if not _excluded(d, exclude) and not _excluded_path(_join(rel_dir, d), exclude)
             )
             for name in sorted(filenames):
-                if not scanned_name(name) or _excluded(name, exclude):
-                    continue
                 rel = _join(rel_dir, name)
+                if not scanned_name(name, rel) or _excluded(name, exclude):
+                    continue
                 if _excluded_path(rel, exclude):
                     continue
                 data = (Path(dirpath) / name).read_bytes()

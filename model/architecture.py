@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import fnmatch
 import functools
 import hashlib
 import json
@@ -33,7 +34,7 @@ __all__ = ["Diagnostic", "Severity", "SourceRef"]
 T = typing.TypeVar("T")
 
 # Bump whenever the shape changes: it is part of every cache key and of `model --json`.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class SpecMode(enum.StrEnum):
@@ -104,6 +105,7 @@ class Service:
     # Where the metadata came from: "service.yaml", "pyproject.toml", "defaults".
     metadata_source: str = "defaults"
     manifest: str = ""  # repo-relative path of its service.yaml, when it has one
+    dockerfile: str = ""  # repo-relative path of the Dockerfile in its folder, when it has one
     # What extraction understood, by kind of fact ("routes", "events", "http-clients"): shown on the service page.
     coverage: dict[str, Coverage] = field(default_factory=dict)
 
@@ -133,6 +135,22 @@ class Datastore:
     description: str = ""
 
 
+@dataclass(frozen=True)
+class Workflow:
+    """A GitHub Actions workflow of the repository: what runs when a service's code changes."""
+
+    path: str  # repo-relative, e.g. .github/workflows/ci.yml
+    name: str
+    paths: tuple[str, ...] = ()  # push / pull_request path filters; empty: every change
+    uploads_coverage: bool = False  # a step uploads an artifact named or holding "coverage"
+
+    def runs_for(self, root: str) -> bool:
+        """Whether a change under the folder ``root`` starts this workflow (GitHub's ``paths`` globs, tried on a
+        file in that folder; ``*`` crossing ``/`` as ``**`` does)."""
+        probe = f"{root.rstrip('/')}/x.py" if root else "x.py"
+        return not self.paths or any(fnmatch.fnmatchcase(probe, pattern) for pattern in self.paths)
+
+
 @dataclass
 class RepoInfo:
     """The scanned repository as a whole."""
@@ -141,6 +159,7 @@ class RepoInfo:
     project_slug: str = ""
     source_url: str = ""
     default_branch: str = "main"
+    workflows: list[Workflow] = field(default_factory=list)  # those run on pushes and pull requests
 
 
 @dataclass

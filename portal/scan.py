@@ -27,6 +27,7 @@ from arrakis_docs.extractors.service_scan import (
     link,
 )
 from arrakis_docs.extractors.source_tree import INFRA_SUFFIXES, SourcePool, SourceTree
+from arrakis_docs.extractors.workflows import read_workflows
 from arrakis_docs.model.architecture import (
     SCHEMA_VERSION,
     ArchitectureModel,
@@ -147,6 +148,8 @@ def scan(request: ScanRequest, progress: Progress) -> ArchitectureModel:
     with progress.step("read sources") as notes:
         tree = SourceTree.read(request.repo, config.exclude_patterns, request.pool)
         info = repo_info(request.repo, config)
+        workflow_diagnostics: list[Diagnostic] = []
+        info.workflows = read_workflows(tree, workflow_diagnostics)
         notes.append(f"{len(tree.files)} files")
     cache = ContentCache(request.cache_root or request.repo / config.cache_dir,
                          request.use_cache and not options.spec_urls)
@@ -161,11 +164,14 @@ def scan(request: ScanRequest, progress: Progress) -> ArchitectureModel:
     with progress.step("discover services") as notes:
         discovery = discover(tree, config, info.name)
         services = discovery.services
+        for service in services:
+            dockerfile = f"{service.root}/Dockerfile" if service.root else "Dockerfile"
+            service.dockerfile = dockerfile if dockerfile in tree.files else ""
         notes.append(f"{len(services)} services, {len(discovery.libraries)} libraries")
     with progress.step("extract") as notes:
         extractions = _extract_all(request, tree, discovery, services, cache, salt, notes)
     with progress.step("link"):
-        model = link(info, extractions, [*request.config_diagnostics, *discovery.diagnostics])
+        model = link(info, extractions, [*request.config_diagnostics, *workflow_diagnostics, *discovery.diagnostics])
     with progress.step("infrastructure") as notes:
         model.infra = _infrastructure(request, tree, cache, model.diagnostics, notes)
         model.normalise()

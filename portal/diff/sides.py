@@ -99,7 +99,7 @@ def _export(repo: Path, tree_id: str, root: Path, static_only: bool) -> int:
         if kind != "blob":
             continue  # a submodule's commit has no content here
         base = path.rsplit("/", 1)[-1]
-        if static_only and not (scanned_name(base) or base in STATIC_EXTRA):
+        if static_only and not (scanned_name(base, path) or base in STATIC_EXTRA):
             continue
         entries.append((mode, blob, path))
     if not entries:
