@@ -538,6 +538,11 @@ def remember_parses(entries: dict[str, list[Any]]) -> None:
     _bound()
 
 
+def known_parses() -> dict[str, list[Any]]:
+    """Every parse this process knows (what :func:`remember_parses` seeds, plus what was parsed since)."""
+    return PARSES
+
+
 def _bound() -> None:
     for key in list(PARSES)[:max(0, len(PARSES) - MAX_PARSES)]:  # the oldest first
         del PARSES[key]

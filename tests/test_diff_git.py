@@ -343,3 +343,30 @@ def test_end_to_end_on_a_copy_of_this_repository(tmp_path: Path) -> None:
     terraform = by_id(found, "terraform-resource-added")[0]
     assert terraform["subject"] == "terraform: aws_sqs_queue.e2e_probe"
     assert terraform["head"] == f"terraform/main.tf:{tf_line}"
+
+
+def test_a_terraform_change_parses_only_the_changed_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both sides of a cold diff share their .tf parses by content, and the parses outlive the run in the cache:
+    a later diff whose head changed one other file parses that file alone."""
+    from arrakis_docs.extractors import hcl_graph
+
+    source = tmp_path / "source"
+    shutil.copytree(PLATFORM, source, ignore=shutil.ignore_patterns(".arrakis-cache"))
+    (source / "terraform" / "queues.tf").write_text('resource "aws_sqs_queue" "audit" {\n  name = "audit"\n}\n',
+                                                    encoding="utf-8")
+    repo = new_repo(tmp_path, source)
+    with (repo / "terraform" / "main.tf").open("a", encoding="utf-8") as tf:
+        tf.write('\nresource "aws_sqs_queue" "orders_dlq" {\n  name = "orders-dlq"\n}\n')
+    commit(repo, "head")
+    parsed: list[str] = []
+    real = hcl_graph.parse_hcl
+    monkeypatch.setattr(hcl_graph, "parse_hcl", lambda text: parsed.append(text) or real(text))
+    hcl_graph.PARSES.clear()  # cold: nothing known in this process either
+    assert [f["id"] for f in findings(repo)] == ["terraform-resource-added"]
+    assert len(parsed) == 3, parsed  # main.tf twice (it changed), queues.tf once for both sides
+    edit(repo, "terraform/queues.tf", '"audit"\n}', '"audit"\n  delay_seconds = 5\n}')
+    commit(repo, "third")
+    parsed.clear()
+    hcl_graph.PARSES.clear()  # a new process: only the cache remembers
+    findings(repo)
+    assert parsed == [(repo / "terraform" / "queues.tf").read_text(encoding="utf-8")]
