@@ -265,7 +265,7 @@ def _parameters(route: StaticRoute, method: str, resolver: SymbolResolver,
         names = annotation_names(annotation)
         if marker in _DEPENDENCY_MARKERS or names & _FRAMEWORK_TYPES or arg.arg in ("self", "cls"):
             continue
-        schema = constrained_schema(declared, default, _schema_of)
+        schema = constrained_schema(declared, default, lambda a: _without_null(models.schema(route.endpoint_file, a)))
         if arg.arg in path_names:
             params[("path", arg.arg)]["schema"] = schema
             continue
@@ -282,6 +282,16 @@ def _parameters(route: StaticRoute, method: str, resolver: SymbolResolver,
         required = default is None or (isinstance(default, ast.Call) and _marker_required(default))
         params[(location, name)] = {"name": name, "in": location, "required": required, "schema": schema}
     return list(params.values()), body
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A parameter's schema without its ``None`` option (an omitted parameter is how a client says none)."""
+    options = schema.get("anyOf")
+    if not isinstance(options, list) or {"type": "null"} not in options:
+        return schema
+    rest = [o for o in options if o != {"type": "null"}]
+    return {**{k: v for k, v in schema.items() if k != "anyOf"}, **rest[0]} if len(rest) == 1 else {**schema,
+                                                                                                    "anyOf": rest}
 
 
 def _alias(route: StaticRoute, annotation: ast.expr | None, resolver: SymbolResolver) -> ast.expr | None:

@@ -26,6 +26,21 @@ ENUM_BASES = frozenset({"Enum", "StrEnum", "IntEnum"})
 _ARRAYS = frozenset({"list", "List", "Sequence", "tuple", "Tuple", "set", "Set", "frozenset", "FrozenSet"})
 _MAPPINGS = frozenset({"dict", "Dict", "Mapping"})
 MAX_DEPTH = 12
+# pydantic's own types, as pydantic v2 writes their schemas (the caller's scalars come first).
+PYDANTIC_TYPES: dict[str, dict[str, Any]] = {
+    "StrictStr": {"type": "string"}, "StrictInt": {"type": "integer"}, "StrictFloat": {"type": "number"},
+    "StrictBool": {"type": "boolean"}, "StrictBytes": {"type": "string", "format": "binary"},
+    "bytes": {"type": "string", "format": "binary"}, "time": {"type": "string", "format": "time"},
+    "timedelta": {"type": "string", "format": "duration"},
+    "PositiveInt": {"type": "integer", "exclusiveMinimum": 0}, "NonNegativeInt": {"type": "integer", "minimum": 0},
+    "NegativeInt": {"type": "integer", "exclusiveMaximum": 0}, "NonPositiveInt": {"type": "integer", "maximum": 0},
+    "PositiveFloat": {"type": "number", "exclusiveMinimum": 0}, "NonNegativeFloat": {"type": "number", "minimum": 0},
+    "AnyUrl": {"type": "string", "format": "uri", "minLength": 1},
+    "AnyHttpUrl": {"type": "string", "format": "uri", "minLength": 1},
+    "HttpUrl": {"type": "string", "format": "uri", "minLength": 1, "maxLength": 2083},
+    "SecretStr": {"type": "string", "format": "password", "writeOnly": True},
+    "IPvAnyAddress": {"type": "string", "format": "ipvanyaddress"}, "Json": {},
+}
 
 
 class ModelSchemas:
@@ -33,7 +48,7 @@ class ModelSchemas:
 
     def __init__(self, resolver: SymbolResolver, scalars: dict[str, dict[str, str]]) -> None:
         self.resolver = resolver
-        self.scalars = scalars
+        self.scalars = {**PYDANTIC_TYPES, **scalars}
         self.components: dict[str, dict[str, Any]] = {}
         self._names: dict[int, str] = {}  # id(class node) -> its component name
 
@@ -67,12 +82,30 @@ class ModelSchemas:
                 return {"type": "object"}
             if name in _ARRAYS:
                 return {"type": "array", "items": {}}
+            symbol = self.resolver.resolve(f, annotation) if f is not None else None
+            if symbol is not None and symbol.kind == "value" and symbol.file is not None:
+                return self._alias(symbol.file, symbol.node, depth)
             found = self._class(f, annotation)
             if found is not None:
                 ref = self._component(*found, depth=depth)
                 if ref is not None:
                     return {"$ref": REF_PREFIX + ref}
             return {"title": name, "type": "object"} if name else {}
+        return {}
+
+    def _alias(self, f: SourceFile, node: ast.AST | None, depth: int) -> dict[str, Any]:
+        """A module-level name bound to a type: an alias (``Email = Annotated[str, ...]``), ``NewType("X", str)``,
+        or a ``TypeVar`` (any value, as an unbound generic parameter is)."""
+        if isinstance(node, ast.Call):
+            name = call_name(node)
+            if name == "NewType" and len(node.args) > 1:
+                return self.schema(f, node.args[1], depth + 1)
+            if name == "TypeVar":
+                bound = _keyword(node, "bound")
+                return self.schema(f, bound, depth + 1) if bound is not None else {}
+            return {}
+        if isinstance(node, ast.Subscript | ast.Name | ast.Attribute | ast.BinOp | ast.Constant):
+            return self.schema(f, node, depth + 1)
         return {}
 
     def _again(self, f: SourceFile | None, depth: int, annotation: ast.expr | None) -> dict[str, Any]:

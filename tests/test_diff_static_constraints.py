@@ -139,10 +139,13 @@ def test_tightening_each_form_is_a_static_diff_finding(tmp_path: Path) -> None:
 
 
 # Request and response bodies: models in another module, every constraint form on their fields.
-BODY_MODELS = '''from typing import Annotated, Optional
+BODY_MODELS = '''from typing import Annotated, NewType, Optional
 
 from annotated_types import Ge, Le, MaxLen, MinLen, MultipleOf
-from pydantic import BaseModel, ConfigDict, Field, confloat, conint, conlist, constr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, confloat, conint, conlist, constr
+
+Contact = Annotated[str, StringConstraints(max_length={contact})]
+Ref = NewType("Ref", int)
 
 
 class Line(BaseModel):
@@ -165,6 +168,9 @@ class Order(BaseModel):
     tags: conlist(str, max_length={tags}) = []
     lines: list[Line] = []
     slug: str = Field("a", pattern="{slug}")
+    contact: Contact | None = None
+    gift: StrictBool = False
+    ref: Ref = 1
 
 
 class Receipt(BaseModel):
@@ -189,9 +195,9 @@ async def get_order(order_id: int) -> Receipt:
     return {{}}
 '''
 BODY_LOOSE = {"sku": 12, "qty": 99, "name": 10, "count": 0, "price": 1000, "step": 5, "code": 2, "level": 9,
-              "note": 20, "tags": 5, "slug": "^[a-z]+$", "total": 1e6}
+              "note": 20, "tags": 5, "slug": "^[a-z]+$", "total": 1e6, "contact": 64}
 BODY_TIGHT = {"sku": 8, "qty": 50, "name": 5, "count": 1, "price": 500, "step": 4, "code": 3, "level": 6,
-              "note": 10, "tags": 3, "slug": "^[a-z]{1,8}$", "total": 1e5}
+              "note": 10, "tags": 3, "slug": "^[a-z]{1,8}$", "total": 1e5, "contact": 32}
 
 
 def _body_repo(tmp_path: Path, values: dict[str, object]) -> Path:
@@ -253,7 +259,8 @@ def test_tightening_body_fields_is_a_static_diff_finding(tmp_path: Path) -> None
     tightened = {"name": "max-length-decreased", "count": "min-increased", "price": "max-decreased",
                  "step": "multiple-of-tightened", "code": "min-length-increased", "level": "max-decreased",
                  "note": "max-length-decreased", "tags": "max-items-decreased", "slug": "pattern-changed",
-                 "lines/items/sku": "max-length-decreased", "lines/items/qty": "max-decreased"}
+                 "lines/items/sku": "max-length-decreased", "lines/items/qty": "max-decreased",
+                 "contact": "max-length-decreased"}
     request = {(post, field, f"request-property-{rule}") for field, rule in tightened.items()}
     assert {(s, n, i) for s, n, i, level in found if level == "breaking"} == request, sorted(found)
     # the same models in responses narrow: info for clients, never breaking
