@@ -9,17 +9,31 @@ rules, IRSA) are derived from those edges afterwards.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import marshal
+import multiprocessing
 import os
 import time
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
+from importlib.metadata import version
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from arrakis_docs.extractors.config import RepoConfig
-from arrakis_docs.extractors.hcl_references import Block, Module, block_references, header_line, parse_text, references
+from arrakis_docs.extractors.hcl_references import (
+    Block,
+    Module,
+    block_references,
+    blocks_of,
+    header_line,
+    parse_hcl,
+    parse_text,
+    references,
+)
 from arrakis_docs.extractors.source_tree import SourceTree
 from arrakis_docs.model.infra import (
     ALLOWS,
@@ -51,6 +65,10 @@ from arrakis_docs.model.refs import Diagnostic, Severity, SourceRef
 CHECKOV_SUMMARY = "checkov-summary.json"
 TERRAFORM_SUFFIXES = (".tf", ".tf.json")
 PARALLEL_FROM = 24  # below this many files a process pool costs more than it saves
+# python-hcl2's documents by digest of (parser version, text), shared by every scan of this process (both sides of a
+# diff) and saved in the scan cache between runs: a .tf file unchanged between two trees is parsed once.
+PARSES: dict[str, list[Any]] = {}  # digest -> [document or None, [line, message] or None]
+MAX_PARSES = 4096
 
 # Attributes that place a resource in subnets, attach security groups, or annotate a service account with a role.
 SUBNET_ATTRIBUTES = ("subnet_ids", "subnet_id", "subnets", "vpc_zone_identifier", "vpc_config.subnet_ids",
@@ -72,14 +90,15 @@ class _Folder:
     texts: dict[str, str]
     calls: dict[str, str] = field(default_factory=dict)  # module call name -> local target folder
 
-    lines: dict[int, SourceRef] = field(default_factory=dict)  # id(block) -> where it starts
+    # id(block) -> (the block, where it starts); holding the block keeps its id from being reused by another
+    lines: dict[int, tuple[Block, SourceRef]] = field(default_factory=dict)
 
     def line(self, block: Block) -> SourceRef:
-        where = self.lines.get(id(block))
-        if where is None:
+        known = self.lines.get(id(block))
+        if known is None:
             path = block.path.as_posix()
-            where = self.lines[id(block)] = SourceRef(path, header_line(block, self.texts.get(path, "")))
-        return where
+            known = self.lines[id(block)] = (block, SourceRef(path, header_line(block, self.texts.get(path, ""))))
+        return known[1]
 
 
 def _unquote(value: Any) -> str:
@@ -501,18 +520,70 @@ def parse_folders(texts: dict[str, str], diagnostics: list[Diagnostic]) -> dict[
     return folders
 
 
-def _parse_one(item: tuple[str, str]) -> tuple[str, tuple[list[Block], Any]]:
-    path, text = item
-    return path, parse_text(text, Path(path))
+@cache
+def _parser_version() -> str:
+    return version("python-hcl2")
+
+
+def text_digest(text: str) -> str:
+    """The key of one HCL text's parse: the parser's version and the text."""
+    return hashlib.sha256(f"python-hcl2 {_parser_version()}\0{text}".encode()).hexdigest()
+
+
+def remember_parses(entries: dict[str, list[Any]]) -> None:
+    """Seed :data:`PARSES` with parses saved by an earlier run (entries already known are kept)."""
+    for key, value in entries.items():
+        if isinstance(value, list) and len(value) == 2 and key not in PARSES:
+            PARSES[key] = value
+    _bound()
+
+
+def known_parses() -> dict[str, list[Any]]:
+    """Every parse this process knows (what :func:`remember_parses` seeds, plus what was parsed since)."""
+    return PARSES
+
+
+def _bound() -> None:
+    for key in list(PARSES)[:max(0, len(PARSES) - MAX_PARSES)]:  # the oldest first
+        del PARSES[key]
+
+
+def _parse_raw(item: tuple[str, str]) -> tuple[str, list[Any]]:
+    key, text = item
+    raw, error = parse_hcl(text)
+    return key, [raw, list(error) if error else None]
 
 
 def _parse_all(texts: dict[str, str]) -> dict[str, tuple[list[Block], Any]]:
-    """Parse every file; python-hcl2 (lark) is CPU-bound, so many files are spread over processes."""
-    workers = min(os.cpu_count() or 1, 8)
-    if workers < 2 or len(texts) < PARALLEL_FROM:
-        return dict(map(_parse_one, sorted(texts.items())))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return dict(pool.map(_parse_one, sorted(texts.items()), chunksize=max(1, len(texts) // (workers * 4))))
+    """Parse every file, each distinct text once (see :data:`PARSES`); python-hcl2 (lark) is CPU-bound, so many
+    files to parse are spread over processes."""
+    out: dict[str, tuple[list[Block], Any]] = {}
+    keys: dict[str, str] = {}
+    todo: dict[str, str] = {}
+    for path, text in sorted(texts.items()):
+        if path.endswith(".tf.json"):  # plain JSON: cheaper to read than to look up
+            out[path] = parse_text(text, Path(path))
+            continue
+        keys[path] = key = text_digest(text)
+        if key not in PARSES:
+            todo[key] = text
+    workers = min(os.cpu_count() or 1, 8, len(todo))
+    if workers < 2 or len(todo) < PARALLEL_FROM:
+        PARSES.update(map(_parse_raw, sorted(todo.items())))
+    else:
+        # The parent builds the parser once and the forked workers inherit it, instead of each loading it again.
+        from hcl2.parser import parser
+
+        parser()
+        context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            PARSES.update(pool.map(_parse_raw, sorted(todo.items()), chunksize=max(1, len(todo) // (workers * 4))))
+    for path, key in keys.items():
+        raw, error = PARSES[key]
+        # A copy per use (marshal: fast for plain JSON values), so no reader of one tree can alter another's.
+        out[path] = blocks_of(marshal.loads(marshal.dumps(raw)) if raw is not None else None, error, Path(path))
+    _bound()
+    return out
 
 
 def _roots(folders: dict[str, _Folder]) -> tuple[list[str], str]:

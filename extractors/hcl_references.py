@@ -31,6 +31,8 @@ __all__ = [
     "main",
     "parse_file",
     "parse_text",
+    "parse_hcl",
+    "blocks_of",
     "references",
 ]
 
@@ -142,14 +144,29 @@ def parse_text(text: str, path: Path) -> tuple[list[Block], Diagnostic | None]:
     """Parse the text of one ``.tf`` (or ``.tf.json``) file into normalised top-level blocks, or a parse diagnostic."""
     if path.name.endswith(".tf.json"):
         return _parse_json(text, path)
+    raw, error = parse_hcl(text)
+    return blocks_of(raw, error, path)
+
+
+def parse_hcl(text: str) -> tuple[dict[str, Any] | None, tuple[int, str] | None]:
+    """python-hcl2's document of an HCL text (plain JSON values, so it can be cached), or its parse error's line
+    and message."""
     import hcl2  # here, not at the top: a run whose model is cached never parses HCL and need not import lark
 
     try:
-        raw = hcl2.loads(text)
+        return hcl2.loads(text), None
     except Exception as exc:  # python-hcl2 raises lark errors of several kinds
         line = getattr(exc, "line", None) or 1
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return [], Diagnostic(str(path), int(line), f"parse error: {first}")
+        return None, (int(line), f"parse error: {first}")
+
+
+def blocks_of(raw: dict[str, Any] | None, error: tuple[int, str] | list[Any] | None,
+              path: Path) -> tuple[list[Block], Diagnostic | None]:
+    """The blocks (or the diagnostic) of one file from what :func:`parse_hcl` returned for its text."""
+    if raw is None:
+        line, message = error if error else (1, "parse error")
+        return [], Diagnostic(str(path), int(line), str(message))
     root = _block("", (), {**raw, "__is_block__": True}, path)
     return root.blocks, None
 

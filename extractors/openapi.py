@@ -11,7 +11,9 @@ from typing import Any
 from arrakis_docs.extractors.fastapi_routes import AppFacts, RouteReader, StaticRoute, docstring, route_sites, unique_id
 from arrakis_docs.extractors.import_session import ImportSession
 from arrakis_docs.extractors.pydantic_constraints import CONSTRAINED_TYPES, constrained_schema
+from arrakis_docs.extractors.pydantic_models import ModelSchemas
 from arrakis_docs.extractors.python_modules import ModuleIndex, annotation_names, call_name, literal
+from arrakis_docs.extractors.source_tree import SourceFile
 from arrakis_docs.extractors.symbols import SymbolResolver
 from arrakis_docs.model.architecture import Coverage, Diagnostic, Service, Severity
 
@@ -136,9 +138,11 @@ def static_spec(service: Service, index: ModuleIndex, app_classes: set[str], app
     facts = reader.read_app(service.app.location.path, service.app.attribute, service.app.kind)
     paths: dict[str, dict[str, Any]] = {}
     uses_validation = False
+    models = ModelSchemas(resolver, _SCALARS)
     for route in facts.routes:
         for method in route.methods:
-            operation = _operation(route, method, unique=len(route.methods) > 1, resolver=resolver)
+            operation = _operation(route, method, unique=len(route.methods) > 1, resolver=resolver, models=models,
+                                   route_file=index.by_path.get(route.location.path))
             uses_validation |= "422" in operation["responses"]
             paths.setdefault(route.path, {})[method.lower()] = operation
     info: dict[str, Any] = {
@@ -148,8 +152,11 @@ def static_spec(service: Service, index: ModuleIndex, app_classes: set[str], app
     if facts.info.get("description"):
         info["description"] = facts.info["description"]
     document: dict[str, Any] = {"openapi": OPENAPI_VERSION, "info": info, "paths": paths}
+    schemas = dict(models.components)
     if uses_validation:
-        document["components"] = {"schemas": dict(_VALIDATION_SCHEMAS)}
+        schemas |= _VALIDATION_SCHEMAS
+    if schemas:
+        document["components"] = {"schemas": dict(sorted(schemas.items()))}
     diagnostics = list(facts.diagnostics)
     diagnostics += _coverage(service, index, resolver, app_classes, router_classes or {"APIRouter"}, facts)
     return document, diagnostics
@@ -178,7 +185,8 @@ def _coverage(service: Service, index: ModuleIndex, resolver: SymbolResolver, ap
     return diagnostics
 
 
-def _operation(route: StaticRoute, method: str, unique: bool, resolver: SymbolResolver) -> dict[str, Any]:
+def _operation(route: StaticRoute, method: str, unique: bool, resolver: SymbolResolver, models: ModelSchemas,
+               route_file: SourceFile | None) -> dict[str, Any]:
     options = route.options
     explicit_id = options.get("operation_id")
     operation_id = explicit_id if isinstance(explicit_id, str) else unique_id(route.name, route.path, method)
@@ -197,7 +205,7 @@ def _operation(route: StaticRoute, method: str, unique: bool, resolver: SymbolRe
         operation["tags"] = route.tags
     if route.deprecated:
         operation["deprecated"] = True
-    parameters, body = _parameters(route, method, resolver)
+    parameters, body = _parameters(route, method, resolver, models)
     if parameters:
         operation["parameters"] = parameters
     if body is not None:
@@ -205,7 +213,8 @@ def _operation(route: StaticRoute, method: str, unique: bool, resolver: SymbolRe
     status = _status_code(options.get("status_code"))
     success: dict[str, Any] = {"description": "Successful Response"}
     if status not in ("204", "304"):
-        success["content"] = {"application/json": {"schema": _response_schema(options.get("response_model"))}}
+        success["content"] = {"application/json": {"schema": _response_schema(route, models,
+                                                                               route_file or route.endpoint_file)}}
     operation["responses"] = {status: success}
     if parameters or body is not None:
         operation["responses"]["422"] = {
@@ -222,14 +231,20 @@ def _status_code(value: object) -> str:
     return match.group(1) if match else "200"
 
 
-def _response_schema(model: object) -> dict[str, Any]:
-    if isinstance(model, ast.AST):
-        return _schema_of(model)
-    return {}
+def _response_schema(route: StaticRoute, models: ModelSchemas, route_file: SourceFile | None) -> dict[str, Any]:
+    """The success body: ``response_model=`` (read where the route is declared), else the endpoint's return
+    annotation as FastAPI reads it (a ``Response`` class or ``None`` declares no model)."""
+    if "response_model" in route.options:
+        model = route.options["response_model"]
+        return models.schema(route_file, model) if isinstance(model, ast.AST) else {}
+    returns = route.endpoint.returns if route.endpoint is not None else None
+    if returns is None or "Response" in ast.unparse(returns) or annotation_names(returns) <= {"None"}:
+        return {}
+    return models.schema(route.endpoint_file, returns)
 
 
-def _parameters(route: StaticRoute, method: str,
-                resolver: SymbolResolver) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+def _parameters(route: StaticRoute, method: str, resolver: SymbolResolver,
+                models: ModelSchemas) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     path_names = re.findall(r"{([^}:]+)(?::[^}]*)?}", route.path)
     params: dict[tuple[str, str], dict[str, Any]] = {}
     for name in path_names:
@@ -251,7 +266,7 @@ def _parameters(route: StaticRoute, method: str,
         names = annotation_names(annotation)
         if marker in _DEPENDENCY_MARKERS or names & _FRAMEWORK_TYPES or arg.arg in ("self", "cls"):
             continue
-        schema = constrained_schema(declared, default, _schema_of)
+        schema = constrained_schema(declared, default, lambda a: _without_null(models.schema(route.endpoint_file, a)))
         if arg.arg in path_names:
             params[("path", arg.arg)]["schema"] = schema
             continue
@@ -261,12 +276,23 @@ def _parameters(route: StaticRoute, method: str,
         if location is None:
             if bodiless and marker not in _BODY_MARKERS:
                 continue
-            body = schema
+            # The body: its models (fields and their constraints) become components, as FastAPI writes them.
+            body = constrained_schema(declared, default, lambda a: models.schema(route.endpoint_file, a))
             continue
         name = arg.arg.replace("_", "-") if location == "header" else arg.arg
         required = default is None or (isinstance(default, ast.Call) and _marker_required(default))
         params[(location, name)] = {"name": name, "in": location, "required": required, "schema": schema}
     return list(params.values()), body
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A parameter's schema without its ``None`` option (an omitted parameter is how a client says none)."""
+    options = schema.get("anyOf")
+    if not isinstance(options, list) or {"type": "null"} not in options:
+        return schema
+    rest = [o for o in options if o != {"type": "null"}]
+    return {**{k: v for k, v in schema.items() if k != "anyOf"}, **rest[0]} if len(rest) == 1 else {**schema,
+                                                                                                    "anyOf": rest}
 
 
 def _alias(route: StaticRoute, annotation: ast.expr | None, resolver: SymbolResolver) -> ast.expr | None:

@@ -18,7 +18,7 @@ import arrakis_docs.extractors
 import arrakis_docs.model
 from arrakis_docs.extractors.config import RepoConfig
 from arrakis_docs.extractors.discovery import Discovery, discover, sanitise_name
-from arrakis_docs.extractors.hcl_graph import infrastructure
+from arrakis_docs.extractors.hcl_graph import infrastructure, known_parses, remember_parses
 from arrakis_docs.extractors.service_scan import (
     ExtractOptions,
     ServiceExtraction,
@@ -197,7 +197,11 @@ def _infrastructure(request: ScanRequest, tree: SourceTree, cache: ContentCache,
         return entry.infra
     found: list[Diagnostic] = []
     own_notes: list[str] = []
+    # Parses of single .tf files by content: a tree that changed one file parses that file only.
+    saved = cache.get("hcl", "parses")
+    remember_parses(saved if isinstance(saved, dict) else {})
     infra = infrastructure(request.repo, tree, request.config, found, own_notes)
+    cache.put("hcl", "parses", json.dumps(known_parses(), separators=(",", ":")))
     diagnostics.extend(found)
     notes.extend(own_notes)
     # The timing in the notes is dropped from the entry: a cached answer must not repeat an old duration.

@@ -3,7 +3,9 @@ per rule family, and an end-to-end run on a copy of the diff fixture platform.""
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -253,3 +255,118 @@ def test_a_cold_diff_reuses_what_did_not_change(tmp_path: Path) -> None:
     exported = [line for line in out.splitlines() if "] export " in line]
     tracked = subprocess.run(["git", "-C", str(repo), "ls-files"], capture_output=True, text=True).stdout.split()
     assert all(f"({len(tracked) - 2} files)" in line for line in exported), (exported, tracked)
+
+
+THIS_REPO = Path(__file__).resolve().parents[1]
+
+
+def _path_parameter_route(repo: Path) -> tuple[Path, ast.FunctionDef, str]:
+    """The first service route (sorted by file) with a path parameter annotated ``str``: its file, function, name."""
+    for path in sorted(repo.glob("services/*/*/api/*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            for decorator in node.decorator_list:
+                if not (isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)
+                        and decorator.func.attr == "get" and decorator.args
+                        and isinstance(decorator.args[0], ast.Constant)):
+                    continue
+                for arg in node.args.args:
+                    if f"{{{arg.arg}}}" in str(decorator.args[0].value) and ast.unparse(arg.annotation or
+                                                                                          ast.Pass()) == "str":
+                        return path, node, arg.arg
+    raise AssertionError("no GET route with a str path parameter under services/*/*/api/")
+
+
+def _event_field(repo: Path) -> tuple[Path, str, str, int]:
+    """The first event class (sorted by file) with two required one-line fields: its file, class, last such field
+    and that field's line."""
+    for path in sorted(repo.glob("services/*/*/events.py")):
+        for cls in ast.parse(path.read_text(encoding="utf-8")).body:
+            if not isinstance(cls, ast.ClassDef):
+                continue
+            fields = [s for s in cls.body if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)
+                      and "ClassVar" not in ast.unparse(s.annotation) and s.value is None
+                      and s.end_lineno == s.lineno]
+            if len(fields) >= 2:
+                return path, cls.name, fields[-1].target.id, fields[-1].lineno
+    raise AssertionError("no event class with two required fields under services/*/*/events.py")
+
+
+@pytest.mark.timeout(180)
+def test_end_to_end_on_a_copy_of_this_repository(tmp_path: Path) -> None:
+    """A clone of this repository; one commit changes a route's path parameter type, removes an event field, adds
+    a Terraform resource and makes one service import another's package. The static diff reports exactly these
+    four, each located."""
+    if not (THIS_REPO / ".git").exists():
+        pytest.skip("not a git checkout")
+    repo = tmp_path / "arrakis"
+    subprocess.run(["git", "clone", "-q", "--shared", str(THIS_REPO), str(repo)], check=True, capture_output=True)
+    route_file, route, parameter = _path_parameter_route(repo)
+    lines = route_file.read_text(encoding="utf-8").splitlines(keepends=True)
+    signature = "".join(lines[route.lineno - 1:route.body[0].lineno - 1])
+    changed = re.sub(rf"\b{parameter}: str\b", f"{parameter}: int", signature, count=1)
+    lines[route.lineno - 1:route.body[0].lineno - 1] = [changed]
+    service_dir = route_file.relative_to(repo).parts[1]
+    other = next(p for p in sorted(repo.glob("services/*/*/__init__.py"))
+                 if p.relative_to(repo).parts[1] not in (service_dir, "common"))
+    text = "".join(lines)
+    import_line = len(text.splitlines()) + 3
+    route_file.write_text(f"{text}\n\nimport {other.parent.name}  # noqa: E402,F401\n", encoding="utf-8")
+    event_file, event, field, field_line = _event_field(repo)
+    event_lines = event_file.read_text(encoding="utf-8").splitlines(keepends=True)
+    del event_lines[field_line - 1]
+    event_file.write_text("".join(event_lines), encoding="utf-8")
+    main_tf = repo / "terraform" / "main.tf"
+    tf_line = len(main_tf.read_text(encoding="utf-8").splitlines()) + 2
+    with main_tf.open("a", encoding="utf-8") as tf:
+        tf.write('\nresource "aws_sqs_queue" "e2e_probe" {\n  name = "e2e-probe"\n}\n')
+    commit(repo, "head")
+
+    found = findings(repo)
+    route_at = f"{route_file.relative_to(repo).as_posix()}:{route.lineno}"
+    summary = sorted((f["id"], f["severity"], f["subject"].split(" ", 1)[0], f.get("direction")) for f in found)
+    assert summary == [
+        ("event-payload-property-removed-required-open", "breaking", "event", "forward"),
+        ("import-rule-violation-introduced", "warning", service_dir, ""),
+        ("request-parameter-type-changed", "breaking", service_dir, "request"),
+        ("terraform-resource-added", "info", "terraform:", ""),
+    ], found
+    http = by_id(found, "request-parameter-type-changed")[0]
+    assert http["message"] == f"path parameter {parameter}: type string became integer"
+    assert http["base"] == http["head"] == route_at
+    removed = by_id(found, "event-payload-property-removed-required-open")[0]
+    assert removed["subject"] == f"event {event}" and removed["message"].startswith(f"{field}:")
+    assert removed["head"].startswith(event_file.relative_to(repo).as_posix() + ":")
+    coupling = by_id(found, "import-rule-violation-introduced")[0]
+    assert coupling["head"] == f"{route_file.relative_to(repo).as_posix()}:{import_line}", coupling
+    terraform = by_id(found, "terraform-resource-added")[0]
+    assert terraform["subject"] == "terraform: aws_sqs_queue.e2e_probe"
+    assert terraform["head"] == f"terraform/main.tf:{tf_line}"
+
+
+def test_a_terraform_change_parses_only_the_changed_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both sides of a cold diff share their .tf parses by content, and the parses outlive the run in the cache:
+    a later diff whose head changed one other file parses that file alone."""
+    from arrakis_docs.extractors import hcl_graph
+
+    source = tmp_path / "source"
+    shutil.copytree(PLATFORM, source, ignore=shutil.ignore_patterns(".arrakis-cache"))
+    (source / "terraform" / "queues.tf").write_text('resource "aws_sqs_queue" "audit" {\n  name = "audit"\n}\n',
+                                                    encoding="utf-8")
+    repo = new_repo(tmp_path, source)
+    with (repo / "terraform" / "main.tf").open("a", encoding="utf-8") as tf:
+        tf.write('\nresource "aws_sqs_queue" "orders_dlq" {\n  name = "orders-dlq"\n}\n')
+    commit(repo, "head")
+    parsed: list[str] = []
+    real = hcl_graph.parse_hcl
+    monkeypatch.setattr(hcl_graph, "parse_hcl", lambda text: parsed.append(text) or real(text))
+    hcl_graph.PARSES.clear()  # cold: nothing known in this process either
+    assert [f["id"] for f in findings(repo)] == ["terraform-resource-added"]
+    assert len(parsed) == 3, parsed  # main.tf twice (it changed), queues.tf once for both sides
+    edit(repo, "terraform/queues.tf", '"audit"\n}', '"audit"\n  delay_seconds = 5\n}')
+    commit(repo, "third")
+    parsed.clear()
+    hcl_graph.PARSES.clear()  # a new process: only the cache remembers
+    findings(repo)
+    assert parsed == [(repo / "terraform" / "queues.tf").read_text(encoding="utf-8")]

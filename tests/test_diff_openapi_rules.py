@@ -61,6 +61,10 @@ CONSTRAINT_CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "pattern-added": (S, {**S, "pattern": "^a"}),
     "pattern-removed": ({**S, "pattern": "^a"}, S),
     "pattern-changed": ({**S, "pattern": "^a"}, {**S, "pattern": "^b"}),
+    "multiple-of-added": ({"type": "integer"}, {"type": "integer", "multipleOf": 5}),
+    "multiple-of-removed": ({"type": "integer", "multipleOf": 5}, {"type": "integer"}),
+    "multiple-of-tightened": ({"type": "integer", "multipleOf": 2}, {"type": "integer", "multipleOf": 4}),
+    "multiple-of-loosened": ({"type": "integer", "multipleOf": 4}, {"type": "integer", "multipleOf": 2}),
     "enum-value-removed": ({**S, "enum": ["a", "b"]}, {**S, "enum": ["a"]}),
     "enum-value-added": ({**S, "enum": ["a"]}, {**S, "enum": ["a", "b"]}),
     "became-not-nullable": ({"type": ["string", "null"]}, S),
@@ -106,6 +110,29 @@ def test_constraint_rule(place: str, suffix: str) -> None:
     assert not ids(placed(place, old), placed(place, copy.deepcopy(old)))
     if suffix not in SYMMETRIC:
         assert rule not in ids(placed(place, new), placed(place, old))
+
+
+@pytest.mark.parametrize(("old", "new", "suffix"), [
+    (6, 3, "loosened"), (6, 2, "loosened"), (0.5, 0.25, "loosened"), (0.3, 0.1, "loosened"), (1, 0.5, "loosened"),
+    (2, 3, "tightened"), (3, 2, "tightened"), (6, 4, "tightened"), (0.1, 0.3, "tightened"), (2, 6, "tightened"),
+])
+def test_multiple_of_is_judged_by_divisibility(old: float, new: float, suffix: str) -> None:
+    """Every value that fit ``multipleOf: old`` still fits ``new`` exactly when ``new`` divides ``old``; decimal
+    steps are compared as the decimals they are written as (0.1 divides 0.3)."""
+    found = compare_openapi("svc", placed("request-property", {"type": "number", "multipleOf": old}),
+                            placed("request-property", {"type": "number", "multipleOf": new}))
+    assert [f.id for f in found] == [f"request-property-multiple-of-{suffix}"]
+    assert found[0].level == (Level.BREAKING if suffix == "tightened" else Level.INFO)
+    response = compare_openapi("svc", placed("response-property", {"type": "number", "multipleOf": old}),
+                               placed("response-property", {"type": "number", "multipleOf": new}))
+    assert response[0].level == (Level.INFO if suffix == "tightened" else Level.WARNING)
+
+
+def test_multiple_of_in_all_of_merges_to_the_least_common_multiple() -> None:
+    merged = {"allOf": [{"type": "integer", "multipleOf": 4}, {"multipleOf": 6}]}
+    assert not ids(placed("request-body", {"type": "integer", "multipleOf": 12}), placed("request-body", merged))
+    assert "request-body-multiple-of-tightened" in ids(placed("request-body", {"type": "integer", "multipleOf": 4}),
+                                                       placed("request-body", merged))
 
 
 def test_request_narrowing_breaks_and_response_widening_warns() -> None:

@@ -116,6 +116,8 @@ def changed(path: list[str], value: Any) -> dict[str, Any]:
      "event-payload-constraint-tightened", Mode.BACKWARD, Level.BREAKING),
     (changed(["$defs", "Line", "properties", "qty"], {"type": "integer", "maximum": 10}),
      "event-payload-constraint-tightened", Mode.FORWARD, Level.INFO),
+    (changed(["$defs", "Line", "properties", "qty"], {"type": "integer", "multipleOf": 4}),
+     "event-payload-constraint-tightened", Mode.BACKWARD, Level.BREAKING),
     (changed(["properties", "status"], {"enum": ["new"]}), "event-payload-enum-value-removed", Mode.BACKWARD,
      Level.BREAKING),
     (changed(["properties", "status"], {"enum": ["new", "paid", "void"]}), "event-payload-enum-value-added",
@@ -131,6 +133,19 @@ def test_deep_changes(change: dict[str, Any], code: str, mode: Mode, level: Leve
     assert mine, [f.id for f in found]
     assert mine[0].level == level
     assert mine[0].message.startswith("lines[]") or mine[0].message.startswith("status")
+
+
+@pytest.mark.parametrize(("old", "new", "ok"), [(6, 3, True), (2, 4, False), (2, 3, False), (None, 5, False),
+                                               (5, None, True)])
+def test_multiple_of_for_new_readers(old: int | None, new: int | None, ok: bool) -> None:
+    """BACKWARD: a new reader requiring multipleOf ``new`` reads old events (multiples of ``old``) only when
+    ``new`` divides ``old``."""
+    def qty(step: int | None) -> dict[str, Any]:
+        return changed(["$defs", "Line", "properties", "qty"], {"type": "integer"} | (
+            {"multipleOf": step} if step is not None else {}))
+    found = [f.id for f in compare_payloads("event Order", qty(old), qty(new), Mode.BACKWARD)
+             if f.level == Level.BREAKING]
+    assert found == ([] if ok else ["event-payload-constraint-tightened"])
 
 
 @pytest.mark.parametrize(("model", "change", "need"), CASES)

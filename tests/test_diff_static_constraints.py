@@ -136,3 +136,133 @@ def test_tightening_each_form_is_a_static_diff_finding(tmp_path: Path) -> None:
     events = sorted((f["message"].split(":", 1)[0], f["id"]) for f in found if f["family"] == "events")
     assert events == [(name, "event-payload-constraint-tightened")
                       for name in ("code", "count", "name", "note", "score", "tags")], events
+
+
+# Request and response bodies: models in another module, every constraint form on their fields.
+BODY_MODELS = '''from typing import Annotated, NewType, Optional
+
+from annotated_types import Ge, Le, MaxLen, MinLen, MultipleOf
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, confloat, conint, conlist, constr
+
+Contact = Annotated[str, StringConstraints(max_length={contact})]
+Ref = NewType("Ref", int)
+
+
+class Line(BaseModel):
+    sku: constr(min_length=2, max_length={sku}, pattern="^[A-Z]+$")
+    qty: conint(ge=1, le={qty})
+
+
+class Order(BaseModel):
+    """An order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length={name})
+    count: Annotated[int, Field(ge={count}, le=100)]
+    price: confloat(gt=0, lt={price})
+    step: int = Field(5, multiple_of={step})
+    code: Annotated[str, MinLen({code}), MaxLen(8)]
+    level: Annotated[int, Ge(1), Le({level}), MultipleOf(3)] = 3
+    note: Optional[str] = Field(None, max_length={note})
+    tags: conlist(str, max_length={tags}) = []
+    lines: list[Line] = []
+    slug: str = Field("a", pattern="{slug}")
+    contact: Contact | None = None
+    gift: StrictBool = False
+    ref: Ref = 1
+
+
+class Receipt(BaseModel):
+    id: int = Field(gt=0)
+    total: float = Field(le={total})
+    order: Order
+'''
+BODY_APP = '''from fastapi import FastAPI
+
+from shop.models import Order, Receipt
+
+app = FastAPI(title="Shop", version="1.0.0")
+
+
+@app.post("/v1/orders", response_model=Receipt)
+async def create_order(order: Order):
+    return {{}}
+
+
+@app.get("/v1/orders/{{order_id}}")
+async def get_order(order_id: int) -> Receipt:
+    return {{}}
+'''
+BODY_LOOSE = {"sku": 12, "qty": 99, "name": 10, "count": 0, "price": 1000, "step": 5, "code": 2, "level": 9,
+              "note": 20, "tags": 5, "slug": "^[a-z]+$", "total": 1e6, "contact": 64}
+BODY_TIGHT = {"sku": 8, "qty": 50, "name": 5, "count": 1, "price": 500, "step": 4, "code": 3, "level": 6,
+              "note": 10, "tags": 3, "slug": "^[a-z]{1,8}$", "total": 1e5, "contact": 32}
+
+
+def _body_repo(tmp_path: Path, values: dict[str, object]) -> Path:
+    repo = _repo(tmp_path)
+    package = repo / "services" / "shop" / "shop"
+    (package / "models.py").write_text(BODY_MODELS.format(**values), encoding="utf-8")
+    (package / "app.py").write_text(BODY_APP.format(), encoding="utf-8")
+    subprocess.run([*GIT, "-C", str(repo), "add", "-A"], check=True, capture_output=True)
+    subprocess.run([*GIT, "-C", str(repo), "commit", "-q", "-m", "bodies"], check=True, capture_output=True)
+    return repo
+
+
+def _bare(value: object) -> object:
+    """A schema without its words (title, description, default), 100.0 read as 100: what a diff judges."""
+    if isinstance(value, dict):
+        return {k: _bare(v) for k, v in value.items() if k not in ("title", "description", "default")}
+    if isinstance(value, list):
+        return [_bare(v) for v in value]
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _openapi(repo: Path, tmp_path: Path, *flags: str) -> tuple[str, dict]:
+    result = CliRunner().invoke(main, ["model", *flags, "--json", "--repo", str(repo), "--out",
+                                       str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    api = next(a for a in json.loads(result.output)["apis"] if a["service"] == "shop" and a["kind"] == "openapi")
+    return api["mode"], api["document"]
+
+
+def test_static_body_models_match_the_imported_spec(tmp_path: Path) -> None:
+    """The --static-only spec describes request and response bodies as app.openapi() does: the same components,
+    the same $refs, every field's type, constraints and requiredness."""
+    repo = _body_repo(tmp_path, BODY_LOOSE)
+    static_mode, static = _openapi(repo, tmp_path, "--static-only")
+    import_mode, imported = _openapi(repo, tmp_path)
+    assert (static_mode, import_mode) == ("static", "import")
+    for name in ("Line", "Order", "Receipt"):
+        assert _bare(static["components"]["schemas"][name]) == _bare(imported["components"]["schemas"][name]), name
+    order = static["components"]["schemas"]["Order"]
+    assert order["properties"]["level"] == {"type": "integer", "minimum": 1, "maximum": 9, "multipleOf": 3,
+                                            "title": "Level", "default": 3}
+    assert order["additionalProperties"] is False and order["description"] == "An order."
+    for path, method in (("/v1/orders", "post"), ("/v1/orders/{order_id}", "get")):
+        ours, theirs = static["paths"][path][method], imported["paths"][path][method]
+        assert ours.get("requestBody") == theirs.get("requestBody")
+        assert ours["responses"]["200"] == theirs["responses"]["200"]
+
+
+def test_tightening_body_fields_is_a_static_diff_finding(tmp_path: Path) -> None:
+    repo = _body_repo(tmp_path, BODY_LOOSE)
+    (repo / "services" / "shop" / "shop" / "models.py").write_text(BODY_MODELS.format(**BODY_TIGHT), encoding="utf-8")
+    subprocess.run([*GIT, "-C", str(repo), "commit", "-q", "-am", "tighter"], check=True, capture_output=True)
+    result = CliRunner().invoke(main, ["diff", "HEAD~1", "HEAD", "--repo", str(repo), "--format", "json",
+                                       "--fail-on", "never"])
+    assert result.exit_code == 0, result.output
+    found = {(f["subject"].split(" ", 1)[-1], f["message"].split(":", 1)[0], f["id"], f["severity"])
+             for f in json.loads(result.output)["findings"] if f["family"] == "http"}
+    post, get = "POST /v1/orders", "GET /v1/orders/{order_id} 200"
+    tightened = {"name": "max-length-decreased", "count": "min-increased", "price": "max-decreased",
+                 "step": "multiple-of-tightened", "code": "min-length-increased", "level": "max-decreased",
+                 "note": "max-length-decreased", "tags": "max-items-decreased", "slug": "pattern-changed",
+                 "lines/items/sku": "max-length-decreased", "lines/items/qty": "max-decreased",
+                 "contact": "max-length-decreased"}
+    request = {(post, field, f"request-property-{rule}") for field, rule in tightened.items()}
+    assert {(s, n, i) for s, n, i, level in found if level == "breaking"} == request, sorted(found)
+    # the same models in responses narrow: info for clients, never breaking
+    assert (get, "total", "response-property-max-decreased", "info") in found
+    assert (f"{post} 200", "order/name", "response-property-max-length-decreased", "info") in found

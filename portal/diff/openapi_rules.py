@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from arrakis_docs.diff.findings import Finding, Level
-from arrakis_docs.diff.schema_walk import Normaliser, types_of, variant_key
+from arrakis_docs.diff.schema_walk import Normaliser, multiple_of_divides, types_of, variant_key
 from arrakis_docs.model.refs import SourceRef
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -29,6 +29,8 @@ CONSTRAINT_RULES: dict[str, bool] = {
     "max-items-decreased": True, "max-items-increased": False,
     "min-items-increased": True, "min-items-decreased": False,
     "pattern-added": True, "pattern-removed": False, "pattern-changed": True,
+    "multiple-of-added": True, "multiple-of-removed": False,
+    "multiple-of-tightened": True, "multiple-of-loosened": False,  # loosened: the new one divides the old one
     "enum-value-removed": True, "enum-value-added": False,
     "became-not-nullable": True, "became-nullable": False,
     "one-of-removed": True, "one-of-added": False,
@@ -397,6 +399,7 @@ class _Comparer:
                     self.emit(f"{place}-{rule}-increased", where, f"{keyword} {_show(a)} became {_show(b)}")
                 elif a is not None:
                     self.emit(f"{place}-{rule}-decreased", where, f"{keyword} {_show(a)} became {_show(b)}")
+        self._multiple_of(where, old.get("multipleOf"), new.get("multipleOf"))
         old_pattern, new_pattern = old.get("pattern"), new.get("pattern")
         if old_pattern != new_pattern:
             if old_pattern is None:
@@ -419,6 +422,22 @@ class _Comparer:
                 self.emit(f"{place}-additional-properties-closed", where, "additional properties no longer allowed")
             if old_extra is False and new_extra is not False:
                 self.emit(f"{place}-additional-properties-opened", where, "additional properties now allowed")
+
+    def _multiple_of(self, where: _Where, old: Any, new: Any) -> None:
+        """A value fits ``multipleOf: new`` for every value that fit ``multipleOf: old`` exactly when ``new``
+        divides ``old`` (6 -> 3 loosens; 2 -> 4 or 2 -> 3 tightens)."""
+        if old == new or isinstance(old, bool) or isinstance(new, bool):
+            return
+        place = where.place()
+        if old is None:
+            self.emit(f"{place}-multiple-of-added", where, f"multipleOf {_show(new)} added")
+        elif new is None:
+            self.emit(f"{place}-multiple-of-removed", where, f"multipleOf {_show(old)} removed")
+        elif multiple_of_divides(new, old):
+            self.emit(f"{place}-multiple-of-loosened", where, f"multipleOf {_show(old)} became {_show(new)}")
+        else:
+            self.emit(f"{place}-multiple-of-tightened", where, f"multipleOf {_show(old)} became {_show(new)} "
+                                                              f"(not a divisor of {_show(old)})")
 
     def _properties(self, where: _Where, old: dict[str, Any], new: dict[str, Any], depth: int) -> None:
         old_props, new_props = old.get("properties") or {}, new.get("properties") or {}

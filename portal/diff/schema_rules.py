@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from arrakis_docs.diff.findings import Finding, Level
-from arrakis_docs.diff.schema_walk import Normaliser, content_model, types_of, variant_key
+from arrakis_docs.diff.schema_walk import Normaliser, content_model, multiple_of_divides, types_of, variant_key
 from arrakis_docs.model.refs import SourceRef
 
 
@@ -141,6 +141,11 @@ class _Reader:
                 shown = w if w is not None else "unbounded"
                 self.add(f"constraint-{'tightened' if self.reader_is_new else 'loosened'}", path,
                          Verdict.INCOMPATIBLE, f"the reader's {keyword} {r} rejects the writer's {shown} values")
+        r, w = reader.get("multipleOf"), writer.get("multipleOf")
+        if r is not None and not isinstance(r, bool) and r != w and not multiple_of_divides(r, w):
+            self.add(f"constraint-{'tightened' if self.reader_is_new else 'loosened'}", path, Verdict.INCOMPATIBLE,
+                     f"the reader's multipleOf {r} rejects some of the writer's values "
+                     f"(multipleOf {w if w is not None else 'none'})")
         if reader.get("pattern") is not None and reader.get("pattern") != writer.get("pattern"):
             self.add("pattern-changed", path, Verdict.INCOMPATIBLE,
                      f"the reader requires pattern {reader['pattern']}, the writer {writer.get('pattern') or 'none'}")

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import math
+from fractions import Fraction
 from typing import Any
 
 # Past this depth a schema is treated as opaque: recursive or absurdly nested documents stay bounded.
@@ -136,6 +138,8 @@ def merge_all(schemas: list[dict[str, Any]]) -> dict[str, Any]:
                 out[key] = min(out[key], value)
             elif key in KEYWORDS_TO_MERGE_TIGHTEST_MIN and _number(value) and _number(out[key]):
                 out[key] = max(out[key], value)
+            elif key == "multipleOf" and _number(value) and _number(out[key]) and value > 0 and out[key] > 0:
+                out[key] = _as_number(_lcm(_fraction(out[key]), _fraction(value)))
             elif key == "enum" and isinstance(value, list) and isinstance(out[key], list):
                 out[key] = [v for v in out[key] if v in value]
             elif key == "items" and isinstance(value, dict) and isinstance(out[key], dict):
@@ -158,6 +162,28 @@ def merge_all(schemas: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _fraction(value: float) -> Fraction:
+    # Through the decimal text, so that 0.1 is one tenth rather than the nearest binary float.
+    return Fraction(str(value)) if isinstance(value, float) else Fraction(value)
+
+
+def _lcm(a: Fraction, b: Fraction) -> Fraction:
+    return Fraction(math.lcm(a.numerator, b.numerator), math.gcd(a.denominator, b.denominator))
+
+
+def _as_number(value: Fraction) -> float | int:
+    return value.numerator if value.denominator == 1 else float(value)
+
+
+def multiple_of_divides(divisor: object, value: object) -> bool:
+    """Whether every multiple of ``value`` is a multiple of ``divisor`` (``value / divisor`` is a whole number),
+    i.e. a schema with ``multipleOf: divisor`` accepts everything one with ``multipleOf: value`` accepts."""
+    if not (_number(divisor) and _number(value)) or divisor <= 0 or value <= 0:  # type: ignore[operator]
+        return False
+    ratio = _fraction(value) / _fraction(divisor)  # type: ignore[arg-type]
+    return ratio.denominator == 1
 
 
 def variant_key(schema: dict[str, Any]) -> str:
