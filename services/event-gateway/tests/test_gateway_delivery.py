@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from sqlalchemy import func, select
 
 from arrakis_common.events import Envelope
@@ -202,3 +203,42 @@ def test_a_drip_feeding_receiver_never_delays_another_subscriber(gateway, databa
     finally:
         slow.stop()
         fast.stop()
+
+
+def dead_letter_of(client, headers) -> tuple[dict, str]:
+    """A subscription of ``headers``' caller and one dead delivery of it, written straight into the database."""
+    sub = subscribe(client, headers, "https://hooks.example.com/in", "arrakis.user.>")
+    with client.app.state.runtime.database().session() as session:
+        row = Delivery(subscription_id=sub["id"], event_id="e-1", subject="arrakis.user.user.created", body="{}",
+                       status="dead", attempts=6)
+        session.add(row)
+        session.flush()
+        return sub, row.id
+
+
+@pytest.mark.parametrize("verb", ["replay", "get", "list", "list-dead"])
+@pytest.mark.parametrize("caller", ["other-editor", "owner", "admin"])
+def test_a_delivery_is_seen_and_replayed_only_by_its_subscriptions_owner_or_an_admin(gateway, database_url,
+                                                                                    auth_header, caller, verb):
+    headers = {"owner": auth_header("alice", "editor"), "other-editor": auth_header("mallory", "editor"),
+               "admin": auth_header("root", "admin")}
+    with gateway(database_url) as client:
+        sub, delivery_id = dead_letter_of(client, headers["owner"])
+        request = {"replay": ("POST", f"/dead-letters/{delivery_id}/replay"),
+                   "get": ("GET", f"/deliveries/{delivery_id}"), "list": ("GET", "/deliveries"),
+                   "list-dead": ("GET", "/dead-letters")}[verb]
+        response = client.request(*request, headers=headers[caller])
+        state = client.get(f"/deliveries/{delivery_id}", headers=headers["owner"]).json()["status"]
+        if caller == "other-editor" and verb in ("replay", "get"):
+            # Deliveries are as private as their subscription: another user is told it does not exist.
+            assert response.status_code == 404, response.text
+            assert state == "dead"
+        elif caller == "other-editor":
+            assert response.status_code == 200 and response.json()["total"] == 0
+        elif verb == "replay":
+            assert response.status_code == 202, response.text
+            assert state == "pending"
+        elif verb == "get":
+            assert response.status_code == 200 and response.json()["subscription_id"] == sub["id"]
+        else:
+            assert [d["id"] for d in response.json()["items"]] == [delivery_id]
