@@ -416,3 +416,19 @@ def client_factory(create_app: Callable[..., Any], settings_type: type[Any], dat
         return TestClient(app)
 
     return make
+
+
+def signed_by_source(envelope: Any, keys_dir: Path) -> Any:
+    """``envelope`` signed with the key of its ``source`` in ``keys_dir`` (created there when new), as that service's
+    outbox signs it; a consumer whose keys are in ``keys_dir`` then trusts it wherever that service owns the subject."""
+    from arrakis_common.provenance import KeyDirectory, sign
+
+    key = KeyDirectory(keys_dir).private_key(envelope.source)
+    return envelope.model_copy(update={"signature": sign(envelope.model_dump(mode="json"), key)})
+
+
+def signed_record(record: dict[str, Any], keys_dir: Path) -> dict[str, Any]:
+    """A schema registry record signed by the service it names as ``source``, as ``EventBus`` registers it."""
+    from arrakis_common.provenance import KeyDirectory, sign
+
+    return {**record, "signature": sign(record, KeyDirectory(keys_dir).private_key(record["source"]))}

@@ -108,7 +108,9 @@ def transform_requested_handler(bus: EventBus):  # noqa: ANN201 - returns an arr
         if transform is None:
             log.warning("transform %s requested by event %s does not exist", request.transform_id, envelope.id)
             return
-        run_transform(session, bus, transform, trigger="event", requested_by=request.requested_by or envelope.source,
-                      event_id=envelope.id)
+        # The envelope's actor is the account the publisher authenticated (a scheduler job's owner); the payload's
+        # requested_by is only what the publisher was told.
+        requested_by = envelope.actor or request.requested_by or envelope.source
+        run_transform(session, bus, transform, trigger="event", requested_by=requested_by, event_id=envelope.id)
 
     return handle
