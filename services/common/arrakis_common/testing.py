@@ -432,3 +432,27 @@ def signed_record(record: dict[str, Any], keys_dir: Path) -> dict[str, Any]:
     from arrakis_common.provenance import KeyDirectory, sign
 
     return {**record, "signature": sign(record, KeyDirectory(keys_dir).private_key(record["source"]))}
+
+
+def register_signed_schemas(nats_url: str, keys_dir: Path, source: str, *subjects: str) -> None:
+    """Register ``subjects`` in the schema registry as ``source`` would (a record signed with its key in
+    ``keys_dir``), so consumers sharing ``keys_dir`` trust ``source`` on them."""
+    import asyncio
+    import json
+
+    import nats
+
+    from arrakis_common.events import schema_bucket
+
+    async def put() -> None:
+        nc = await nats.connect(nats_url)
+        try:
+            kv = await schema_bucket(nc.jetstream(timeout=30))
+            for subject in subjects:
+                record = signed_record({"subject": subject, "version": 1, "type": subject.rsplit(".", 1)[-1],
+                                        "source": source, "schema": {"type": "object"}, "publishers": []}, keys_dir)
+                await kv.put(subject, json.dumps(record, sort_keys=True).encode())
+        finally:
+            await nc.close()
+
+    asyncio.run(put())
