@@ -122,8 +122,9 @@ def gateway(tmp_path, token_issuer) -> Callable[..., TestClient]:
 
 @pytest.fixture()
 def subject_root() -> str:
-    """A subject prefix no other test uses, since the NATS server and the durable consumer live for the session."""
-    return f"arrakis.t{uuid.uuid4().hex[:10]}"
+    """A subject prefix no other test uses, since the NATS server and the durable consumer live for the session; its
+    domain is ``gwtest`` (subscribers need role events-gwtest)."""
+    return f"arrakis.gwtest.t{uuid.uuid4().hex[:10]}"
 
 
 def run(coro: Any) -> Any:
