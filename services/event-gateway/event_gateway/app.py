@@ -14,7 +14,7 @@ from arrakis_common.app import ServiceRuntime, build_app
 from arrakis_common.events import Envelope
 
 from .api import deliveries, inbound, schemas, subscriptions
-from .audience import FieldPath, personal_paths
+from .audience import FieldPath, follow_role_change, personal_paths
 from .events import DeliveryDeadLettered
 from .models import Inbox, Outbox
 from .monitoring import install_dead_letter_gauge
@@ -49,6 +49,7 @@ def webhook_consumer(app: FastAPI) -> Any:
                 return []
             return personal_paths(record.schema) if record is not None else []
 
+        follow_role_change(session, envelope)  # first: the announcement itself is then delivered as narrowed
         return enqueue_deliveries(session, envelope, personal)
 
     return handle

@@ -5,17 +5,26 @@ subscription keeps the domains its creator could hear when it was created or las
 events of those domains only: a filter naming another domain is refused (403), a filter with a wildcard domain
 (``arrakis.>``) delivers just the granted ones. Payload fields an event's schema marks personal
 (``Field(json_schema_extra={"personal": True})``, e.g. an e-mail address) are removed from deliveries unless the
-subscription asked for them (``include_personal``), which needs role ``personal-data`` (or admin).
+subscription asked for them (``include_personal``), which needs role ``personal-data`` (or admin). When
+user-service announces that an account's roles changed, its subscriptions lose what it may no longer hear.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import HTTPException, status
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from arrakis_common.auth import Principal
+from arrakis_common.events import Envelope
 from arrakis_common.ownership import ADMIN_ROLE
+
+from .models import WebhookSubscription
+
+log = logging.getLogger(__name__)
 
 DOMAIN_ROLE_PREFIX = "events-"
 PERSONAL_ROLE = "personal-data"
@@ -102,3 +111,41 @@ def without_personal(payload: Any, paths: list[FieldPath]) -> Any:
     for path in paths:
         payload = strip(payload, path)
     return payload
+
+
+# user-service announces every change of an account's roles on this subject (payload: user_id, roles).
+ROLES_CHANGED = "arrakis.user.user.updated"
+ROLES_OWNER = "user-service"
+
+
+def narrow(kept: list[str] | None, granted: list[str]) -> list[str]:
+    """The domains a subscription keeps when its creator's grants become ``granted``: never more than before."""
+    before = kept or []
+    if EVERY_DOMAIN in before:
+        return granted
+    if EVERY_DOMAIN in granted:
+        return sorted(before)
+    return sorted(set(before) & set(granted))
+
+
+def follow_role_change(session: Session, envelope: Envelope) -> int:
+    """When user-service says an account's roles changed, its subscriptions lose what the account may no longer
+    hear (domains, personal fields); a grant is never widened here, only by the creator saving it again. Acts only on
+    an event whose provenance the consumer verified. Returns how many subscriptions changed."""
+    if envelope.subject != ROLES_CHANGED or envelope.verified_publisher != ROLES_OWNER:
+        return 0
+    user_id, roles = envelope.payload.get("user_id"), envelope.payload.get("roles")
+    if not isinstance(user_id, str) or not isinstance(roles, list):
+        return 0
+    account = Principal(subject=user_id, roles=frozenset(str(role) for role in roles))
+    granted = granted_domains(account)
+    changed = 0
+    for row in session.scalars(select(WebhookSubscription).where(WebhookSubscription.created_by == user_id)):
+        domains = narrow(row.domains, granted)
+        personal = row.include_personal and account.has_any((PERSONAL_ROLE,))
+        if domains != (row.domains or []) or personal != row.include_personal:
+            row.domains, row.include_personal = domains, personal
+            changed += 1
+    if changed:
+        log.info("roles of %s changed: %d of their subscriptions now hear less", user_id, changed)
+    return changed

@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel, Field
 
 from arrakis_common.events import Envelope, Event, schema_bucket, utcnow
-from arrakis_common.testing import signed_by_source, signed_record, wait_until
+from arrakis_common.testing import register_signed_schemas, signed_by_source, signed_record, wait_until
 from event_gateway.audience import personal_paths, without_personal
 
 from .conftest import _with_js, run
@@ -135,3 +135,48 @@ def test_deliveries_hear_only_granted_domains_and_personal_fields_only_when_allo
         assert by_path["plain"]["signature"] is None  # the source's signature covered what was removed
         deliveries = client.get("/deliveries", headers=subscribers["no-role"]).json()
         assert deliveries["total"] == 0
+
+
+@pytest.mark.parametrize(("roles_before", "roles_after", "domains_after", "personal_after"), [
+    (["editor", "events-gwusers", "events-data", "personal-data"], ["editor", "events-data"], ["data"], False),
+    (["admin"], ["editor", "events-gwusers"], ["gwusers"], False),
+    (["editor", "events-gwusers"], ["admin"], ["gwusers"], False),  # never widened by an announcement
+])
+def test_a_role_change_announced_by_user_service_narrows_the_accounts_subscriptions(
+        gateway, database_url, nats_server, auth_header, tmp_path, roles_before, roles_after, domains_after,
+        personal_after):
+    keys = tmp_path / "event-keys"
+    register_signed_schemas(nats_server.url, keys, "user-service", "arrakis.user.user.updated")
+    user_id = f"u-{uuid.uuid4().hex[:8]}"
+    with gateway(database_url, nats_server.url) as client:
+        wait_until(lambda: client.get("/health/ready").status_code == 200)
+        headers = auth_header(user_id, *roles_before)
+        include_personal = "personal-data" in roles_before
+        sub = client.post("/subscriptions", json={"url": URL, "subject_filter": "arrakis.>",
+                                                  "include_personal": include_personal}, headers=headers).json()
+        other = client.post("/subscriptions", json={"url": URL, "subject_filter": "arrakis.>"},
+                            headers=auth_header("someone-else", "editor", "events-data", "events-gwusers")).json()
+
+        def announce(source: str, roles: list[str]) -> Envelope:
+            envelope = Envelope(id=str(uuid.uuid4()), subject="arrakis.user.user.updated", type="UserUpdated",
+                                occurred_at=utcnow(), source=source,
+                                payload={"user_id": user_id, "email": "x@example.com", "roles": roles})
+            envelope = signed_by_source(envelope, keys)
+
+            async def send(js: Any) -> None:
+                await js.publish(envelope.subject, envelope.model_dump_json().encode(),
+                                 headers={"Nats-Msg-Id": envelope.id})
+
+            run(_with_js(nats_server.url, send))
+            return envelope
+
+        bus = client.app.state.runtime.bus
+        announce("data-kernel-service", [])  # not the owner of user subjects: refused, nothing changes
+        wait_until(lambda: bus.provenance.refused.get("not-owner") == 1)
+        assert client.get(f"/subscriptions/{sub['id']}", headers=headers).json()["domains"] == sub["domains"]
+        announce("user-service", roles_after)
+        admin = auth_header("root", "admin")
+        wait_until(lambda: client.get(f"/subscriptions/{sub['id']}", headers=admin).json()["domains"]
+                   == domains_after)
+        assert client.get(f"/subscriptions/{sub['id']}", headers=admin).json()["include_personal"] is personal_after
+        assert client.get(f"/subscriptions/{other['id']}", headers=admin).json()["domains"] == other["domains"]
