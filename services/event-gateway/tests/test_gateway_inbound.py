@@ -103,13 +103,16 @@ def test_schemas_are_listed_and_readable(client, auth_header):
     listed = client.get("/schemas", params={"limit": 500}, headers=viewer)
     assert listed.status_code == 200, listed.text
     mine = [s for s in listed.json()["items"] if s["subject"] == OrderPlaced.subject]
-    assert mine == [{"subject": OrderPlaced.subject, "type": "OrderPlaced", "version": 3, "source": "test-producer"}]
+    assert mine == [{"subject": OrderPlaced.subject, "type": "OrderPlaced", "version": 3, "source": "test-producer",
+                     "inbound": True, "publishers": ["event-gateway"]}]
     gateway_own = [s for s in listed.json()["items"] if s["subject"] == "arrakis.gateway.delivery.dead_lettered"]
     assert gateway_own and gateway_own[0]["source"] == "event-gateway"
+    assert (gateway_own[0]["inbound"], gateway_own[0]["publishers"]) == (False, ["event-gateway"])
     matched = client.get("/schemas", params={"match": "arrakis.external.gwtest.>"}, headers=viewer).json()
     assert [s["subject"] for s in matched["items"]] == [OrderPlaced.subject] and matched["total"] == 1
     detail = client.get(f"/schemas/{OrderPlaced.subject}", headers=viewer).json()
     assert detail["schema"] == OrderPlaced.model_json_schema() and detail["version"] == 3
+    assert detail["inbound"] is True and detail["publishers"] == ["event-gateway"]
     assert client.get("/schemas/arrakis.gwtest.nothing.here", headers=viewer).status_code == 404
     assert client.get("/schemas").status_code == 401
 
