@@ -59,7 +59,7 @@ def test_transform_requested_event_runs_transform(database_url, nats_server, mak
         asyncio.run(publish(nats_server.url, forged, keys_dir=keys))
         # scheduler-service may ask; the run is requested by the job owner it authenticated, not the payload's claim.
         request = Envelope.wrap(TransformRequested(transform_id=transform["id"], requested_by="scheduler-job"),
-                                source="scheduler-service", actor="alice")
+                                source="scheduler-service", actor="ed")
         asyncio.run(publish(nats_server.url, request, keys_dir=keys))
 
         def runs() -> list[dict]:
@@ -67,7 +67,7 @@ def test_transform_requested_event_runs_transform(database_url, nats_server, mak
 
         [run] = wait_until(runs)
         assert run["status"] == "succeeded" and run["trigger"] == "event" and run["event_id"] == request.id
-        assert run["requested_by"] == "alice" and (run["rows_in"], run["rows_out"]) == (4, 3)
+        assert run["requested_by"] == "ed" and (run["rows_in"], run["rows_out"]) == (4, 3)
         assert client.app.state.runtime.bus.provenance.refused == {"not-owner": 1}
         output = client.get(f"/datasets/{run['output_dataset_id']}", headers=editor).json()
         assert output["name"] == transform["target_dataset"] and output["derived_from"] == transform["id"]
@@ -89,6 +89,15 @@ def test_transform_requested_event_runs_transform(database_url, nats_server, mak
         asyncio.run(publish(nats_server.url, missing, keys_dir=keys))
         wait_until(lambda: bus.consumed == consumed + 1)
         assert len(runs()) == 1
+
+        # A job of another account asking for ed's transform: recorded as a failed run, the output untouched.
+        someone_elses = Envelope.wrap(TransformRequested(transform_id=transform["id"], requested_by="ed"),
+                                      source="scheduler-service", actor="mallory")
+        asyncio.run(publish(nats_server.url, someone_elses, keys_dir=keys))
+        refused = wait_until(lambda: [r for r in runs() if r["event_id"] == someone_elses.id])[0]
+        assert (refused["status"], refused["requested_by"]) == ("failed", "mallory")
+        assert "mallory, who did not create transform" in refused["error"]
+        assert client.get(f"/datasets/{output['id']}", headers=editor).json()["version"] == output["version"]
 
         schema = asyncio.run(registered_schema(nats_server.url))
         assert schema is not None and schema["source"] == "data-kernel-service"
