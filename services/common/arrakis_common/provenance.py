@@ -172,9 +172,14 @@ class Provenance:
         cached = self._owners.get(subject)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
+        from nats.js.errors import InvalidKeyError
+
         from .events import lookup_schema
 
-        record = await lookup_schema(js, subject)
+        try:
+            record = await lookup_schema(js, subject)
+        except InvalidKeyError:  # no service can declare a subject spelled like that
+            return frozenset()
         if record is None:
             return frozenset()
         source = str(record.get("source", ""))

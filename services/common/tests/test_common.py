@@ -305,6 +305,10 @@ def test_a_consumer_handles_only_events_signed_by_their_subjects_owner(tmp_path:
         unowned_subject = "arrakis.sample.note.deleted"
         squatted = envelope(subject=unowned_subject)
         squatted["signature"] = sign(squatted, owner)
+        # A subject no registry key can spell: there is no owner to find.
+        odd_subject = "arrakis.sample.note.m%ved"
+        odd = envelope(subject=odd_subject)
+        odd["signature"] = sign(odd, owner)
         genuine = envelope()
         genuine["signature"] = sign(genuine, owner)
 
@@ -317,21 +321,21 @@ def test_a_consumer_handles_only_events_signed_by_their_subjects_owner(tmp_path:
             for wire_subject, body in [(NoteCreated.subject, unsigned), (NoteCreated.subject, by_intruder),
                                        (NoteCreated.subject, posing), (NoteCreated.subject, altered),
                                        ("arrakis.sample.note.moved", elsewhere), (unowned_subject, squatted),
-                                       (NoteCreated.subject, genuine)]:
+                                       (odd_subject, odd), (NoteCreated.subject, genuine)]:
                 await js.publish(wire_subject, json.dumps(body).encode(), headers={"Nats-Msg-Id": body["id"]})
             await nc.close()
 
         asyncio.run(send())
         provenance = client.app.state.runtime.bus.provenance
         wait_until(lambda: count(client, select(func.count()).select_from(Seen)) == 2)
-        wait_until(lambda: sum(provenance.refused.values()) == 6)
-        assert provenance.refused == {"unsigned": 1, "not-owner": 2, "bad-signature": 2, "subject-mismatch": 1}
+        wait_until(lambda: sum(provenance.refused.values()) == 7)
+        assert provenance.refused == {"unsigned": 1, "not-owner": 3, "bad-signature": 2, "subject-mismatch": 1}
         with client.app.state.runtime.database().session() as session:
             seen = set(session.scalars(select(Seen.event_id)))
         assert genuine["id"] in seen and not seen & {e["id"] for e in (unsigned, by_intruder, posing, altered)}
         metrics = client.get("/metrics").text
         assert 'arrakis_events_refused_total{reason="bad-signature"} 2.0' in metrics
-        assert 'arrakis_events_refused_total{reason="not-owner"} 2.0' in metrics
+        assert 'arrakis_events_refused_total{reason="not-owner"} 3.0' in metrics
 
 
 def test_keys_are_owner_only_and_names_cannot_leave_the_folder(tmp_path: Path):
