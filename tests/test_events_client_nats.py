@@ -19,7 +19,8 @@ from typing import Any
 import nats
 import yaml
 
-from arrakis_common.testing import client_factory, wait_until
+from arrakis_common.events import Envelope
+from arrakis_common.testing import client_factory, signed_by_source, wait_until
 from data_kernel_service.app import create_app
 from data_kernel_service.settings import Settings
 
@@ -75,10 +76,16 @@ def test_generated_client_requests_a_transform_over_nats(tmp_path: Path, asyncap
         assert created.status_code == 201, created.text
         transform_id = created.json()["id"]
 
-        # The message of the spec is the platform envelope, named after the message; the event is its payload.
+        # The message of the spec is the platform envelope, named after the message; the event is its payload. The
+        # consumer trusts the subject only from a publisher its owner names (scheduler-service), signed with that
+        # publisher's key: the client signs the envelope it sends with it.
+        envelope = Envelope(id=str(uuid.uuid4()), subject=SUBJECT, type="TransformRequested", version=1,
+                            occurred_at=datetime.now(UTC), source="scheduler-service",
+                            payload={"transform_id": transform_id, "requested_by": "generated-client"})
+        signature = signed_by_source(envelope, tmp_path / "event-keys").signature
         request = messages.TransformRequested(
-            id=str(uuid.uuid4()), subject=SUBJECT, type="TransformRequested", version=1,
-            occurred_at=datetime.now(UTC), source="asyncapi-python-client",
+            id=envelope.id, subject=SUBJECT, type="TransformRequested", version=1, occurred_at=envelope.occurred_at,
+            source=envelope.source, signature=signature,
             payload=messages.TransformRequestedPayload(transform_id=transform_id, requested_by="generated-client"))
 
         async def request_and_hear_completion() -> Any:

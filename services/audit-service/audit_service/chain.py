@@ -16,12 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from arrakis_common.events import Envelope, utcnow
+from arrakis_common.provenance import ACTOR_FIELDS
 
 from .models import AuditEntry
 
 GENESIS = "0" * 64
-# Payload fields naming who caused an event, most specific first; the envelope's source is the fallback.
-ACTOR_FIELDS = ("requested_by", "actor", "user_id", "created_by", "updated_by")
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -39,11 +38,18 @@ def canonical_json(value: Any) -> str:
 
 
 def entry_content(entry: AuditEntry) -> dict[str, Any]:
-    """Everything the hash covers: all columns but ``prev_hash`` (chained separately) and ``hash`` itself."""
-    return {"seq": entry.seq, "event_id": entry.event_id, "subject": entry.subject, "type": entry.event_type,
-            "version": entry.event_version, "source": entry.source, "actor": entry.actor,
-            "occurred_at": utc_text(entry.occurred_at), "recorded_at": utc_text(entry.recorded_at),
-            "payload": entry.payload}
+    """Everything the hash covers: all columns but ``prev_hash`` (chained separately) and ``hash`` itself.
+
+    ``publisher`` and ``authenticated_actor`` are covered when set; entries recorded before they existed have
+    neither, and keep the hashes they were given."""
+    content = {"seq": entry.seq, "event_id": entry.event_id, "subject": entry.subject, "type": entry.event_type,
+               "version": entry.event_version, "source": entry.source, "actor": entry.actor,
+               "occurred_at": utc_text(entry.occurred_at), "recorded_at": utc_text(entry.recorded_at),
+               "payload": entry.payload}
+    for name in ("publisher", "authenticated_actor"):
+        if getattr(entry, name) is not None:
+            content[name] = getattr(entry, name)
+    return content
 
 
 def chain_hash(prev_hash: str, content: dict[str, Any]) -> str:
@@ -51,12 +57,13 @@ def chain_hash(prev_hash: str, content: dict[str, Any]) -> str:
 
 
 def actor_of(envelope: Envelope) -> str:
-    """Who caused the event: a payload field such as ``requested_by`` or ``user_id``, else the publishing service."""
+    """Who the event says caused it: a payload field such as ``requested_by`` or ``user_id``, else the actor its
+    envelope names, else the publishing service."""
     for name in ACTOR_FIELDS:
         value = envelope.payload.get(name)
         if isinstance(value, str | int) and str(value):
             return str(value)[:255]
-    return envelope.source
+    return envelope.actor or envelope.source
 
 
 def append_event(session: Session, envelope: Envelope) -> AuditEntry | None:
@@ -70,6 +77,8 @@ def append_event(session: Session, envelope: Envelope) -> AuditEntry | None:
     seq, prev_hash = (head.seq + 1, head.hash) if head else (1, GENESIS)
     entry = AuditEntry(seq=seq, event_id=envelope.id, subject=envelope.subject, event_type=envelope.type,
                        event_version=envelope.version, source=envelope.source, actor=actor_of(envelope),
+                       publisher=envelope.verified_publisher,
+                       authenticated_actor=envelope.actor if envelope.verified_publisher else None,
                        occurred_at=as_utc(envelope.occurred_at), recorded_at=utcnow(), payload=envelope.payload,
                        prev_hash=prev_hash)
     entry.hash = chain_hash(prev_hash, entry_content(entry))

@@ -43,6 +43,10 @@ class AuditEntry(Base):
     event_version: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(120))
     actor: Mapped[str] = mapped_column(String(255))
+    # ``source`` and ``actor`` are what the event claims; these are what the consumer authenticated: the service whose
+    # signature it verified, and the caller that service authenticated and stamped in the envelope (if any).
+    publisher: Mapped[str | None] = mapped_column(String(120), default=None)
+    authenticated_actor: Mapped[str | None] = mapped_column(String(255), default=None)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import nats
 from fastapi.testclient import TestClient
 
 from arrakis_common.events import Envelope
+from arrakis_common.testing import register_signed_schemas, signed_by_source
 
 
 def envelope(subject: str, payload: dict[str, Any] | None = None, *, source: str = "test-service",
@@ -26,8 +28,14 @@ def consume(client: TestClient, *envelopes: Envelope) -> list[bool]:
     return [bus.handle(subscription, subscription.durable, env) for env in envelopes]
 
 
-def publish(nats_url: str, envelopes: list[Envelope], stream: str = "ARRAKIS") -> None:
-    """Publish ``envelopes`` with nats-py to JetStream, each with a fresh Nats-Msg-Id (no broker-side dedupe)."""
+def publish(nats_url: str, envelopes: list[Envelope], stream: str = "ARRAKIS", keys_dir: Path | None = None) -> None:
+    """Publish ``envelopes`` with nats-py to JetStream, each with a fresh Nats-Msg-Id (no broker-side dedupe).
+
+    With ``keys_dir``, each is signed by its source (as its relay would) after that source registers the subject."""
+    if keys_dir is not None:
+        for env in envelopes:
+            register_signed_schemas(nats_url, keys_dir, env.source, env.subject)
+        envelopes = [signed_by_source(env, keys_dir) for env in envelopes]
 
     async def run() -> None:
         nc = await nats.connect(nats_url)

@@ -140,6 +140,7 @@ def build_app(
     app.add_middleware(RequestBodyGuard, max_bytes=settings.max_body_bytes)
     install_error_responses(app)
     install_metrics(app, Metrics(settings.service_name))
+    bus.provenance.install_metrics(app.state.metrics.registry)
     if not settings.docs_import:
         app.state.tracer_provider = install_tracing(app, settings)
     app.include_router(health_router())

@@ -21,13 +21,14 @@ import nats
 from nats.js.api import ConsumerConfig, StorageType, StreamConfig
 from nats.js.errors import KeyDeletedError, KeyNotFoundError
 from opentelemetry import propagate, trace
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 from sqlalchemy import DateTime, Integer, String, Text, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import Database
 from .event_tracing import mark_failed, process_span, publish_span
+from .provenance import Provenance
 from .settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ class Event(BaseModel):
     model_config = ConfigDict(extra="ignore")
     subject: ClassVar[str] = ""
     version: ClassVar[int] = 1
+    # Services besides the declaring one that consumers accept this subject from (e.g. a command others send).
+    publishers: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -65,6 +68,15 @@ class Envelope(BaseModel):
     source: str
     trace: dict[str, str] = Field(default_factory=dict)
     payload: dict[str, Any] = Field(default_factory=dict)
+    actor: str | None = Field(default=None, description="The authenticated user the publisher acted for, if any")
+    signature: str | None = Field(default=None, description="The source service's Ed25519 signature")
+    # Set by the consumer once the signature and the source's ownership of the subject are checked.
+    _verified_publisher: str | None = PrivateAttr(default=None)
+
+    @property
+    def verified_publisher(self) -> str | None:
+        """The service whose signature this consumer checked, or None when it checked none."""
+        return self._verified_publisher
 
     @field_validator("trace", "payload", mode="before")
     @classmethod
@@ -73,7 +85,7 @@ class Envelope(BaseModel):
         return {} if value is None else value
 
     @classmethod
-    def wrap(cls, event: Event, *, source: str, subject: str | None = None) -> Envelope:
+    def wrap(cls, event: Event, *, source: str, subject: str | None = None, actor: str | None = None) -> Envelope:
         carrier: dict[str, str] = {}
         propagate.inject(carrier)
         return cls(
@@ -85,6 +97,7 @@ class Envelope(BaseModel):
             source=source,
             trace=carrier,
             payload=event.model_dump(mode="json"),
+            actor=actor,
         )
 
 
@@ -131,6 +144,7 @@ class EventBus:
         self.outbox = outbox
         self.inbox = inbox
         self.source = settings.service_name
+        self.provenance = Provenance(settings)
         self.subscriptions: list[Subscription] = []
         self.declared_events: list[type[Event]] = []
         self.db: Database | None = None
@@ -156,13 +170,15 @@ class EventBus:
     # -- publishing --------------------------------------------------------------------------------------------
     def publish(self, session: Session, event: Event, *, subject: str | None = None) -> Envelope:
         """Add ``event`` to the outbox in ``session``: it is sent only if the caller's transaction commits."""
-        envelope = Envelope.wrap(event, source=self.source, subject=subject)
+        envelope = self.provenance.seal(Envelope.wrap(event, source=self.source, subject=subject))
         session.add(self.outbox(event_id=envelope.id, subject=envelope.subject, body=envelope.model_dump_json()))
         return envelope
 
-    def publish_envelope(self, session: Session, envelope: Envelope) -> None:
-        """Add a ready envelope (for example one received from outside) to the outbox."""
+    def publish_envelope(self, session: Session, envelope: Envelope) -> Envelope:
+        """Add a ready envelope of this service (for example one received from outside) to the outbox, signed."""
+        envelope = self.provenance.seal(envelope)
         session.add(self.outbox(event_id=envelope.id, subject=envelope.subject, body=envelope.model_dump_json()))
+        return envelope
 
     def wake(self) -> None:
         """Ask the relay to look at the outbox now rather than at its next poll (safe from any thread)."""
@@ -259,8 +275,9 @@ class EventBus:
             return
         kv = await schema_bucket(self.js)
         for event in self.declared_events:
-            record = {"subject": event.subject, "version": event.version, "type": event.__name__,
-                      "source": self.source, "schema": event.model_json_schema()}
+            record = self.provenance.seal_record({
+                "subject": event.subject, "version": event.version, "type": event.__name__,
+                "schema": event.model_json_schema(), "publishers": sorted(event.publishers)})
             await kv.put(event.subject, json.dumps(record, sort_keys=True).encode())
 
     # -- relay -------------------------------------------------------------------------------------------------
@@ -354,6 +371,18 @@ class EventBus:
             log.error("dropping malformed message on %s", msg.subject)
             await msg.term()
             return
+        try:
+            refusal = await self.provenance.refusal(self.js, msg.subject, envelope)
+        except Exception as exc:  # the registry could not be read: try again later rather than judge blind
+            log.warning("consumer %s cannot check event %s yet (%s)", durable, envelope.id, exc)
+            await msg.nak(delay=1)
+            return
+        if refusal is not None:
+            self.provenance.refuse(envelope, refusal, durable)
+            await msg.term()
+            return
+        if self.provenance.enforce:
+            envelope._verified_publisher = envelope.source
         with process_span(self._tracer, msg.subject, envelope.id, msg.headers, envelope.trace, pattern=sub.subject,
                           consumer=durable) as span:
             try:

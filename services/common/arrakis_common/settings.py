@@ -23,6 +23,11 @@ class ServiceSettings(BaseSettings):
     nats_stream: str = "ARRAKIS"
     events_enabled: bool = True
     outbox_poll_seconds: float = 0.2
+    event_keys_dir: Path | None = Field(default=None, description="Ed25519 keys of the services' events (see "
+                                                                  "arrakis_common.provenance); data_dir/event-keys "
+                                                                  "when unset")
+    verify_event_provenance: bool = Field(default=True, description="Refuse consumed events that are unsigned or "
+                                                                    "not published by their subject's owner")
     redis_url: str | None = None
     user_service_url: str = "http://127.0.0.1:8001"
     jwks_cache_seconds: int = 300

@@ -425,3 +425,43 @@ def client_factory(create_app: Callable[..., Any], settings_type: type[Any], dat
         return TestClient(app)
 
     return make
+
+
+def signed_by_source(envelope: Any, keys_dir: Path) -> Any:
+    """``envelope`` signed with the key of its ``source`` in ``keys_dir`` (created there when new), as that service's
+    outbox signs it; a consumer whose keys are in ``keys_dir`` then trusts it wherever that service owns the subject."""
+    from arrakis_common.provenance import KeyDirectory, sign
+
+    key = KeyDirectory(keys_dir).private_key(envelope.source)
+    return envelope.model_copy(update={"signature": sign(envelope.model_dump(mode="json"), key)})
+
+
+def signed_record(record: dict[str, Any], keys_dir: Path) -> dict[str, Any]:
+    """A schema registry record signed by the service it names as ``source``, as ``EventBus`` registers it."""
+    from arrakis_common.provenance import KeyDirectory, sign
+
+    return {**record, "signature": sign(record, KeyDirectory(keys_dir).private_key(record["source"]))}
+
+
+def register_signed_schemas(nats_url: str, keys_dir: Path, source: str, *subjects: str) -> None:
+    """Register ``subjects`` in the schema registry as ``source`` would (a record signed with its key in
+    ``keys_dir``), so consumers sharing ``keys_dir`` trust ``source`` on them."""
+    import asyncio
+    import json
+
+    import nats
+
+    from arrakis_common.events import schema_bucket
+
+    async def put() -> None:
+        nc = await nats.connect(nats_url)
+        try:
+            kv = await schema_bucket(nc.jetstream(timeout=30))
+            for subject in subjects:
+                record = signed_record({"subject": subject, "version": 1, "type": subject.rsplit(".", 1)[-1],
+                                        "source": source, "schema": {"type": "object"}, "publishers": []}, keys_dir)
+                await kv.put(subject, json.dumps(record, sort_keys=True).encode())
+        finally:
+            await nc.close()
+
+    asyncio.run(put())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import stat
+import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -20,10 +21,13 @@ from arrakis_common.events import Envelope
 from arrakis_common.settings import ServiceSettings
 from arrakis_common.testing import NatsServer, wait_until
 
+# The services' event keys of this test session (kept out of the working directory's var/data).
+EVENT_KEYS = Path(tempfile.mkdtemp(prefix="arrakis-event-keys-"))
+
 
 def make_client(database_url: str, nats_url: str, token_issuer: TokenIssuer, **overrides: object) -> TestClient:
     settings = ServiceSettings(service_name="sample-service", database_url=database_url, nats_url=nats_url,
-                               outbox_poll_seconds=0.05, **overrides)
+                               outbox_poll_seconds=0.05, **{"event_keys_dir": EVENT_KEYS, **overrides})
     app = create_app(settings)
     app.state.verifier = token_issuer
     return TestClient(app)
@@ -267,3 +271,80 @@ def test_require_owner_lets_owner_and_admin_through_and_refuses_others(subject, 
     with pytest.raises(HTTPException) as caught:
         require_owner("alice", principal, what="thing 1", visible=visible)
     assert caught.value.status_code == expected
+
+
+def test_a_consumer_handles_only_events_signed_by_their_subjects_owner(tmp_path: Path, nats_server, token_issuer,
+                                                                      auth_header):
+    from arrakis_common.events import schema_bucket
+    from arrakis_common.provenance import KeyDirectory, sign
+
+    keys = KeyDirectory(tmp_path / "keys")
+    intruder = keys.private_key("intruder-service")  # a real platform service, but not the owner of sample subjects
+    db = f"sqlite:///{(tmp_path / 's.db').as_posix()}"
+    with make_client(db, nats_server.url, token_issuer, event_keys_dir=keys.directory) as client:
+        wait_until(lambda: client.get("/health/ready").status_code == 200)
+        assert client.post("/notes", json={"text": "real"}, headers=auth_header("w", "writer")).status_code == 201
+        wait_until(lambda: count(client, select(func.count()).select_from(Seen)) == 1)
+        owner = keys.private_key("sample-service")
+
+        def envelope(source: str = "sample-service", subject: str = NoteCreated.subject, **payload: object) -> dict:
+            return Envelope.wrap(NoteCreated(id=1, text="forged", **payload), source=source,
+                                 subject=subject).model_dump(mode="json")
+
+        unsigned = envelope()
+        by_intruder = envelope(source="intruder-service")
+        by_intruder["signature"] = sign(by_intruder, intruder)
+        posing = envelope()
+        posing["signature"] = sign(posing, intruder)
+        altered = envelope()
+        altered["signature"] = sign(altered, owner)
+        altered["payload"]["text"] = "changed on the way"
+        elsewhere = envelope()
+        elsewhere["signature"] = sign(elsewhere, owner)
+        # A registry record for a subject the service consumes, claiming its owner without its signature.
+        unowned_subject = "arrakis.sample.note.deleted"
+        squatted = envelope(subject=unowned_subject)
+        squatted["signature"] = sign(squatted, owner)
+        # A subject no registry key can spell: there is no owner to find.
+        odd_subject = "arrakis.sample.note.m%ved"
+        odd = envelope(subject=odd_subject)
+        odd["signature"] = sign(odd, owner)
+        genuine = envelope()
+        genuine["signature"] = sign(genuine, owner)
+
+        async def send() -> None:
+            nc = await nats.connect(nats_server.url)
+            js = nc.jetstream(timeout=30)
+            kv = await schema_bucket(js)
+            await kv.put(unowned_subject, json.dumps({"subject": unowned_subject, "source": "sample-service",
+                                                      "schema": {}}).encode())
+            for wire_subject, body in [(NoteCreated.subject, unsigned), (NoteCreated.subject, by_intruder),
+                                       (NoteCreated.subject, posing), (NoteCreated.subject, altered),
+                                       ("arrakis.sample.note.moved", elsewhere), (unowned_subject, squatted),
+                                       (odd_subject, odd), (NoteCreated.subject, genuine)]:
+                await js.publish(wire_subject, json.dumps(body).encode(), headers={"Nats-Msg-Id": body["id"]})
+            await nc.close()
+
+        asyncio.run(send())
+        provenance = client.app.state.runtime.bus.provenance
+        wait_until(lambda: count(client, select(func.count()).select_from(Seen)) == 2)
+        wait_until(lambda: sum(provenance.refused.values()) == 7)
+        assert provenance.refused == {"unsigned": 1, "not-owner": 3, "bad-signature": 2, "subject-mismatch": 1}
+        with client.app.state.runtime.database().session() as session:
+            seen = set(session.scalars(select(Seen.event_id)))
+        assert genuine["id"] in seen and not seen & {e["id"] for e in (unsigned, by_intruder, posing, altered)}
+        metrics = client.get("/metrics").text
+        assert 'arrakis_events_refused_total{reason="bad-signature"} 2.0' in metrics
+        assert 'arrakis_events_refused_total{reason="not-owner"} 3.0' in metrics
+
+
+def test_keys_are_owner_only_and_names_cannot_leave_the_folder(tmp_path: Path):
+    from arrakis_common.provenance import KeyDirectory
+
+    keys = KeyDirectory(tmp_path / "keys")
+    keys.private_key("user-service")
+    assert stat.S_IMODE((tmp_path / "keys" / "user-service.key").stat().st_mode) == 0o600
+    assert keys.public_key("user-service") is not None
+    assert keys.public_key("../keys/user-service") is None and keys.public_key("nobody") is None
+    with pytest.raises(ValueError, match="not a service name"):
+        keys.private_key("../../etc/evil")

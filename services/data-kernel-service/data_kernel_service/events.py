@@ -51,5 +51,6 @@ class TransformRequested(Event):
 
     subject: ClassVar[str] = "arrakis.data.transform.requested"
     version: ClassVar[int] = 1
+    publishers: ClassVar[tuple[str, ...]] = ("scheduler-service",)
     transform_id: str
     requested_by: str | None = None

@@ -64,14 +64,18 @@ def _write_output(session: Session, bus: EventBus, transform: Transform, columns
 
 
 def run_transform(session: Session, bus: EventBus, transform: Transform, *, trigger: str,
-                  requested_by: str | None = None, event_id: str | None = None) -> TransformRun:
-    """Run ``transform`` now and record the run (succeeded or failed) with its event."""
+                  requested_by: str | None = None, event_id: str | None = None,
+                  refusal: str | None = None) -> TransformRun:
+    """Run ``transform`` now and record the run (succeeded or failed) with its event; with a ``refusal`` the run is
+    recorded as failed for that reason without touching any data."""
     run = TransformRun(id=str(uuid.uuid4()), transform_id=transform.id, status="running", trigger=trigger,
                        requested_by=requested_by, event_id=event_id, started_at=utcnow())
     session.add(run)
     session.flush()
     try:
         with session.begin_nested():
+            if refusal is not None:
+                raise PermissionError(refusal)
             source = session.get(Dataset, transform.source_dataset_id)
             if source is None:
                 raise LookupError("source dataset no longer exists")
@@ -81,7 +85,8 @@ def run_transform(session: Session, bus: EventBus, transform: Transform, *, trig
             output = checked.apply(rows)
             columns = [c.model_dump() for c in checked.columns]
             target = _write_output(session, bus, transform, columns, output)
-    except (LookupError, ValueError, ValidationError, TransformTargetConflict, ArithmeticError, TypeError) as exc:
+    except (LookupError, ValueError, ValidationError, TransformTargetConflict, ArithmeticError, TypeError,
+            PermissionError) as exc:
         run.status, run.error, run.finished_at = "failed", str(exc)[:2000], utcnow()
         bus.publish(session, TransformFailed(transform_id=transform.id, run_id=run.id, error=run.error))
         return run
@@ -108,7 +113,16 @@ def transform_requested_handler(bus: EventBus):  # noqa: ANN201 - returns an arr
         if transform is None:
             log.warning("transform %s requested by event %s does not exist", request.transform_id, envelope.id)
             return
-        run_transform(session, bus, transform, trigger="event", requested_by=request.requested_by or envelope.source,
-                      event_id=envelope.id)
+        # The envelope's actor is the account the publisher authenticated (a scheduler job's owner); the payload's
+        # requested_by is only what the publisher was told.
+        requested_by = envelope.actor or request.requested_by or envelope.source
+        # A request made for an account (a scheduler job's owner) runs only that account's own transform, as the API's
+        # run-now does for anyone but an admin; the event cannot say whether the account is an admin.
+        refusal = None
+        if envelope.actor is not None and envelope.actor != transform.created_by:
+            refusal = f"requested for {envelope.actor}, who did not create transform {transform.id}"
+            log.warning("transform request %s refused: %s", envelope.id, refusal)
+        run_transform(session, bus, transform, trigger="event", requested_by=requested_by, event_id=envelope.id,
+                      refusal=refusal)
 
     return handle

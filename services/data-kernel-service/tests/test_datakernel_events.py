@@ -5,19 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 
 import nats
 from sqlalchemy import func, select
 
 from arrakis_common.events import Envelope, lookup_schema
-from arrakis_common.testing import stream_envelopes, wait_until
+from arrakis_common.testing import signed_by_source, stream_envelopes, wait_until
 from data_kernel_service.events import TransformRequested
 from data_kernel_service.models import TransformRun
 
 SUBJECT = "arrakis.data.transform.requested"
 
 
-async def publish(nats_url: str, envelope: Envelope, msg_id: str | None = None) -> None:
+async def publish(nats_url: str, envelope: Envelope, msg_id: str | None = None, keys_dir: Path | None = None) -> None:
+    """Publish ``envelope`` as its source's relay would: signed with that service's key in ``keys_dir``."""
+    if keys_dir is not None:
+        envelope = signed_by_source(envelope, keys_dir)
     nc = await nats.connect(nats_url)
     try:
         await nc.jetstream(timeout=30).publish(envelope.subject, envelope.model_dump_json().encode(),
@@ -40,24 +44,31 @@ async def registered_schema(nats_url: str) -> dict | None:
         await nc.close()
 
 
-def test_transform_requested_event_runs_transform(database_url, nats_server, make_client, auth_header, sales):
+def test_transform_requested_event_runs_transform(database_url, nats_server, make_client, auth_header, sales,
+                                                  tmp_path):
     editor = auth_header("ed", "editor")
+    keys = tmp_path / "event-keys"  # the app's data_dir is tmp_path
     with make_client(database_url, nats_server.url) as client:
         wait_until(lambda: client.get("/health/ready").status_code == 200)
         source = sales(client, editor)
         transform = client.post("/transforms", headers=editor, json={
             "name": "by-region", "source_dataset_id": source, "target_dataset": f"by_region_{uuid.uuid4().hex[:6]}",
             "steps": [{"type": "aggregate", "group_by": ["region"], "aggregations": [{"function": "count"}]}]}).json()
+        # Published by a service the owner does not name: refused, so it never runs.
+        forged = Envelope.wrap(TransformRequested(transform_id=transform["id"]), source="event-gateway")
+        asyncio.run(publish(nats_server.url, forged, keys_dir=keys))
+        # scheduler-service may ask; the run is requested by the job owner it authenticated, not the payload's claim.
         request = Envelope.wrap(TransformRequested(transform_id=transform["id"], requested_by="scheduler-job"),
-                                source="scheduler-service")
-        asyncio.run(publish(nats_server.url, request))
+                                source="scheduler-service", actor="ed")
+        asyncio.run(publish(nats_server.url, request, keys_dir=keys))
 
         def runs() -> list[dict]:
             return client.get(f"/transforms/{transform['id']}/runs", headers=editor).json()["items"]
 
         [run] = wait_until(runs)
         assert run["status"] == "succeeded" and run["trigger"] == "event" and run["event_id"] == request.id
-        assert run["requested_by"] == "scheduler-job" and (run["rows_in"], run["rows_out"]) == (4, 3)
+        assert run["requested_by"] == "ed" and (run["rows_in"], run["rows_out"]) == (4, 3)
+        assert client.app.state.runtime.bus.provenance.refused == {"not-owner": 1}
         output = client.get(f"/datasets/{run['output_dataset_id']}", headers=editor).json()
         assert output["name"] == transform["target_dataset"] and output["derived_from"] == transform["id"]
         rows = client.get(f"/datasets/{output['id']}/records", headers=editor).json()["items"]
@@ -73,13 +84,24 @@ def test_transform_requested_event_runs_transform(database_url, nats_server, mak
         # is handled, so once it is counted the duplicate has been seen too.
         bus = client.app.state.runtime.bus
         consumed = bus.consumed
-        asyncio.run(publish(nats_server.url, request, msg_id=str(uuid.uuid4())))
-        asyncio.run(publish(nats_server.url, Envelope.wrap(TransformRequested(transform_id="missing"), source="t")))
+        asyncio.run(publish(nats_server.url, request, msg_id=str(uuid.uuid4()), keys_dir=keys))
+        missing = Envelope.wrap(TransformRequested(transform_id="missing"), source="scheduler-service")
+        asyncio.run(publish(nats_server.url, missing, keys_dir=keys))
         wait_until(lambda: bus.consumed == consumed + 1)
         assert len(runs()) == 1
 
+        # A job of another account asking for ed's transform: recorded as a failed run, the output untouched.
+        someone_elses = Envelope.wrap(TransformRequested(transform_id=transform["id"], requested_by="ed"),
+                                      source="scheduler-service", actor="mallory")
+        asyncio.run(publish(nats_server.url, someone_elses, keys_dir=keys))
+        refused = wait_until(lambda: [r for r in runs() if r["event_id"] == someone_elses.id])[0]
+        assert (refused["status"], refused["requested_by"]) == ("failed", "mallory")
+        assert "mallory, who did not create transform" in refused["error"]
+        assert client.get(f"/datasets/{output['id']}", headers=editor).json()["version"] == output["version"]
+
         schema = asyncio.run(registered_schema(nats_server.url))
         assert schema is not None and schema["source"] == "data-kernel-service"
+        assert schema["publishers"] == ["scheduler-service"] and schema["signature"].startswith("ed25519:")
         assert "transform_id" in schema["schema"]["properties"]
 
 

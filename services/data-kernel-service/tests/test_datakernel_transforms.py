@@ -234,3 +234,60 @@ def test_numbers_past_64_bits_are_refused_at_ingest_and_fail_the_run(tmp_path, m
         run = client.post(f"/transforms/{huge.json()['id']}/run", headers=editor)
         assert run.status_code == 200 and run.json()["status"] == "failed" and "64-bit" in run.json()["error"]
         assert client.get(f"/transforms/{huge.json()['id']}/runs", headers=editor).status_code == 200
+
+
+TRANSFORM_CHANGES = [
+    ("PUT", "", {"name": "t", "source_dataset_id": None, "target_dataset": "out",
+                 "steps": [{"type": "select", "columns": ["product"]}]}, 200),
+    ("DELETE", "", None, 204),
+    ("POST", "/run", None, 200),
+]
+
+
+@pytest.mark.parametrize(("method", "suffix", "body", "ok_status"), TRANSFORM_CHANGES,
+                         ids=[f"{c[0]}{c[1]}" for c in TRANSFORM_CHANGES])
+@pytest.mark.parametrize("caller", ["other-editor", "owner", "admin"])
+def test_only_the_owner_or_an_admin_changes_deletes_or_runs_a_transform(database_url, make_client, auth_header, sales,
+                                                                        caller, method, suffix, body, ok_status):
+    headers = {"owner": auth_header("alice", "editor"), "other-editor": auth_header("mallory", "editor"),
+               "admin": auth_header("root", "admin")}
+    with make_client(database_url) as client:
+        source = sales(client, headers["owner"])
+        created = make_transform(client, headers["owner"], source, [{"type": "select", "columns": ["region"]}])
+        transform_id = created.json()["id"]
+        assert client.post(f"/transforms/{transform_id}/run", headers=headers["owner"]).json()["status"] == "succeeded"
+        kwargs = {"json": {**body, "source_dataset_id": source}} if body is not None else {}
+        response = client.request(method, f"/transforms/{transform_id}{suffix}", headers=headers[caller], **kwargs)
+        after = client.get(f"/transforms/{transform_id}", headers=headers["owner"])
+        runs = client.get(f"/transforms/{transform_id}/runs", headers=headers["owner"])
+        if caller == "other-editor":
+            # Transforms are visible to every signed-in user: 403, and hers is unchanged with its one run.
+            assert response.status_code == 403, response.text
+            assert after.json() == created.json() and runs.json()["total"] == 1
+        else:
+            assert response.status_code == ok_status, response.text
+            if method == "PUT":
+                assert after.json()["output_columns"] == [{"name": "product", "type": "string", "nullable": True}]
+                assert after.json()["created_by"] == "alice"
+            elif method == "DELETE":
+                assert after.status_code == 404 and runs.status_code == 404
+            else:
+                assert runs.json()["total"] == 2
+
+
+def test_a_replaced_transform_is_checked_as_at_creation(database_url, make_client, auth_header, sales):
+    editor = auth_header("ed", "editor")
+    with make_client(database_url) as client:
+        source = sales(client, editor)
+        sales(client, editor, name="plain")
+        created = make_transform(client, editor, source, [{"type": "select", "columns": ["region"]}]).json()
+        body = {"name": "t", "source_dataset_id": source, "target_dataset": "out",
+                "steps": [{"type": "select", "columns": ["nope"]}]}
+        url = f"/transforms/{created['id']}"
+        assert client.put(url, json=body, headers=editor).json()["detail"][0]["loc"][:2] == ["body", "steps"]
+        assert client.put(url, json={**body, "steps": created["steps"], "target_dataset": "plain"},
+                          headers=editor).status_code == 409
+        assert client.put(url, json={**body, "source_dataset_id": "missing"}, headers=editor).status_code == 422
+        assert client.put("/transforms/missing", json=body, headers=editor).status_code == 404
+        assert client.delete("/transforms/missing", headers=editor).status_code == 404
+        assert client.get(url, headers=editor).json() == created

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 
 import nats
 from sqlalchemy import func, select
 
 from arrakis_common.events import Envelope, lookup_schema, utcnow
-from arrakis_common.testing import stream_envelopes, wait_until
+from arrakis_common.testing import register_signed_schemas, signed_by_source, stream_envelopes, wait_until
 from embedding_service.models import Outbox
 from embedding_service.ontology_index import DURABLE
 
@@ -22,7 +23,13 @@ def object_envelope(verb: str, object_id: str, version: int = 1, **properties: o
                     occurred_at=utcnow(), source="ontology-management-service", payload=payload)
 
 
-async def publish(url: str, envelope: Envelope) -> None:
+OBJECT_SUBJECTS = [f"arrakis.ontology.object.{verb}" for verb in ("created", "updated", "deleted")]
+
+
+async def publish(url: str, envelope: Envelope, keys_dir: Path | None = None) -> None:
+    """Publish ``envelope`` as its source's relay would: signed with the source's key in ``keys_dir`` (if given)."""
+    if keys_dir is not None:
+        envelope = signed_by_source(envelope, keys_dir)
     nc = await nats.connect(url)
     try:
         await nc.jetstream(timeout=30).publish(envelope.subject, envelope.model_dump_json().encode(),
@@ -44,17 +51,26 @@ def indexed_outbox_rows(client, object_id: str) -> int:
         return session.execute(select(func.count()).where(Outbox.body.contains(object_id))).scalar_one()
 
 
-def test_object_events_keep_the_index_in_step(make_client, database_url, nats_server, editor, viewer):
-    worm, harvester = str(uuid.uuid4()), str(uuid.uuid4())
+def test_object_events_keep_the_index_in_step(make_client, database_url, nats_server, editor, viewer, tmp_path):
+    worm, harvester, forged = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+    keys = tmp_path / "event-keys"  # the app's data_dir is tmp_path
+    register_signed_schemas(nats_server.url, keys, "ontology-management-service", *OBJECT_SUBJECTS)
     with make_client(database_url, nats_url=nats_server.url) as client:
         wait_until(lambda: client.get("/health/ready").status_code == 200)
+        # An object that does not exist, announced unsigned and by a service that does not own the subject:
+        # neither reaches the index.
+        asyncio.run(publish(nats_server.url, object_envelope("created", forged, name="Ghost")))
+        fake = object_envelope("created", forged, name="Ghost").model_copy(update={"source": "event-gateway"})
+        asyncio.run(publish(nats_server.url, fake, keys))
         item = f"/collections/ontology-objects/items/{worm}"
         asyncio.run(publish(nats_server.url, object_envelope("created", worm, name="Shai-Hulud",
-                                                             description="sand worms of Arrakis", length=400)))
+                                                             description="sand worms of Arrakis", length=400), keys))
         asyncio.run(publish(nats_server.url, object_envelope("created", harvester, name="Harvester",
-                                                             description="spice harvester crawler")))
+                                                             description="spice harvester crawler"), keys))
         wait_until(lambda: client.get(item, headers=viewer).status_code == 200)
         assert client.get(item, headers=viewer).json()["text"] == "Creature Shai-Hulud sand worms of Arrakis"
+        assert client.get(f"/collections/ontology-objects/items/{forged}", headers=viewer).status_code == 404
+        assert client.app.state.runtime.bus.provenance.refused == {"unsigned": 1, "not-owner": 1}
         wait_until(lambda: client.get(f"/collections/ontology-objects/items/{harvester}", headers=viewer
                                       ).status_code == 200)
         hits = client.post("/collections/ontology-objects/search",
@@ -63,7 +79,7 @@ def test_object_events_keep_the_index_in_step(make_client, database_url, nats_se
         assert hits[0]["id"] == worm and hits[0]["metadata"]["title"] == "Shai-Hulud"
 
         asyncio.run(publish(nats_server.url, object_envelope("updated", worm, version=2, name="Shai-Hulud",
-                                                             description="maker of the desert")))
+                                                             description="maker of the desert"), keys))
         wait_until(lambda: client.get(item, headers=viewer).json()["metadata"]["version"] == 2)
         assert "maker of the desert" in client.get(item, headers=viewer).json()["text"]
 
@@ -77,7 +93,7 @@ def test_object_events_keep_the_index_in_step(make_client, database_url, nats_se
         assert client.get(item, headers=viewer).json()["text"] == "Creature Shai-Hulud maker of the desert"
         assert indexed_outbox_rows(client, worm) == rows_before
 
-        asyncio.run(publish(nats_server.url, object_envelope("deleted", worm)))
+        asyncio.run(publish(nats_server.url, object_envelope("deleted", worm), keys))
         wait_until(lambda: client.get(item, headers=viewer).status_code == 404)
         deleted_again = object_envelope("deleted", worm)
         assert runtime.bus.handle(subscription, DURABLE, deleted_again) is True  # nothing left to delete: no error

@@ -42,6 +42,7 @@ class SchemaRecord:
     source: str
     schema: dict[str, Any]
     validator: Draft202012Validator = field(compare=False, repr=False)
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_registry(cls, subject: str, record: dict[str, Any]) -> SchemaRecord:
@@ -53,7 +54,8 @@ class SchemaRecord:
         except SchemaError as exc:
             raise InvalidRegistration(f"registered schema of {subject} is invalid: {exc.message}") from exc
         return cls(subject=subject, type=str(record.get("type") or subject), version=int(record.get("version", 1)),
-                   source=str(record.get("source", "")), schema=schema, validator=Draft202012Validator(schema))
+                   source=str(record.get("source", "")), schema=schema, validator=Draft202012Validator(schema),
+                   raw=record)
 
     def errors(self, payload: Any) -> list[dict[str, Any]]:
         """Every violation of the schema by ``payload``, in FastAPI's error shape plus the JSON path."""

@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -26,6 +26,7 @@ from arrakis_common.app import ServiceRuntime
 from arrakis_common.event_tracing import follow_up_span
 from arrakis_common.events import Envelope, subject_matches, utcnow
 
+from .audience import FieldPath, hears, without_personal
 from .egress import BlockedDestination, Destination, pin
 from .events import DeliveryDeadLettered
 from .models import Delivery, DeliveryStatus, WebhookSubscription
@@ -51,20 +52,42 @@ def is_own_dead_letter(envelope: Envelope, subscription: WebhookSubscription) ->
             and envelope.payload.get("subscription_id") == subscription.id)
 
 
-def enqueue_deliveries(session: Session, envelope: Envelope) -> int:
-    """Consumer of ``arrakis.>``: one pending delivery per matching active subscription; returns how many were added."""
+def no_personal_fields() -> list[FieldPath]:
+    return []
+
+
+def redacted_body(envelope: Envelope, paths: list[FieldPath]) -> str:
+    """The envelope without the payload fields at ``paths``; the source's signature covered them, so it goes too."""
+    if not paths:
+        return envelope.model_dump_json()
+    payload = without_personal(envelope.payload, paths)
+    return envelope.model_copy(update={"payload": payload, "signature": None}).model_dump_json()
+
+
+def enqueue_deliveries(session: Session, envelope: Envelope,
+                       personal: Callable[[], list[FieldPath]] = no_personal_fields) -> int:
+    """Consumer of ``arrakis.>``: one pending delivery per matching active subscription that may hear the event's
+    domain; ``personal`` gives where the subject's schema marks fields personal (asked only when a subscription
+    without include_personal matches). Returns how many deliveries were added."""
     subscriptions = session.scalars(select(WebhookSubscription).where(WebhookSubscription.active.is_(True))).all()
     matching = [s for s in subscriptions
-                if subject_matches(s.subject_filter, envelope.subject) and not is_own_dead_letter(envelope, s)]
+                if subject_matches(s.subject_filter, envelope.subject) and hears(s.domains, envelope.subject)
+                and not is_own_dead_letter(envelope, s)]
     if not matching:
         return 0
     existing = set(session.scalars(select(Delivery.subscription_id).where(
         Delivery.event_id == envelope.id, Delivery.subscription_id.in_([s.id for s in matching]))))
-    body = envelope.model_dump_json()
+    full = envelope.model_dump_json()
+    redacted: str | None = None
     added = 0
     for subscription in matching:
         if subscription.id in existing:
             continue
+        if subscription.include_personal:
+            body = full
+        else:
+            redacted = redacted if redacted is not None else redacted_body(envelope, personal())
+            body = redacted
         session.add(Delivery(subscription_id=subscription.id, event_id=envelope.id, subject=envelope.subject,
                              body=body, status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=utcnow()))
         added += 1

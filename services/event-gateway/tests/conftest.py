@@ -18,7 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from arrakis_common.events import Envelope, Event, schema_bucket, utcnow
-from arrakis_common.testing import stream_envelopes
+from arrakis_common.testing import signed_by_source, signed_record, stream_envelopes
 from event_gateway.app import create_app
 from event_gateway.settings import Settings
 
@@ -122,8 +122,9 @@ def gateway(tmp_path, token_issuer) -> Callable[..., TestClient]:
 
 @pytest.fixture()
 def subject_root() -> str:
-    """A subject prefix no other test uses, since the NATS server and the durable consumer live for the session."""
-    return f"arrakis.t{uuid.uuid4().hex[:10]}"
+    """A subject prefix no other test uses, since the NATS server and the durable consumer live for the session; its
+    domain is ``gwtest`` (subscribers need role events-gwtest)."""
+    return f"arrakis.gwtest.t{uuid.uuid4().hex[:10]}"
 
 
 def run(coro: Any) -> Any:
@@ -139,14 +140,21 @@ async def _with_js(nats_url: str, action: Callable[[Any], Any]) -> Any:
 
 
 @pytest.fixture()
-def publish_envelope(nats_server) -> Callable[..., Envelope]:
-    """Publish an envelope straight onto the stream, the way another service's relay would."""
+def publish_envelope(nats_server, tmp_path) -> Callable[..., Envelope]:
+    """Publish an envelope straight onto the stream, the way another service's relay would: signed by
+    ``test-producer``, which registers the subject (with its signed record) first, so the gateway trusts it."""
 
     def publish(subject: str, payload: dict[str, Any] | None = None, event_id: str | None = None) -> Envelope:
-        envelope = Envelope(id=event_id or str(uuid.uuid4()), subject=subject, type="TestEvent", version=1,
-                            occurred_at=utcnow(), source="test-producer", payload=payload or {})
+        keys = tmp_path / "event-keys"  # the gateway fixture's data_dir is tmp_path
+        envelope = signed_by_source(Envelope(id=event_id or str(uuid.uuid4()), subject=subject, type="TestEvent",
+                                             version=1, occurred_at=utcnow(), source="test-producer",
+                                             payload=payload or {}), keys)
+        record = signed_record({"subject": subject, "version": 1, "type": "TestEvent", "source": "test-producer",
+                                "schema": {"type": "object"}}, keys)
 
         async def send(js: Any) -> None:
+            kv = await schema_bucket(js)
+            await kv.put(subject, json.dumps(record, sort_keys=True).encode())
             await js.publish(subject, envelope.model_dump_json().encode(), headers={"Nats-Msg-Id": envelope.id})
 
         run(_with_js(nats_server.url, send))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from sqlalchemy import func, select
 
 from arrakis_common.events import Envelope
@@ -32,7 +33,7 @@ def deliveries(client, headers, **params: str) -> list[dict]:
 
 def test_matching_event_arrives_signed_and_others_do_not(gateway, database_url, nats_server, receiver, subject_root,
                                                          publish_envelope, auth_header):
-    editor = auth_header("eve", "editor")
+    editor = auth_header("eve", "editor", "events-gwtest")
     with gateway(database_url, nats_server.url) as client:
         started(client)
         sub = subscribe(client, editor, receiver.url, f"{subject_root}.object.*", secret="receiver-shared-secret")
@@ -63,7 +64,7 @@ def test_matching_event_arrives_signed_and_others_do_not(gateway, database_url, 
 
 def test_inactive_subscription_gets_nothing(gateway, database_url, nats_server, receiver, subject_root,
                                             publish_envelope, auth_header):
-    editor = auth_header("eve", "editor")
+    editor = auth_header("eve", "editor", "events-gwtest")
     with gateway(database_url, nats_server.url) as client:
         started(client)
         subscribe(client, editor, receiver.url, f"{subject_root}.>", active=False)
@@ -77,7 +78,7 @@ def test_inactive_subscription_gets_nothing(gateway, database_url, nats_server, 
 
 def test_failures_are_retried_until_success(gateway, database_url, nats_server, receiver, subject_root,
                                             publish_envelope, auth_header):
-    editor = auth_header("eve", "editor")
+    editor = auth_header("eve", "editor", "events-gwtest")
     receiver.statuses = [500, 503]
     with gateway(database_url, nats_server.url) as client:
         started(client)
@@ -93,7 +94,7 @@ def test_failures_are_retried_until_success(gateway, database_url, nats_server, 
 
 def test_dead_letter_after_max_attempts_then_replay(gateway, database_url, nats_server, receiver, subject_root,
                                                     publish_envelope, stream_messages, auth_header):
-    editor = auth_header("eve", "editor")
+    editor = auth_header("eve", "editor", "events-gwtest")
     receiver.statuses = [500, 500, 500]
     with gateway(database_url, nats_server.url) as client:
         started(client)
@@ -132,7 +133,7 @@ def test_dead_letter_after_max_attempts_then_replay(gateway, database_url, nats_
 
 def test_unreachable_receiver_is_dead_lettered(gateway, database_url, nats_server, subject_root, publish_envelope,
                                                auth_header):
-    editor = auth_header("eve", "editor")
+    editor = auth_header("eve", "editor", "events-gwtest")
     with gateway(database_url, nats_server.url) as client:
         started(client)
         subscribe(client, editor, "http://127.0.0.1:9/never", f"{subject_root}.>", max_attempts=2)
@@ -143,7 +144,7 @@ def test_unreachable_receiver_is_dead_lettered(gateway, database_url, nats_serve
 
 
 def test_consumer_is_idempotent(gateway, database_url, nats_server, subject_root, auth_header):
-    editor = auth_header("eve", "editor")
+    editor = auth_header("eve", "editor", "events-gwtest")
     with gateway(database_url, nats_server.url) as client:
         started(client)
         for suffix in ("a", "b"):
@@ -163,7 +164,7 @@ def test_consumer_is_idempotent(gateway, database_url, nats_server, subject_root
 
 
 def test_delivery_listing_filters_and_validation(gateway, database_url, auth_header):
-    editor = auth_header("eve", "editor")
+    editor = auth_header("eve", "editor", "events-gwtest")
     with gateway(database_url, events_enabled=False) as client:
         assert client.get("/deliveries", params={"status": "bogus"}, headers=editor).status_code == 422
         assert client.get("/deliveries").status_code == 401
@@ -177,7 +178,7 @@ def test_a_drip_feeding_receiver_never_delays_another_subscriber(gateway, databa
     """A receiver answering one byte every second (each read well inside any per-read timeout) holds only its own
     subscription's slots, and only up to the attempt's total deadline; a healthy subscriber's event published
     meanwhile is delivered at once."""
-    editor = auth_header("eve", "editor")
+    editor = auth_header("eve", "editor", "events-gwtest")
     slow, fast = Receiver(drip_seconds=1.0), Receiver()
     slow.start()
     fast.start()
@@ -202,3 +203,42 @@ def test_a_drip_feeding_receiver_never_delays_another_subscriber(gateway, databa
     finally:
         slow.stop()
         fast.stop()
+
+
+def dead_letter_of(client, headers) -> tuple[dict, str]:
+    """A subscription of ``headers``' caller and one dead delivery of it, written straight into the database."""
+    sub = subscribe(client, headers, "https://hooks.example.com/in", "arrakis.>")
+    with client.app.state.runtime.database().session() as session:
+        row = Delivery(subscription_id=sub["id"], event_id="e-1", subject="arrakis.user.user.created", body="{}",
+                       status="dead", attempts=6)
+        session.add(row)
+        session.flush()
+        return sub, row.id
+
+
+@pytest.mark.parametrize("verb", ["replay", "get", "list", "list-dead"])
+@pytest.mark.parametrize("caller", ["other-editor", "owner", "admin"])
+def test_a_delivery_is_seen_and_replayed_only_by_its_subscriptions_owner_or_an_admin(gateway, database_url,
+                                                                                    auth_header, caller, verb):
+    headers = {"owner": auth_header("alice", "editor"), "other-editor": auth_header("mallory", "editor"),
+               "admin": auth_header("root", "admin")}
+    with gateway(database_url) as client:
+        sub, delivery_id = dead_letter_of(client, headers["owner"])
+        request = {"replay": ("POST", f"/dead-letters/{delivery_id}/replay"),
+                   "get": ("GET", f"/deliveries/{delivery_id}"), "list": ("GET", "/deliveries"),
+                   "list-dead": ("GET", "/dead-letters")}[verb]
+        response = client.request(*request, headers=headers[caller])
+        state = client.get(f"/deliveries/{delivery_id}", headers=headers["owner"]).json()["status"]
+        if caller == "other-editor" and verb in ("replay", "get"):
+            # Deliveries are as private as their subscription: another user is told it does not exist.
+            assert response.status_code == 404, response.text
+            assert state == "dead"
+        elif caller == "other-editor":
+            assert response.status_code == 200 and response.json()["total"] == 0
+        elif verb == "replay":
+            assert response.status_code == 202, response.text
+            assert state == "pending"
+        elif verb == "get":
+            assert response.status_code == 200 and response.json()["subscription_id"] == sub["id"]
+        else:
+            assert [d["id"] for d in response.json()["items"]] == [delivery_id]

@@ -74,7 +74,7 @@ def test_pin_checks_what_the_name_resolves_to_and_aims_at_it() -> None:
 
 
 def test_api_refuses_a_blocked_url_with_a_clear_message(gateway, database_url, auth_header):
-    editor = auth_header("eve", "editor")
+    editor = auth_header("eve", "editor", "events-gwtest")
     with gateway(database_url, events_enabled=False, webhook_allowed_networks=[]) as client:
         refused = client.post("/subscriptions", headers=editor,
                               json={"url": "http://169.254.169.254/latest/meta-data/", "subject_filter": ">"})
@@ -90,7 +90,7 @@ def test_api_refuses_a_blocked_url_with_a_clear_message(gateway, database_url, a
 
 def test_delivery_to_a_network_no_longer_allowed_is_not_sent(gateway, database_url, nats_server, receiver,
                                                             subject_root, publish_envelope, auth_header):
-    editor = auth_header("eve", "editor")
+    editor = auth_header("eve", "editor", "events-gwtest")
     # Written while loopback was allowed (the fixture's default), delivered after the operator took that back.
     with gateway(database_url, events_enabled=False) as client:
         created = client.post("/subscriptions", headers=editor, json={
@@ -107,7 +107,7 @@ def test_delivery_to_a_network_no_longer_allowed_is_not_sent(gateway, database_u
 
 def test_delivery_goes_to_the_checked_address_under_the_url_host(gateway, database_url, nats_server, receiver,
                                                                 subject_root, publish_envelope, auth_header):
-    editor = auth_header("eve", "editor")
+    editor = auth_header("eve", "editor", "events-gwtest")
     port = receiver.url.split(":")[2].split("/")[0]
     allowed = ["127.0.0.0/8", "::1/128"]
     with gateway(database_url, nats_server.url, webhook_allowed_networks=allowed) as client:

@@ -26,7 +26,7 @@ class OrderLine(BaseModel):
 
 
 class OrderPlaced(Event):
-    subject: ClassVar[str] = "arrakis.gwtest.order.placed"
+    subject: ClassVar[str] = "arrakis.external.gwtest.order.placed"
     version: ClassVar[int] = 3
     order_id: str
     lines: list[OrderLine]
@@ -77,7 +77,8 @@ def test_invalid_payload_reports_every_error_with_its_path(client, auth_header):
 
 
 def test_unknown_subject_is_404(client, auth_header, subject_root):
-    response = client.post(f"/events/{subject_root}.never.declared", json={}, headers=auth_header("ext", "editor"))
+    unknown = subject_root.replace("arrakis.", "arrakis.external.", 1)
+    response = client.post(f"/events/{unknown}.never.declared", json={}, headers=auth_header("ext", "editor"))
     assert response.status_code == 404 and "no event schema" in response.json()["detail"]
 
 
@@ -102,15 +103,24 @@ def test_schemas_are_listed_and_readable(client, auth_header):
     listed = client.get("/schemas", params={"limit": 500}, headers=viewer)
     assert listed.status_code == 200, listed.text
     mine = [s for s in listed.json()["items"] if s["subject"] == OrderPlaced.subject]
-    assert mine == [{"subject": OrderPlaced.subject, "type": "OrderPlaced", "version": 3, "source": "test-producer"}]
+    assert mine == [{"subject": OrderPlaced.subject, "type": "OrderPlaced", "version": 3, "source": "test-producer",
+                     "inbound": True, "publishers": ["event-gateway"]}]
     gateway_own = [s for s in listed.json()["items"] if s["subject"] == "arrakis.gateway.delivery.dead_lettered"]
     assert gateway_own and gateway_own[0]["source"] == "event-gateway"
-    matched = client.get("/schemas", params={"match": "arrakis.gwtest.>"}, headers=viewer).json()
+    assert (gateway_own[0]["inbound"], gateway_own[0]["publishers"]) == (False, ["event-gateway"])
+    matched = client.get("/schemas", params={"match": "arrakis.external.gwtest.>"}, headers=viewer).json()
     assert [s["subject"] for s in matched["items"]] == [OrderPlaced.subject] and matched["total"] == 1
     detail = client.get(f"/schemas/{OrderPlaced.subject}", headers=viewer).json()
     assert detail["schema"] == OrderPlaced.model_json_schema() and detail["version"] == 3
+    assert detail["inbound"] is True and detail["publishers"] == ["event-gateway"]
     assert client.get("/schemas/arrakis.gwtest.nothing.here", headers=viewer).status_code == 404
     assert client.get("/schemas").status_code == 401
+
+
+async def put_record(js: Any, event: type[Event]) -> None:
+    kv = await schema_bucket(js)
+    await kv.put(event.subject, json.dumps({"subject": event.subject, "version": event.version, "type": event.__name__,
+                                            "source": "test-producer", "schema": event.model_json_schema()}).encode())
 
 
 def test_registry_down_is_503_with_a_clear_message(gateway, tmp_path, token_issuer, auth_header):
@@ -120,16 +130,15 @@ def test_registry_down_is_503_with_a_clear_message(gateway, tmp_path, token_issu
         with gateway(f"sqlite:///{(tmp_path / 'gw.db').as_posix()}", server.url) as client:
             wait_until(lambda: client.get("/health/ready").status_code == 200)
             editor = auth_header("ext", "editor")
-            # The gateway registers its own event on connect; reading it once puts it in the short cache.
-            own = f"/events/{DeliveryDeadLettered.subject}"
-            notice = {"delivery_id": "d", "subscription_id": "s", "event_id": "e", "event_subject": "arrakis.x.y",
-                      "attempts": 1}
-            assert client.post(own, json=notice, headers=editor).status_code == 202
+            # Reading a schema once puts it in the short cache.
+            run(_with_js(server.url, lambda js: put_record(js, OrderPlaced)))
+            cached = f"/events/{OrderPlaced.subject}"
+            assert client.post(cached, json=VALID, headers=editor).status_code == 202
             server.stop()
             wait_until(lambda: client.get("/health/ready").status_code == 503)
-            assert client.post(own, json=notice, headers=editor).status_code == 202
+            assert client.post(cached, json=VALID, headers=editor).status_code == 202
             assert unpublished(client) >= 1
-            response = client.post(f"/events/{OrderPlaced.subject}", json=VALID, headers=editor)
+            response = client.post("/events/arrakis.external.gwtest.never.read", json=VALID, headers=editor)
             assert response.status_code == 503 and "NATS is unreachable" in response.json()["detail"]
             assert client.get("/schemas", headers=editor).status_code == 503
             assert client.get("/deliveries", headers=editor).status_code == 200
@@ -163,3 +172,36 @@ def test_listing_sees_every_record_while_other_services_register(nats_server, re
     for subjects in listings:
         assert subjects.count(OrderPlaced.subject) == 1
         assert len(subjects) == len(set(subjects))
+
+
+@pytest.mark.parametrize("subject", [DeliveryDeadLettered.subject, "arrakis.user.user.updated",
+                                     "arrakis.ontology.object.created", "arrakis.externalish.order.placed"])
+def test_a_domain_subject_is_never_accepted_from_outside(client, auth_header, subject):
+    # Even the gateway's own (registered) subject and even for an admin: domain events come from their service.
+    response = client.post(f"/events/{subject}", json={"user_id": "u-1"}, headers=auth_header("root", "admin"))
+    assert response.status_code == 403, response.text
+    assert "arrakis.external.>" in response.json()["detail"]
+    assert unpublished(client) == 0
+
+
+@pytest.mark.parametrize("field", ["requested_by", "actor", "user_id", "created_by", "updated_by"])
+def test_a_payload_cannot_claim_an_actor(client, auth_header, field):
+    response = client.post(f"/events/{OrderPlaced.subject}", json={**VALID, field: "the-admin"},
+                           headers=auth_header("ext", "editor"))
+    assert response.status_code == 422, response.text
+    assert [(e["loc"], e["type"]) for e in response.json()["detail"]] == [(["body", field], "actor.claimed")]
+    assert unpublished(client) == 0
+
+
+def test_an_inbound_event_carries_its_caller_as_actor_and_the_gateways_signature(client, auth_header, stream_messages,
+                                                                               tmp_path):
+    from arrakis_common.provenance import KeyDirectory, verifies
+
+    accepted = client.post(f"/events/{OrderPlaced.subject}", json=VALID, headers=auth_header("ext-7", "editor"))
+    assert accepted.status_code == 202, accepted.text
+    event_id = accepted.json()["event_id"]
+    [envelope] = wait_until(lambda: [m for m in stream_messages(OrderPlaced.subject) if m["id"] == event_id])
+    assert envelope["actor"] == "ext-7" and envelope["source"] == "event-gateway"
+    gateway_key = KeyDirectory(tmp_path / "event-keys").public_key("event-gateway")
+    assert verifies(envelope, gateway_key)
+    assert not verifies({**envelope, "actor": "the-admin"}, gateway_key)

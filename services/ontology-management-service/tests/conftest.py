@@ -22,7 +22,7 @@ def make_client(tmp_path: Path, token_issuer) -> Callable[..., TestClient]:
 
 @pytest.fixture()
 def editor(auth_header) -> dict[str, str]:
-    return auth_header("ed", "editor", "viewer")
+    return auth_header("ed", "editor", "ontology-editor", "viewer")
 
 
 @pytest.fixture()

@@ -274,3 +274,64 @@ def test_only_the_owner_or_an_admin_changes_an_object(client, editor, auth_heade
         assert client.get(f"/objects/{ada['id']}", headers=editor).json()["version"] == ada["version"]
     else:
         assert response.status_code == ok_status, response.text
+
+
+LIVES_ON = {"api_name": "LivesOn", "display_name": "lives on", "source_object_type": "Person",
+            "target_object_type": "Planet", "cardinality": "many-to-many"}
+PLANET_CHANGE = {k: v for k, v in PLANET.items() if k != "api_name"} | {"display_name": "World"}
+# (resource, method, path, body, status when allowed): every change of the shared schema.
+SCHEMA_CHANGES = [
+    ("object-type", "POST", "/object-types", {**PLANET, "api_name": "Moon"}, 201),
+    ("object-type", "PUT", "/object-types/Planet", PLANET_CHANGE, 200),
+    ("object-type", "DELETE", "/object-types/Planet", None, 204),
+    ("link-type", "POST", "/link-types", {**LIVES_ON, "api_name": "Orbits"}, 201),
+    ("link-type", "PUT", "/link-types/LivesOn", {"display_name": "resides", "cardinality": "one-to-many"}, 200),
+    ("link-type", "DELETE", "/link-types/LivesOn", None, 204),
+]
+
+
+@pytest.mark.parametrize(("resource", "method", "path", "body", "ok_status"), SCHEMA_CHANGES,
+                         ids=[f"{c[0]}-{c[1]}" for c in SCHEMA_CHANGES])
+@pytest.mark.parametrize("caller", ["editor", "viewer", "other-schema-editor", "admin"])
+def test_only_the_schema_role_or_an_admin_changes_shared_types(client, editor, auth_header, caller, resource,
+                                                               method, path, body, ok_status):
+    # The editor fixture holds ontology-editor; the types are hers, but they are shared: no ownership applies.
+    for object_type in (PERSON, PLANET):
+        assert client.post("/object-types", json=object_type, headers=editor).status_code == 201
+    if resource == "link-type":
+        assert client.post("/link-types", json=LIVES_ON, headers=editor).status_code == 201
+    headers = {"editor": auth_header("mallory", "editor", "viewer"), "viewer": auth_header("vi", "viewer"),
+               "other-schema-editor": auth_header("sam", "ontology-editor"),
+               "admin": auth_header("root", "admin")}[caller]
+    before = client.get(f"/{resource}s", headers=editor).json()["items"]
+    kwargs = {"json": body} if body is not None else {}
+    response = client.request(method, path, headers=headers, **kwargs)
+    if caller in ("editor", "viewer"):
+        # Types are visible to everyone, so the refusal is 403 and nothing changed.
+        assert response.status_code == 403, response.text
+        assert "ontology-editor" in response.json()["detail"]
+        assert client.get(f"/{resource}s", headers=editor).json()["items"] == before
+    else:
+        assert response.status_code == ok_status, response.text
+
+
+@pytest.mark.parametrize("caller", ["other-editor", "owner", "admin"])
+def test_only_the_owner_or_an_admin_deletes_a_link(client, editor, auth_header, people, caller):
+    assert client.post("/object-types", json=PLANET, headers=editor).status_code == 201
+    assert client.post("/link-types", json=LIVES_ON, headers=editor).status_code == 201
+    arrakis = client.post("/objects", json={"object_type": "Planet", "properties": {"name": "Arrakis"}},
+                          headers=editor).json()
+    link = client.post("/links", json={"link_type": "LivesOn", "source_object_id": people["paul"]["id"],
+                                       "target_object_id": arrakis["id"]}, headers=editor)
+    assert link.status_code == 201 and link.json()["created_by"] == "ed"
+    headers = {"owner": editor, "other-editor": auth_header("mallory", "editor"),
+               "admin": auth_header("root", "admin")}[caller]
+    response = client.delete(f"/links/{link.json()['id']}", headers=headers)
+    still_there = client.get(f"/links/{link.json()['id']}", headers=editor).status_code == 200
+    if caller == "other-editor":
+        # Links are visible to every signed-in user: 403, and the link stays.
+        assert response.status_code == 403, response.text
+        assert still_there
+    else:
+        assert response.status_code == 204, response.text
+        assert not still_there

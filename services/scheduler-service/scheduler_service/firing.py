@@ -53,9 +53,11 @@ def record_run(session: Session, bus: EventBus, job: Job, scheduled_for: datetim
     session.flush()
     fired = JobFired(job_id=job.id, run_id=run.id, idempotency_key=key, target_subject=job.target_subject,
                      scheduled_for=scheduled_for)
-    fired_envelope = Envelope.wrap(fired, source=bus.source).model_copy(update={"id": fired_event_id(key)})
+    # Both carry the job's owner as actor: the target's payload is the owner's text and may claim anyone.
+    fired_envelope = Envelope.wrap(fired, source=bus.source, actor=job.created_by).model_copy(
+        update={"id": fired_event_id(key)})
     bus.publish_envelope(session, fired_envelope)
-    target = Envelope.wrap(fired, source=bus.source, subject=job.target_subject).model_copy(
+    target = Envelope.wrap(fired, source=bus.source, subject=job.target_subject, actor=job.created_by).model_copy(
         update={"id": run.event_id, "type": "ScheduledJobEvent", "version": 1, "payload": dict(job.payload or {})})
     bus.publish_envelope(session, target)
     job.last_run_at = run.fired_at

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
+
+from pydantic import Field
 
 from arrakis_common.events import Event
+
+
+def personal() -> Any:
+    """A field holding personal data: event-gateway leaves it out of webhook deliveries unless the subscription may
+    have it."""
+    return Field(json_schema_extra={"personal": True})
 
 
 class UserCreated(Event):
@@ -13,8 +21,8 @@ class UserCreated(Event):
     subject: ClassVar[str] = "arrakis.user.user.created"
     version: ClassVar[int] = 1
     user_id: str
-    email: str
-    display_name: str
+    email: str = personal()
+    display_name: str = personal()
     roles: list[str]
 
 
@@ -24,7 +32,7 @@ class UserUpdated(Event):
     subject: ClassVar[str] = "arrakis.user.user.updated"
     version: ClassVar[int] = 1
     user_id: str
-    email: str
+    email: str = personal()
     roles: list[str]
     requested_by: str | None = None
 
@@ -34,5 +42,5 @@ class LoginFailed(Event):
 
     subject: ClassVar[str] = "arrakis.user.login.failed"
     version: ClassVar[int] = 1
-    email: str
+    email: str = personal()
     reason: str

@@ -31,8 +31,12 @@ class AuditEntryOut(BaseModel):
     subject: str
     type: str
     version: int
-    source: str
-    actor: str
+    source: str = Field(description="The service the event says published it")
+    actor: str = Field(description="Who the event says caused it (a payload field, else its envelope's actor, else "
+                                   "its source)")
+    publisher: str | None = Field(description="The service whose signature the log checked (null: not checked)")
+    authenticated_actor: str | None = Field(description="The caller that publisher authenticated and stamped in the "
+                                                        "envelope (an inbound event's caller, a job's owner)")
     occurred_at: UtcDatetime
     recorded_at: UtcDatetime
     payload: dict[str, Any]
@@ -43,6 +47,7 @@ class AuditEntryOut(BaseModel):
     def of(cls, entry: AuditEntry) -> AuditEntryOut:
         return cls(seq=entry.seq, event_id=entry.event_id, subject=entry.subject, type=entry.event_type,
                    version=entry.event_version, source=entry.source, actor=entry.actor,
+                   publisher=entry.publisher, authenticated_actor=entry.authenticated_actor,
                    occurred_at=as_utc(entry.occurred_at), recorded_at=as_utc(entry.recorded_at),
                    payload=entry.payload, prev_hash=entry.prev_hash, hash=entry.hash)
 

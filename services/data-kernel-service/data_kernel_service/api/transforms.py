@@ -1,13 +1,13 @@
-"""Transforms: create (checked against the source schema), list, run now, run history."""
+"""Transforms: create and replace (checked against the source schema), delete, list, run now, run history."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Response, status
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from arrakis_common.app import ServiceRuntime, db_session, get_runtime
@@ -86,10 +86,8 @@ def _invalid(field: list[Any], message: str) -> HTTPException:
                          [{"loc": ["body", *field], "msg": message, "type": "value_error"}])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=TransformOut,
-             summary="Create a transform (steps are checked against the source schema)")
-def create_transform(body: TransformIn, session: Session = db_session,
-                     principal: Principal = Depends(require_roles("editor"))) -> TransformOut:
+def checked_source(session: Session, body: TransformIn) -> Dataset:
+    """The source dataset of ``body`` once its steps fit the source's schema and its target may be written."""
     source = session.get(Dataset, body.source_dataset_id)
     if source is None:
         raise _invalid(["source_dataset_id"], f"dataset {body.source_dataset_id} not found")
@@ -102,13 +100,49 @@ def create_transform(body: TransformIn, session: Session = db_session,
     existing = session.execute(select(Dataset).where(Dataset.name == body.target_dataset)).scalar_one_or_none()
     if existing is not None and existing.derived_from is None:
         raise HTTPException(status.HTTP_409_CONFLICT, f"dataset {body.target_dataset!r} holds ingested data")
+    return source
+
+
+def stored_steps(body: TransformIn) -> list[dict[str, Any]]:
+    return [s.model_dump(mode="json", exclude_none=True) for s in body.steps]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=TransformOut,
+             summary="Create a transform (steps are checked against the source schema)")
+def create_transform(body: TransformIn, session: Session = db_session,
+                     principal: Principal = Depends(require_roles("editor"))) -> TransformOut:
+    source = checked_source(session, body)
     transform = Transform(id=str(uuid.uuid4()), name=body.name, description=body.description,
-                          source_dataset_id=source.id, target_name=body.target_dataset,
-                          steps=[s.model_dump(mode="json", exclude_none=True) for s in body.steps],
+                          source_dataset_id=source.id, target_name=body.target_dataset, steps=stored_steps(body),
                           created_by=principal.subject, created_at=utcnow())
     session.add(transform)
     session.flush()
     return transform_out(session, transform)
+
+
+@router.put("/{transform_id}", response_model=TransformOut,
+            summary="Replace a transform's definition (its creator or an admin; checked as at creation)")
+def update_transform(transform_id: str, body: TransformIn, session: Session = db_session,
+                     principal: Principal = Depends(require_roles("editor"))) -> TransformOut:
+    transform = load(session, Transform, transform_id)
+    require_owner(transform.created_by, principal, what=f"transform {transform_id}")
+    source = checked_source(session, body)
+    transform.name, transform.description = body.name, body.description
+    transform.source_dataset_id, transform.target_name = source.id, body.target_dataset
+    transform.steps = stored_steps(body)
+    session.flush()
+    return transform_out(session, transform)
+
+
+@router.delete("/{transform_id}", status_code=status.HTTP_204_NO_CONTENT,
+               summary="Delete a transform and its run history (its creator or an admin; its output dataset stays)")
+def delete_transform(transform_id: str, session: Session = db_session,
+                     principal: Principal = Depends(require_roles("editor"))) -> Response:
+    transform = load(session, Transform, transform_id)
+    require_owner(transform.created_by, principal, what=f"transform {transform_id}")
+    session.execute(delete(TransformRun).where(TransformRun.transform_id == transform.id))
+    session.delete(transform)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("", response_model=Page[TransformOut], summary="List transforms")

@@ -11,6 +11,7 @@ from arrakis_common.app import ServiceRuntime, get_runtime
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.events import subject_matches
 from arrakis_common.pagination import Page, PageParams, page_params
+from arrakis_common.provenance import GATEWAY, is_inbound_subject
 
 from ..schema_registry import InvalidRegistration, RegistryUnavailable, SchemaRecord, SchemaRegistry
 
@@ -45,6 +46,17 @@ class SchemaSummary(BaseModel):
     type: str
     version: int
     source: str = Field(description="Service that declared the event")
+    inbound: bool = Field(description="Whether POST /events/{subject} accepts it from outside (arrakis.external.>)")
+    publishers: list[str] = Field(description="The services consumers accept this subject from")
+
+
+def summary_fields(record: dict[str, Any]) -> dict[str, Any]:
+    """``inbound`` and ``publishers`` of a registry record, by the rule consumers apply (arrakis_common.provenance)."""
+    subject = str(record.get("subject", ""))
+    if is_inbound_subject(subject):
+        return {"inbound": True, "publishers": [GATEWAY]}
+    extra = [str(name) for name in record.get("publishers") or [] if isinstance(name, str)]
+    return {"inbound": False, "publishers": sorted({str(record.get("source", "")), *extra} - {""})}
 
 
 class SchemaDetail(SchemaSummary):
@@ -62,7 +74,8 @@ async def list_schemas(match: str | None = Query(None, description="NATS pattern
     except RegistryUnavailable as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
     summaries = [SchemaSummary(subject=str(r.get("subject", "")), type=str(r.get("type", "")),
-                               version=int(r.get("version", 1)), source=str(r.get("source", ""))) for r in records]
+                               version=int(r.get("version", 1)), source=str(r.get("source", "")), **summary_fields(r))
+                 for r in records]
     if match:
         summaries = [s for s in summaries if subject_matches(match, s.subject)]
     window = summaries[params.offset:params.offset + params.limit]
@@ -76,4 +89,4 @@ async def get_schema(subject: str, runtime: ServiceRuntime = Depends(get_runtime
                      _: Principal = Depends(require_roles())) -> SchemaDetail:
     record = await registered_schema(registry, runtime, subject)
     return SchemaDetail(subject=record.subject, type=record.type, version=record.version, source=record.source,
-                        schema=record.schema)
+                        schema=record.schema, **summary_fields(record.raw))

@@ -1,4 +1,7 @@
-"""Webhook subscriptions: where matching events are delivered, and the secret their signatures use."""
+"""Webhook subscriptions: where matching events are delivered, and the secret their signatures use.
+
+What a subscription may hear (event domains, personal fields) is decided in ``event_gateway.audience``.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from arrakis_common.ownership import may_change, require_visible
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
 from arrakis_common.types import UtcDatetime
 
+from ..audience import PERSONAL_ROLE, check_audience
 from ..egress import BlockedDestination, check_literal
 from ..models import Delivery, WebhookSubscription
 from ..webhooks import as_utc
@@ -59,6 +63,7 @@ SubjectFilter = Annotated[str, Field(min_length=1, max_length=255, examples=["ar
                           AfterValidator(check_subject_filter)]
 Secret = Annotated[str, Field(min_length=16, max_length=255, description="HMAC key; write-only")]
 MaxAttempts = Annotated[int, Field(ge=1, le=50)]
+PERSONAL_HELP = f"Deliver payload fields the schema marks personal (e.g. e-mail); needs role {PERSONAL_ROLE}"
 
 
 class SubscriptionIn(BaseModel):
@@ -70,6 +75,7 @@ class SubscriptionIn(BaseModel):
     description: str | None = Field(default=None, max_length=2000)
     active: StrictBool = True
     max_attempts: MaxAttempts | None = Field(default=None, description="Defaults to the service setting")
+    include_personal: StrictBool = Field(default=False, description=PERSONAL_HELP)
 
 
 class SubscriptionPatch(BaseModel):
@@ -81,6 +87,7 @@ class SubscriptionPatch(BaseModel):
     description: str | None = Field(default=None, max_length=2000)
     active: StrictBool | None = None
     max_attempts: MaxAttempts | None = None
+    include_personal: StrictBool | None = Field(default=None, description=PERSONAL_HELP)
 
 
 class SubscriptionOut(BaseModel):
@@ -91,6 +98,9 @@ class SubscriptionOut(BaseModel):
     active: bool
     max_attempts: int
     secret_hint: str = Field(description="Last characters of the secret, to tell secrets apart")
+    domains: list[str] = Field(description="Event domains it delivers: those its creator's events-<domain> roles "
+                                           "granted when they last saved it ('*': every domain, for an admin)")
+    include_personal: bool = Field(description="Whether deliveries keep the fields schemas mark personal")
     created_by: str
     created_at: UtcDatetime
     updated_at: UtcDatetime
@@ -99,7 +109,8 @@ class SubscriptionOut(BaseModel):
     def of(cls, row: WebhookSubscription) -> SubscriptionOut:
         return cls(id=row.id, url=row.url, subject_filter=row.subject_filter, description=row.description,
                    active=row.active, max_attempts=row.max_attempts, secret_hint=secret_hint(row.secret),
-                   created_by=row.created_by, created_at=as_utc(row.created_at), updated_at=as_utc(row.updated_at))
+                   domains=row.domains or [], include_personal=row.include_personal, created_by=row.created_by,
+                   created_at=as_utc(row.created_at), updated_at=as_utc(row.updated_at))
 
 
 class SubscriptionCreated(SubscriptionOut):
@@ -128,16 +139,18 @@ def load(session: Session, subscription_id: str, principal: Principal) -> Webhoo
     return row
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a webhook subscription")
+@router.post("", status_code=status.HTTP_201_CREATED,
+             summary="Create a webhook subscription (a domain's subjects need role events-<domain>)")
 def create_subscription(body: SubscriptionIn,
                         session: Session = db_session,
                         runtime: ServiceRuntime = Depends(get_runtime),
                         principal: Principal = Depends(require_roles("editor"))) -> SubscriptionCreated:
+    domains = check_audience(principal, body.subject_filter, body.include_personal)
     secret = body.secret or secrets.token_urlsafe(32)
     row = WebhookSubscription(url=reachable(body.url, runtime), subject_filter=body.subject_filter, secret=secret,
                               description=body.description, active=body.active,
                               max_attempts=body.max_attempts or runtime.settings.default_max_attempts,
-                              created_by=principal.subject)
+                              domains=domains, include_personal=body.include_personal, created_by=principal.subject)
     session.add(row)
     session.flush()
     return SubscriptionCreated(**SubscriptionOut.of(row).model_dump(), secret=secret)
@@ -168,9 +181,15 @@ def update_subscription(subscription_id: str, body: SubscriptionPatch,
                         runtime: ServiceRuntime = Depends(get_runtime),
                         principal: Principal = Depends(require_roles("editor"))) -> SubscriptionOut:
     row = load(session, subscription_id, principal)
-    for name, value in body.model_dump(exclude_unset=True).items():
+    changes = body.model_dump(exclude_unset=True)
+    for name, value in changes.items():
         if value is None and name != "description":
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{name} cannot be null")
+    domains = check_audience(principal, changes.get("subject_filter", row.subject_filter),
+                             changes.get("include_personal", False))
+    if principal.subject == row.created_by:  # what it may hear follows its creator, not an admin who edits it
+        row.domains = domains
+    for name, value in changes.items():
         setattr(row, name, reachable(value, runtime) if name == "url" else value)
     session.flush()
     return SubscriptionOut.of(row)

@@ -15,6 +15,7 @@ from arrakis_common.events import utcnow
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
 from arrakis_common.types import UtcDatetime
 
+from ..access import schema_editor
 from ..events import LinkTypeCreated, LinkTypeDeleted, LinkTypeUpdated
 from ..lookups import link_type_by_name, object_type_by_name, type_names
 from ..models import Link, LinkType
@@ -78,10 +79,10 @@ def cardinality_violations(session: Session, link_type_id: str, cardinality: str
     return crowded
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a link type")
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a link type (role ontology-editor)")
 def create_link_type(body: LinkTypeCreate, session: Session = db_session,
                      runtime: ServiceRuntime = Depends(get_runtime),
-                     _: Principal = Depends(require_roles("editor"))) -> LinkTypeOut:
+                     _: Principal = Depends(schema_editor)) -> LinkTypeOut:
     source = object_type_by_name(session, body.source_object_type)
     target = object_type_by_name(session, body.target_object_type)
     if session.scalar(select(exists().where(LinkType.api_name == body.api_name))):
@@ -112,7 +113,7 @@ def get_link_type(api_name: str, session: Session = db_session,
 @router.put("/{api_name}", summary="Change a link type's names or cardinality (409 if existing links break it)")
 def update_link_type(api_name: str, body: LinkTypeChange, session: Session = db_session,
                      runtime: ServiceRuntime = Depends(get_runtime),
-                     _: Principal = Depends(require_roles("editor"))) -> LinkTypeOut:
+                     _: Principal = Depends(schema_editor)) -> LinkTypeOut:
     row = link_type_by_name(session, api_name)
     crowded = cardinality_violations(session, row.id, body.cardinality)
     if crowded:
@@ -132,7 +133,7 @@ def update_link_type(api_name: str, body: LinkTypeChange, session: Session = db_
 @router.delete("/{api_name}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a link type without links")
 def delete_link_type(api_name: str, session: Session = db_session,
                      runtime: ServiceRuntime = Depends(get_runtime),
-                     _: Principal = Depends(require_roles("editor"))) -> Response:
+                     _: Principal = Depends(schema_editor)) -> Response:
     row = link_type_by_name(session, api_name)
     if session.scalar(select(exists().where(Link.link_type_id == row.id))):
         raise HTTPException(status.HTTP_409_CONFLICT, f"link type {api_name!r} still has links")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from arrakis_common.app import ServiceRuntime, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
+from arrakis_common.ownership import require_owner
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
 from arrakis_common.types import UtcDatetime
 
@@ -102,12 +103,13 @@ def get_link(link_id: str, session: Session = db_session,
     return to_out(row, session.get_one(LinkType, row.link_type_id).api_name)
 
 
-@router.delete("/{link_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a link")
+@router.delete("/{link_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a link (its creator or an admin)")
 def delete_link(link_id: str,
                 session: Session = db_session,
                 runtime: ServiceRuntime = Depends(get_runtime),
-                _: Principal = Depends(require_roles("editor"))) -> Response:
+                principal: Principal = Depends(require_roles("editor"))) -> Response:
     row = link_by_id(session, link_id)
+    require_owner(row.created_by, principal, what=f"link {link_id}")
     link_type = session.get_one(LinkType, row.link_type_id).api_name
     session.delete(row)
     runtime.bus.publish(session, link_event(row, link_type, LinkDeleted))

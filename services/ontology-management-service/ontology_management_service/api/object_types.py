@@ -15,6 +15,7 @@ from arrakis_common.events import utcnow
 from arrakis_common.pagination import Page, PageParams, page_params, paginate
 from arrakis_common.types import UtcDatetime
 
+from ..access import schema_editor
 from ..events import ObjectTypeCreated, ObjectTypeDeleted, ObjectTypeUpdated
 from ..lookups import object_type_by_name
 from ..models import LinkType, ObjectType, ObjectTypeVersion, OntologyObject
@@ -76,10 +77,10 @@ def changed_event(row: ObjectType, event: type[ObjectTypeCreated] | type[ObjectT
                  type_version=row.version, title_property=row.title_property, properties=row.properties)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Create an object type")
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Create an object type (role ontology-editor)")
 def create_object_type(body: ObjectTypeCreate, session: Session = db_session,
                        runtime: ServiceRuntime = Depends(get_runtime),
-                       principal: Principal = Depends(require_roles("editor"))) -> ObjectTypeOut:
+                       principal: Principal = Depends(schema_editor)) -> ObjectTypeOut:
     if session.scalar(select(exists().where(ObjectType.api_name == body.api_name))):
         raise HTTPException(status.HTTP_409_CONFLICT, f"object type {body.api_name!r} already exists")
     row = ObjectType(api_name=body.api_name, display_name=body.display_name, description=body.description,
@@ -109,7 +110,7 @@ def get_object_type(api_name: str, session: Session = db_session,
 def update_object_type(api_name: str, body: ObjectTypeDefinition,
                        session: Session = db_session,
                        runtime: ServiceRuntime = Depends(get_runtime),
-                       principal: Principal = Depends(require_roles("editor"))) -> ObjectTypeOut:
+                       principal: Principal = Depends(schema_editor)) -> ObjectTypeOut:
     row = object_type_by_name(session, api_name)
     now = utcnow()
     session.add(ObjectTypeVersion(object_type_id=row.id, version=row.version, definition=definition_of(row),
@@ -145,7 +146,7 @@ def object_type_versions(api_name: str, session: Session = db_session,
                summary="Delete an object type that has no objects and no link types")
 def delete_object_type(api_name: str, session: Session = db_session,
                        runtime: ServiceRuntime = Depends(get_runtime),
-                       _: Principal = Depends(require_roles("editor"))) -> Response:
+                       _: Principal = Depends(schema_editor)) -> Response:
     row = object_type_by_name(session, api_name)
     if session.scalar(select(exists().where(OntologyObject.object_type_id == row.id))):
         raise HTTPException(status.HTTP_409_CONFLICT, f"object type {api_name!r} still has objects")
