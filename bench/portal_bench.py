@@ -69,7 +69,7 @@ def own_portal() -> None:
     try:
         # Baseline: the toolkit's mkdocs.yml over a docs/ folder holding only the hand-written pages.
         base = work / "baseline"
-        for folder in HAND_WRITTEN:
+        for folder in (f for f in HAND_WRITTEN if (REPO / "docs" / f).is_dir()):
             shutil.copytree(REPO / "docs" / folder, base / "docs" / folder)
         (base / "docs" / "index.md").write_text("# Home\n", encoding="utf-8")
         shutil.copyfile(REPO / "mkdocs.yml", base / "mkdocs.yml")
