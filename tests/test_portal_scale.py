@@ -131,3 +131,25 @@ def _config(repo: Path):  # noqa: ANN202 - the repository's RepoConfig
     from arrakis_docs.extractors.config import load_config
 
     return load_config(repo)[0]
+
+
+def test_infrastructure_svg_embeds_each_icon_once() -> None:
+    import xml.etree.ElementTree as ET
+
+    from arrakis_docs.infra_renders import shared_images
+
+    icon = "data:image/png;base64," + "A" * 4000
+    images = "".join(f'<image xlink:href="{icon if n % 3 else "data:image/png;base64,B"}" width="72px" '
+                     f'height="72px" preserveAspectRatio="xMinYMin meet" x="{n * 10}" y="-{n}.5"/>'
+                     for n in range(300))
+    svg = ('<?xml version="1.0"?>\n<svg width="100pt" xmlns="http://www.w3.org/2000/svg" '
+           f'xmlns:xlink="http://www.w3.org/1999/xlink">\n<g>{images}</g>\n</svg>\n')
+    out = shared_images(svg)
+    root = ET.fromstring(out.split("\n", 1)[1])
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    defined = root.findall("s:defs/s:image", ns)
+    uses = root.findall(".//s:use", ns)
+    assert len(defined) == 2 and len(uses) == 300
+    assert uses[4].get("x") == "40" and uses[4].get("y") == "-4.5"
+    assert uses[4].get("{http://www.w3.org/1999/xlink}href") == f"#{defined[1].get('id')}"
+    assert len(out) < len(svg) / 30
