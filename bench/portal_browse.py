@@ -1,7 +1,8 @@
 """The built portal as an engineer browses it, in headless Chromium (offline): serve a site folder, open pages,
 count the navigation links each page carries, wait for its Mermaid pictures and take screenshots.
 
-Used by ``make bench-portal`` (at 50 and 200 synthetic services) and by tests/test_portal_browse.py (at 7 and 30).
+Used by ``make bench-portal`` (on the largest of its synthetic platforms, 200 services) and by
+tests/test_portal_browse.py (at 7 and 30).
 """
 
 from __future__ import annotations

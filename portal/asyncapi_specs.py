@@ -27,6 +27,7 @@ from arrakis_docs.model.events import (
     parameters_of,
     subject_matches,
 )
+from arrakis_docs.model_index import EventIndex
 
 ASYNCAPI_VERSION = "3.0.0"
 PLATFORM = "platform-events"
@@ -78,6 +79,8 @@ class AsyncApiBuilder:
         self.model = model
         self.events: EventModel = model.events
         self.bus_messages = {u.message for u in self.events.usages if u.api == "bus" and u.message}
+        self.index = EventIndex(self.events)
+        self._matched: dict[str, set[str]] = {}  # receive address -> messages of the subjects it matches
 
     def services(self) -> list[Service]:
         """Services with at least one NATS usage."""
@@ -86,7 +89,7 @@ class AsyncApiBuilder:
 
     def document(self, service: Service | None) -> dict[str, Any]:
         """The AsyncAPI document of one service, or (``None``) of the whole platform."""
-        usages = [u for u in self.events.usages if service is None or u.service == service.name]
+        usages = list(self.events.usages) if service is None else self.index.usages_of(service.name)
         schemas: dict[str, Any] = {}
         messages: dict[str, Any] = {}
         channels: dict[str, Any] = {}
@@ -146,10 +149,10 @@ class AsyncApiBuilder:
     def _channel_messages(self, address: str, uses: list[EventUsage]) -> list[str]:
         names = {u.message for u in uses if u.message}
         if not names and uses[0].action == RECEIVE:
-            for other in self.events.channels:
-                if not other.pattern and subject_matches(address, other.address):
-                    names.update(other.messages)
-        return sorted(n for n in names if self.events.message(n) is not None)
+            if address not in self._matched:
+                self._matched[address] = {n for c in self.index.concrete_matching(address) for n in c.messages}
+            names.update(self._matched[address])
+        return sorted(n for n in names if self.index.message(n) is not None)
 
     def _channel(self, address: str, names: list[str], transport: str = "nats") -> dict[str, Any]:
         channel: dict[str, Any] = {"address": address}
@@ -163,7 +166,7 @@ class AsyncApiBuilder:
                                      for p in parameters}
         if names:
             channel["messages"] = {n: {"$ref": f"#/components/messages/{n}"} for n in names}
-        linked = self.events.channel(address)
+        linked = self.index.channel(address)
         if linked is not None and linked.streams:
             channel["x-jetstream-streams"] = linked.streams
         return channel
@@ -211,7 +214,7 @@ class AsyncApiBuilder:
 
     def _message(self, name: str, schemas: dict[str, Any]) -> dict[str, Any]:
         """The message ``name``, its payload schema registered under ``name`` (see :meth:`_wrap_envelopes`)."""
-        message = self.events.message(name)
+        message = self.index.message(name)
         assert message is not None
         schema = copy.deepcopy(message.schema)
         for def_name, definition in sorted(schema.pop("$defs", {}).items()):
@@ -229,7 +232,7 @@ class AsyncApiBuilder:
         """Schemas with every bus message's payload schema the envelope, still named after the message, so code
         generators that name a message's type after the message (asyncapi-python) type what travels on the wire.
         The event's own schema moves to ``<Message>Payload``, and every reference to it follows."""
-        envelope = self.events.message(ENVELOPE)
+        envelope = self.index.message(ENVELOPE)
         wrapped_names = sorted(n for n in messages if n in self.bus_messages)
         if envelope is None or not wrapped_names:
             return schemas
@@ -245,7 +248,7 @@ class AsyncApiBuilder:
             wrapped = copy.deepcopy(base)
             wrapped["title"] = name
             wrapped.setdefault("properties", {})["payload"] = {"$ref": f"{SCHEMAS}{inner}"}
-            subject = self.events.message(name).subject  # type: ignore[union-attr]
+            subject = self.index.message(name).subject  # type: ignore[union-attr]
             if subject:
                 wrapped["properties"]["subject"] = {"const": subject, "title": "Subject", "type": "string"}
             result[name] = wrapped

@@ -17,6 +17,7 @@ from arrakis_docs.asyncapi_specs import spec_filename as asyncapi_filename
 from arrakis_docs.asyncapi_specs import spec_text as asyncapi_text
 from arrakis_docs.infra_catalog import add_terraform_entities
 from arrakis_docs.model.architecture import ArchitectureModel, Datastore, Service
+from arrakis_docs.model_index import ModelIndex
 from arrakis_docs.monitoring.links import source_links
 from arrakis_docs.openapi_specs import SPEC_DIR, spec_filename, spec_text
 from arrakis_docs.yaml_text import dump_yaml
@@ -41,11 +42,13 @@ def _ref(entity_id: str) -> str:
     return f"{_REF_KIND.get(kind, kind)}:{name}"
 
 
-def techdocs_dir(model: ArchitectureModel, service: Service) -> str:
+def techdocs_dir(model: ArchitectureModel, service: Service, index: ModelIndex | None = None) -> str:
     """The folder (relative to the output root) holding a service's TechDocs sources: the service's own folder, or
     ``techdocs/<name>`` when it has none (a service at the repository root, a one-file service) or shares it with
-    another service, so they never collide with the portal's own mkdocs.yml and docs/."""
-    shared = sum(s.root == service.root for s in model.services) > 1
+    another service, so they never collide with the portal's own mkdocs.yml and docs/. ``index``: the model's,
+    when the caller has one (no scan of every service per call)."""
+    shared = (index.roots.get(service.root, 0) if index is not None
+              else sum(s.root == service.root for s in model.services)) > 1
     return service.root.strip("/") if service.root.strip("/") and not shared else f"techdocs/{service.name}"
 
 
@@ -114,6 +117,12 @@ class CatalogWriter:
         # Entity files sit one folder below the catalog folder; paths in them are relative to the repository layout.
         self.repo_from_entity = "/".join([".."] * (len(PurePosixPath(catalog_dir).parts) + 1))
         self.services = model.services
+        self.index = ModelIndex(model)
+        # Datastore id -> the services using it, in service order (one pass over the edges, not one per store).
+        self.store_users: dict[str, list[Service]] = {}
+        for service in self.services:
+            for store in dict.fromkeys(e.target for e in self.index.edges_from(service.id, "depends-on")):
+                self.store_users.setdefault(store, []).append(service)
         self.system_owner = _most_common([s.owner for s in self.services], "unknown")
         # Systems whose services sit in several domains: a Backstage System belongs to one Domain, so these get one
         # System per domain (see _catalog_system) under a parent Domain named after the system.
@@ -128,7 +137,7 @@ class CatalogWriter:
         entities: dict[str, dict[str, Any]] = {}
         for service in self.services:
             entities[f"components/{service.name}.yaml"] = self.component(service)
-            api = self.model.api_of(service)
+            api = self.index.api_of(service)
             if api is not None:
                 entities[f"{SPEC_DIR}/{api.name}.yaml"] = self.api(service, spec_filename(api))
         for name, document in sorted(asyncapi_documents(self.model).items()):
@@ -187,8 +196,8 @@ class CatalogWriter:
 
     def component(self, service: Service) -> dict[str, Any]:
         """A Component per service, with its APIs and both directions of dependency."""
-        depends_on = [_ref(e.target) for e in self.model.edges_from(service.id, "depends-on")]
-        dependency_of = [_ref(e.source) for e in self.model.edges_to(service.id, "depends-on")]
+        depends_on = [_ref(e.target) for e in self.index.edges_from(service.id, "depends-on")]
+        dependency_of = [_ref(e.source) for e in self.index.edges_to(service.id, "depends-on")]
         spec: dict[str, Any] = {
             "type": service.type,
             "lifecycle": service.lifecycle,
@@ -209,7 +218,7 @@ class CatalogWriter:
 
         Inline, not ``$text``: Backstage resolves ``$text`` against the entity's location as a URL, which a ``file``
         registration cannot form (``Invalid URL``), so only the inline text ingests under both ``url`` and ``file``."""
-        api = self.model.api_of(service)
+        api = self.index.api_of(service)
         assert api is not None
         spec = {
             "type": api.kind,
@@ -224,7 +233,7 @@ class CatalogWriter:
 
     def event_api(self, name: str, document: dict[str, Any]) -> dict[str, Any]:
         """An API entity of type asyncapi: a service's events, or (``PLATFORM``) every event of the platform."""
-        service = next((s for s in self.services if name == f"{s.name}-events"), None)
+        service = self.index.service(name.removesuffix("-events")) if name.endswith("-events") else None
         spec = {
             "type": "asyncapi",
             "lifecycle": service.lifecycle if service else "production",
@@ -242,7 +251,7 @@ class CatalogWriter:
 
     def resource(self, store: Datastore) -> dict[str, Any]:
         """A Resource per datastore, owned by its only user or else by the system's owner."""
-        users = [s for s in self.services if any(e.source == s.id for e in self.model.edges_to(store.id, "depends-on"))]
+        users = self.store_users.get(store.id, [])
         owner = users[0].owner if len(users) == 1 else self.system_owner
         spec: dict[str, Any] = {
             "type": store.kind,
@@ -289,7 +298,7 @@ class CatalogWriter:
     # ------------------------------------------------------------ helpers
 
     def _api_names(self, service: Service, kind: str) -> list[str]:
-        return sorted(e.target.split(":", 1)[1] for e in self.model.edges_from(service.id, kind))
+        return sorted(e.target.split(":", 1)[1] for e in self.index.edges_from(service.id, kind))
 
     def _catalog_system(self, service: Service) -> str:
         """The System a service's entities sit in: its own, or ``<system>-<domain>`` when its system is split (a
@@ -321,7 +330,8 @@ class CatalogWriter:
         return grouped
 
     def _annotations(self, service: Service) -> dict[str, str]:
-        annotations = {"backstage.io/techdocs-ref": f"dir:{self.repo_from_entity}/{techdocs_dir(self.model, service)}"}
+        folder = techdocs_dir(self.model, service, self.index)
+        annotations = {"backstage.io/techdocs-ref": f"dir:{self.repo_from_entity}/{folder}"}
         repo = self.model.repo
         if repo.project_slug:
             annotations["github.com/project-slug"] = repo.project_slug

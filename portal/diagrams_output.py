@@ -29,6 +29,7 @@ from arrakis_docs.output import OutsideOutput, Rendered, contained, write_contai
 
 ARCHITECTURE_DIR = "docs/architecture"
 DIAGRAMS_DIR = "docs/diagrams"
+CONTAINERS = "containers"  # under ARCHITECTURE_DIR: one page per group of a container diagram too big for one
 RENDERS_DIR = "docs/renders"
 README = "README.md"
 BEGIN, END = "<!-- BEGIN_PLATFORM_MAP -->", "<!-- END_PLATFORM_MAP -->"
@@ -48,6 +49,9 @@ def diagram_outputs(model: ArchitectureModel, repo: Path, config: RepoConfig) ->
     """Generated text files by repo-relative path, and the folders these writers own entirely."""
     rendered = Rendered(owned_dirs=[ARCHITECTURE_DIR, DIAGRAMS_DIR])
     rendered.files[f"{ARCHITECTURE_DIR}/index.md"] = architecture_page(model)
+    for label, members in definitions.container_groups(model).items():
+        rendered.files[f"{ARCHITECTURE_DIR}/{CONTAINERS}/{group_slug(label)}.md"] = container_page(model, label,
+                                                                                                  members)
     rendered.files[f"{DIAGRAMS_DIR}/index.md"] = diagrams_index(model)
     for code in model.code.services:
         rendered.files[f"{DIAGRAMS_DIR}/{code.service}/index.md"] = service_page(code, Limits.of(config))
@@ -84,7 +88,7 @@ def architecture_page(model: ArchitectureModel) -> str:
     return "\n".join([
         "# Architecture", "", NOTICE, "",
         "## System context (C4)", "", mermaid(definitions.c4_context(model)),
-        "## Containers (C4)", "", mermaid(definitions.c4_container(model)),
+        "## Containers (C4)", "", *containers_section(model),
         "## Platform map", "", mermaid(definitions.platform_map(model)),
         "## Cross-service imports", "",
         "Services may import the shared libraries and never each other; `arrakis-docs validate` reports a breach "
@@ -92,6 +96,29 @@ def architecture_page(model: ArchitectureModel) -> str:
         "| service | its packages | shared libraries it imports |", "|---|---|---|", *rows, "",
         "Violations:", "", *broken, "",
     ])
+
+
+def containers_section(model: ArchitectureModel) -> list[str]:
+    """The architecture page's container diagram: all of it, or past ``C4_MAX_SERVICES`` services the groups'
+    overview and a link to each group's own page."""
+    groups = definitions.container_groups(model)
+    if not groups:
+        return [mermaid(definitions.c4_container(model))]
+    return [f"{len(model.services)} services are more than one container diagram can show: here they are counted "
+            f"by group (domain, at most {definitions.C4_MAX_SERVICES} services each); each group's page draws its "
+            "services, their datastores and the services of other groups they call or are called by.", "",
+            mermaid(definitions.c4_container_overview(model, groups)),
+            *[f"- [{label}]({CONTAINERS}/{group_slug(label)}.md): {len(members)} services"
+              for label, members in groups.items()], ""]
+
+
+def container_page(model: ArchitectureModel, label: str, members: list[str]) -> str:
+    """One group's container diagram, on a page of its own."""
+    return "\n".join([f"# Containers: {label}", "", NOTICE, "",
+                      f"{len(members)} services of the {definitions.platform_name(model)} platform, their "
+                      "datastores, and the services of other groups they call or are called by (outside the "
+                      "boundary). [All groups](../index.md#containers-c4).", "",
+                      mermaid(definitions.c4_container(model, members, label))])
 
 
 def import_violations(model: ArchitectureModel, code: ServiceCode) -> list:
@@ -224,9 +251,14 @@ def render_jobs(model: ArchitectureModel, limits: Limits | None = None) -> dict[
     and classes are one SVG per group plus the overview of the groups (``modules.svg``, ``classes.svg``)."""
     limits = limits or Limits()
     dot = printer_for("dot")
+    groups = definitions.container_groups(model)
+    containers = definitions.c4_container_overview(model, groups) if groups else definitions.c4_container(model)
     jobs = {f"{RENDERS_DIR}/architecture/{name}.svg": print_figure(dot, figure) for name, figure in (
-        ("c4-context", definitions.c4_context(model)), ("c4-container", definitions.c4_container(model)),
+        ("c4-context", definitions.c4_context(model)), ("c4-container", containers),
         ("platform-map", definitions.platform_map(model)), ("imports", definitions.package_imports(model)))}
+    for label, members in groups.items():
+        jobs[f"{RENDERS_DIR}/architecture/c4-container-{group_slug(label)}.svg"] = print_figure(
+            dot, definitions.c4_container(model, members, label))
     for code in model.code.services:
         base = f"{RENDERS_DIR}/{code.service}"
         packages = definitions.module_graph(code, PACKAGE_DEPTH)

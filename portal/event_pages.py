@@ -13,6 +13,7 @@ from typing import Any
 from arrakis_docs.model.architecture import ArchitectureModel
 from arrakis_docs.model.events import RECEIVE, SEND, EventChannel, EventModel, EventUsage, subject_matches
 from arrakis_docs.model.refs import SourceRef
+from arrakis_docs.model_index import EventIndex
 
 EVENTS_DIR = "docs/events"
 GRAPH_LIMIT = 40  # subjects drawn one by one on the index; more are summarised by domain
@@ -95,10 +96,11 @@ class EventPages:
     def __init__(self, model: ArchitectureModel) -> None:
         self.model = model
         self.events: EventModel = model.events
+        self.lookup = EventIndex(self.events)
 
     def event_channels(self) -> list[EventChannel]:
         """Concrete subjects: the events that get a page."""
-        return [c for c in self.events.channels if not c.pattern]
+        return list(self.lookup.concrete)
 
     def files(self) -> dict[str, str]:
         """Page text by repo-relative path."""
@@ -194,7 +196,7 @@ class EventPages:
             out += [f"**Parameters:** {', '.join(f'`{p}`' for p in channel.parameters)}  ", ""]
         out += [f"**Stream:** {', '.join(channel.streams) or 'none (core NATS)'}", ""]
         for name in channel.messages:
-            message = self.events.message(name)
+            message = self.lookup.message(name)
             if message is None:
                 continue
             if message.description:
@@ -214,8 +216,10 @@ class EventPages:
             out.append("- none found in the code")
         out += ["", "```mermaid", "flowchart LR"] + self.graph([channel])[2:] + [""]
         out += ["## Code locations", ""]
-        uses = [u for u in self.events.usages if u.address and (u.address == channel.address or (
-            u.action == RECEIVE and u.service in channel.wildcard_consumers and _matches(u, channel)))]
+        found = {u for u in self.lookup.by_address.get(channel.address, []) if u.address}
+        for consumer in channel.wildcard_consumers:  # their wildcard subscriptions that match this subject
+            found.update(u for u in self.lookup.usages_of(consumer, RECEIVE) if u.address and _matches(u, channel))
+        uses = sorted(found, key=self.lookup.position.__getitem__)
         out += [f"- {u.action}: {_code(u)}" for u in uses]
         return "\n".join(out) + "\n"
 
@@ -225,7 +229,7 @@ class EventPages:
         for action, title in ((SEND, "Sends"), (RECEIVE, "Receives")):
             out += [f"## {title}", "", "| Subject | Message | Durable | Queue | Code |",
                     "| --- | --- | --- | --- | --- |"]
-            for u in self.events.usages_of(service, action):
+            for u in self.lookup.usages_of(service, action):
                 subject = f"[`{u.address}`](../{page_name(u.address)}.md)" if self._has_page(u.address) else (
                     f"`{u.address}`" if u.address else f"run time: `{u.dynamic}`")
                 out.append(f"| {subject} | {u.message or '—'} | {u.durable or '—'} | {u.queue or '—'} | "
@@ -234,7 +238,7 @@ class EventPages:
         return "\n".join(out)
 
     def _has_page(self, address: str) -> bool:
-        return any(c.address == address for c in self.event_channels())
+        return address in self.lookup.concrete_addresses
 
 
 def _matches(usage: EventUsage, channel: EventChannel) -> bool:

@@ -5,25 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from arrakis_docs.catalog import catalog_files
-from arrakis_docs.diagrams_output import diagram_outputs
-from arrakis_docs.events_output import event_outputs
 from arrakis_docs.extractors.config import RepoConfig
-from arrakis_docs.infra_output import infra_outputs
 from arrakis_docs.model.architecture import ArchitectureModel
-from arrakis_docs.monitoring import monitoring_outputs
 from arrakis_docs.openapi_specs import spec_files
 from arrakis_docs.output import OutputSet
-from arrakis_docs.site_output import site_outputs
+from arrakis_docs.site_output import SIBLINGS, site_outputs
 
 
 def render(model: ArchitectureModel, repo: Path, out_root: Path, config: RepoConfig) -> OutputSet:
-    """The files every writer produces for ``model``; ``out_root`` is where they will live."""
+    """The files every writer produces for ``model``; ``out_root`` is where they will live. Each writer runs once:
+    the site writer is handed the catalog and the other writers' pages instead of rendering them again."""
     output = OutputSet(owned_dirs=[config.catalog_dir])
-    for path, text in sorted({**catalog_files(model, config.catalog_dir),
-                              **spec_files(model, config.catalog_dir)}.items()):
+    catalog = catalog_files(model, config.catalog_dir)
+    for path, text in sorted({**catalog, **spec_files(model, config.catalog_dir)}.items()):
         output.add(path, text)
-    for writers in (event_outputs, diagram_outputs, infra_outputs, monitoring_outputs, site_outputs):
-        part = writers(model, repo, config)
+    siblings = [writers(model, repo, config) for writers in SIBLINGS]
+    for part in [*siblings, site_outputs(model, repo, config, siblings=siblings, catalog=catalog)]:
         output.owned_dirs.extend(d for d in part.owned_dirs if d not in output.owned_dirs)
         for path, text in sorted(part.files.items()):
             output.add(path, text)

@@ -7,12 +7,16 @@
 - ``on_nav``: the portal's navigation (tabs, services by domain, one section per service, bounded lists) planned by
   :mod:`arrakis_docs.site_nav` from the pages that exist, so pages other writers add (runbooks, runtime, ...)
   appear without anyone listing their file names.
+- ``on_post_page``: every run of whitespace holding a line break becomes one line break, outside ``<pre>``,
+  ``<code>``, ``<textarea>``, ``<script>``, ``<style>`` and Mermaid blocks: the same page to a browser, but the
+  theme's indented navigation markup (about half of each page) no longer multiplies by the number of pages.
 - ``on_files`` also adds the Runtime pages ``arrakis-docs runtime --pages`` wrote into ``var/runtime/pages`` (built
   output from the recorded traces, never committed) under ``runtime/``, or one page saying how to get them.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +28,11 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils.meta import get_data
 
 from arrakis_docs.site_nav import Entry, plan
+
+# Where whitespace means something (or a Mermaid source is read line by line): kept as written.
+_KEPT = re.compile(r"(<(pre|code|textarea|script|style)\b.*?</\2>|<div class=\"mermaid-diagram\">.*?</div>)",
+                   re.DOTALL | re.IGNORECASE)
+_BLANK = re.compile(r"[ \t\r\f\v]*\n\s*")
 
 # Shipped inside the package: everything under it is copied to the same path under the site root.
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -136,3 +145,22 @@ def on_nav(nav: Navigation, config: MkDocsConfig, files: Files, **_: Any) -> Nav
         page.previous_page = ordered[index - 1] if index else None
         page.next_page = ordered[index + 1] if index + 1 < len(ordered) else None
     return Navigation(items, ordered)
+
+
+def squeezed(html: str) -> str:
+    """``html`` with each whitespace run that holds a line break cut to one line break, outside the elements where
+    whitespace is kept (``_KEPT``): HTML collapses such runs to one space anyway, so the page renders the same."""
+    parts = _KEPT.split(html)
+    out = []
+    for index, part in enumerate(parts):
+        kind = index % 3  # split() yields text, the kept element, its tag name (group 2), text, ...
+        if kind == 0:
+            out.append(_BLANK.sub("\n", part))
+        elif kind == 1:
+            out.append(part)
+    return "".join(out)
+
+
+def on_post_page(output: str, **_: Any) -> str:
+    """Every page leaves squeezed (see :func:`squeezed`)."""
+    return squeezed(output)

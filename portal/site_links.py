@@ -28,9 +28,32 @@ def page_title(path: str, text: str) -> str:
 
 @dataclass
 class Pages:
-    """Every Markdown page the portal will hold, by path under ``docs/``, with its text."""
+    """Every Markdown page the portal will hold, by path under ``docs/``, with its text.
+
+    Folder listings, titles and event pages are indexed on first use (writers ask once per entity; a scan of every
+    page each time grew with the square of the site); a page added or removed drops the indexes."""
 
     texts: dict[str, str] = field(default_factory=dict)
+    _indexed: int = field(default=-1, init=False, repr=False, compare=False)
+    _folders: dict[str, list[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _titles: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _stems: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _rank: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def _index(self) -> None:
+        if self._indexed == len(self.texts):
+            return
+        self._folders, self._titles, self._stems, self._rank = {}, {}, {}, {}
+        order = sorted((p for p in self.texts if p.endswith(".md")),
+                       key=lambda p: (p.count("/"), posixpath.basename(p) != "index.md", p))
+        for page in order:
+            parts = page.split("/")[:-1]
+            for depth in range(1, len(parts) + 1):
+                self._folders.setdefault("/".join(parts[:depth]), []).append(page)
+        for n, page in enumerate(self._folders.get("events", [])):
+            self._stems.setdefault(posixpath.splitext(posixpath.basename(page))[0], page)
+            self._rank[page] = n
+        self._indexed = len(self.texts)
 
     def exists(self, page: str) -> bool:
         """Whether ``page`` (a path under docs/) will be built."""
@@ -38,26 +61,27 @@ class Pages:
 
     def under(self, folder: str) -> list[str]:
         """Pages below ``folder`` (a path under docs/), sorted with index pages first."""
-        prefix = folder.rstrip("/") + "/"
-        found = [p for p in self.texts if p.startswith(prefix) and p.endswith(".md")]
-        return sorted(found, key=lambda p: (p.count("/"), posixpath.basename(p) != "index.md", p))
+        self._index()
+        return list(self._folders.get(folder.strip("/"), []))
 
     def title(self, page: str) -> str:
         """Title of a known page."""
-        return page_title(page, self.texts.get(page, ""))
+        self._index()
+        if page not in self._titles:
+            self._titles[page] = page_title(page, self.texts.get(page, ""))
+        return self._titles[page]
 
     def event_page(self, subject: str) -> str | None:
         """The events writer's page for an event subject: one named after it or titled with it, else its index."""
-        candidates = self.under("events")
-        slugs = {subject, subject.replace(".", "-"), subject.replace(".", "_")}
-        for page in candidates:
-            stem = posixpath.splitext(posixpath.basename(page))[0]
-            if stem in slugs:
-                return page
-        for page in candidates:
+        self._index()
+        named = [self._stems[s] for s in (subject, subject.replace(".", "-"), subject.replace(".", "_"))
+                 if s in self._stems]
+        if named:
+            return min(named, key=self._rank.__getitem__)
+        for page in self._folders.get("events", []):
             if subject in self.title(page).replace("`", ""):
                 return page
-        return next((p for p in candidates if p == "events/index.md"), None)
+        return "events/index.md" if "events/index.md" in self._rank else None
 
     def mentioning(self, folder: str, word: str) -> list[str]:
         """Pages below ``folder`` whose text names ``word`` as a whole word."""

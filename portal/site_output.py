@@ -23,6 +23,7 @@ from arrakis_docs.events_output import event_outputs
 from arrakis_docs.extractors.config import RepoConfig
 from arrakis_docs.infra_output import infra_outputs
 from arrakis_docs.model.architecture import ArchitectureModel, Link, Service
+from arrakis_docs.model_index import ModelIndex
 from arrakis_docs.monitoring import monitoring_outputs
 from arrakis_docs.monitoring.links import source_links
 from arrakis_docs.openapi_specs import SPEC_DIR, spec_filename
@@ -72,11 +73,11 @@ def environment(folder: str) -> jinja2.Environment:
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False)
 
 
-def _sibling_outputs(model: ArchitectureModel, repo: Path, config: RepoConfig) -> tuple[dict[str, str], list[str]]:
+def _sibling_outputs(model: ArchitectureModel, repo: Path, config: RepoConfig,
+                     parts: list[Rendered] | None = None) -> tuple[dict[str, str], list[str]]:
     files: dict[str, str] = {}
     owned: list[str] = []
-    for writer in SIBLINGS:
-        part = writer(model, repo, config)
+    for part in parts if parts is not None else [writer(model, repo, config) for writer in SIBLINGS]:
         files.update(part.files)
         owned.extend(part.owned_dirs)
     return files, owned
@@ -108,6 +109,8 @@ class SiteWriter:
         self.config = config
         self.pages = pages
         self.entities = entities
+        self.index = ModelIndex(model)
+        self.store_names = {d.name for d in model.datastores}
         self.events: EventFacts = event_facts(model)
         self.infra = infra_by_service(model)
         self.neighbours = Neighbours(model, self.events)
@@ -178,7 +181,7 @@ class SiteWriter:
         for s in self.model.services:
             if http_only and s.app.kind == "worker":
                 continue
-            api = self.model.api_of(s)
+            api = self.index.api_of(s)
             rows.append({"name": s.name, "link": rel(source, service_page(s.name)), "owner": s.owner,
                          "lifecycle": s.lifecycle, "tier": s.tier, "domain": s.domain,
                          "summary": _summary(s.description),
@@ -188,7 +191,7 @@ class SiteWriter:
     def service_data(self, service: Service, source: str, techdocs: bool = False) -> dict[str, Any]:
         """What a service page shows; ``techdocs`` drops links that only resolve inside the portal."""
         sid = service.id
-        api = self.model.api_of(service)
+        api = self.index.api_of(service)
         ref = (lambda _src, eid: eid.split(":", 1)[1]) if techdocs else self.ref
         group = "" if techdocs else self.link(source, entity_page("group", service.owner), service.owner)
         facts = [("Owner", group or service.owner), ("Lifecycle", service.lifecycle), ("Tier", service.tier),
@@ -207,8 +210,8 @@ class SiteWriter:
                      for op in (operations(api.document) if api else [])]
         event = (lambda _src, subject: subject) if techdocs else self.event_ref
         datastores = []
-        for edge in self.model.edges_from(sid, "depends-on"):
-            store = next((d for d in self.model.datastores if d.id == edge.target), None)
+        for edge in self.index.edges_from(sid, "depends-on"):
+            store = self.index.datastores.get(edge.target)
             if store:
                 datastores.append({"name": ref(source, store.id), "kind": store.kind, "technology": store.technology})
         diagrams = [] if techdocs else [{"title": self.pages.title(p), "link": rel(source, p)}
@@ -228,10 +231,10 @@ class SiteWriter:
             "sends": [event(source, x) for x in sorted(self.events.sends.get(service.name, ()))],
             "receives": [event(source, x) for x in sorted(self.events.receives.get(service.name, ()))],
             "datastores": datastores,
-            "depends_on": [ref(source, e.target) for e in self.model.edges_from(sid, "depends-on")
+            "depends_on": [ref(source, e.target) for e in self.index.edges_from(sid, "depends-on")
                            if e.target.startswith("service:")],
-            "consumes": [ref(source, e.target) + " API" for e in self.model.edges_from(sid, "consumes-api")],
-            "dependents": [ref(source, e.source) for e in self.model.edges_to(sid, "depends-on")],
+            "consumes": [ref(source, e.target) + " API" for e in self.index.edges_from(sid, "consumes-api")],
+            "dependents": [ref(source, e.source) for e in self.index.edges_to(sid, "depends-on")],
             "diagrams": diagrams, "infra": self.infra.get(service.name, []), "infra_pages": infra_pages,
             "coverage": coverage_line(service), "worker": service.app.kind == "worker",
             **({} if techdocs else self.about(service, source)),
@@ -245,7 +248,7 @@ class SiteWriter:
         for link in component.get("metadata", {}).get("links") or []:
             if isinstance(link, dict) and link.get("url"):
                 links.setdefault(str(link["url"]), str(link.get("title") or link["url"]))
-        stores = {d.name for d in self.model.datastores}
+        stores = self.store_names
         runs_on = [dict(r) for r in self.infra.get(service.name, [])]
         for target in component.get("spec", {}).get("dependsOn") or []:  # catalog resources besides datastores
             kind, _, name = str(target).partition(":")
@@ -281,7 +284,7 @@ class SiteWriter:
         return links
 
     def api_data(self, name: str, source: str, portal: bool = True) -> dict[str, Any]:
-        api = next(a for a in self.model.apis if a.name == name)
+        api = self.index.apis[name]
         info = api.document.get("info", {})
         return {"name": api.name, "title": f"{api.title or api.name} API", "service": api.service,
                 "version": api.version or info.get("version", ""),
@@ -292,7 +295,7 @@ class SiteWriter:
                 "schemas": schemas(api.document)}
 
     def spec_path(self, name: str) -> str:
-        api = next(a for a in self.model.apis if a.name == name)
+        api = self.index.apis[name]
         return f"{self.config.catalog_dir}/{SPEC_DIR}/{spec_filename(api)}"
 
     def api_pages(self, name: str) -> None:
@@ -384,9 +387,9 @@ class SiteWriter:
                                              for p in self.pages.under(folder)]}
                   for title, folder in OTHER_SECTIONS]
         services = [{"name": s.name, "link": rel(source, service_page(s.name)),
-                     "depends_on": [self.ref(source, e.target) for e in self.model.edges_from(s.id, "depends-on")
+                     "depends_on": [self.ref(source, e.target) for e in self.index.edges_from(s.id, "depends-on")
                                     if e.target.startswith("service:")],
-                     "datastores": [self.ref(source, e.target) for e in self.model.edges_from(s.id, "depends-on")
+                     "datastores": [self.ref(source, e.target) for e in self.index.edges_from(s.id, "depends-on")
                                     if e.target.startswith("datastore:")]}
                     for s in self.model.services]
         return {"groups": groups, "services": services}
@@ -394,13 +397,13 @@ class SiteWriter:
     def techdocs(self, service: Service) -> None:
         """TechDocs sources beside the service (or under ``techdocs/<name>`` when it has no folder of its own):
         mkdocs.yml with only techdocs-core, docs/index.md and docs/api.md."""
-        base = techdocs_dir(self.model, service)
+        base = techdocs_dir(self.model, service, self.index)
         data = self.service_data(service, "index.md", techdocs=True)
         description = yaml.safe_dump(_summary(service.description, 300), width=1000).removesuffix("...\n").strip()
         self.files[f"{base}/mkdocs.yml"] = self.techdocs_env.get_template("mkdocs.yml.j2").render(
             name=service.name, description=description)
         self.files[f"{base}/docs/index.md"] = self.techdocs_env.get_template("index.md.j2").render(s=data)
-        api = self.model.api_of(service)
+        api = self.index.api_of(service)
         if api:
             text = self.env.get_template("api.md.j2").render(a=self.api_data(api.name, "api.md", portal=False))
             self.files[f"{base}/docs/api.md"] = text
@@ -417,9 +420,11 @@ def coverage_line(service: Service) -> str:
     return ", ".join(parts)
 
 
-def catalog_entities(model: ArchitectureModel, config: RepoConfig, sibling_files: dict[str, str]) -> list[dict]:
-    """Every Backstage entity the catalog will hold (ours plus other writers'), with its path and parsed body."""
-    texts = {**catalog_files(model, config.catalog_dir),
+def catalog_entities(model: ArchitectureModel, config: RepoConfig, sibling_files: dict[str, str],
+                     catalog: dict[str, str] | None = None) -> list[dict]:
+    """Every Backstage entity the catalog will hold (ours plus other writers'), with its path and parsed body;
+    ``catalog``: the catalog writer's files when they are rendered already."""
+    texts = {**(catalog if catalog is not None else catalog_files(model, config.catalog_dir)),
              **{p: t for p, t in sibling_files.items() if p.startswith(f"{config.catalog_dir}/")}}
     entities = []
     for path, text in sorted(texts.items()):
@@ -437,11 +442,14 @@ def catalog_entities(model: ArchitectureModel, config: RepoConfig, sibling_files
     return entities
 
 
-def site_outputs(model: ArchitectureModel, repo: Path, config: RepoConfig) -> Rendered:
-    """Generated text files by repo-relative path, and the folders these writers own entirely."""
-    sibling_files, sibling_owned = _sibling_outputs(model, repo, config)
+def site_outputs(model: ArchitectureModel, repo: Path, config: RepoConfig, siblings: list[Rendered] | None = None,
+                 catalog: dict[str, str] | None = None) -> Rendered:
+    """Generated text files by repo-relative path, and the folders these writers own entirely. ``siblings`` (the
+    outputs of ``SIBLINGS``, in order) and ``catalog`` (the catalog writer's files): when the caller rendered them
+    already, so no writer runs twice."""
+    sibling_files, sibling_owned = _sibling_outputs(model, repo, config, siblings)
     pages = known_pages(repo, sibling_files, sibling_owned)
-    writer = SiteWriter(model, config, pages, catalog_entities(model, config, sibling_files))
+    writer = SiteWriter(model, config, pages, catalog_entities(model, config, sibling_files, catalog))
     return Rendered(files=writer.render(), owned_dirs=list(OWNED_DIRS))
 
 

@@ -10,6 +10,7 @@ from arrakis_docs.model.code import ServiceCode
 
 HTTP_KINDS = ("consumes-api", "depends-on")
 DATASTORE_KINDS = {"database": "database", "cache": "cache", "message-stream": "queue"}
+C4_MAX_SERVICES = 40  # services one container diagram shows; past it, one diagram per domain beside an overview
 
 
 def collapse(name: str, depth: int | None) -> str:
@@ -98,29 +99,104 @@ def c4_context(model: ArchitectureModel) -> Graph:
     return graph
 
 
-def c4_container(model: ArchitectureModel) -> Graph:
-    """Inside the platform: the services, their databases, the message stream and the cache."""
-    graph = Graph(title="containers", direction="LR", groups={"boundary": f"{platform_name(model)} platform"})
+def c4_container(model: ArchitectureModel, members: list[str] | None = None, label: str = "") -> Graph:
+    """Inside the platform: the services, their databases, the message stream and the cache. With ``members``
+    (one group of :func:`container_groups`): only those services and their datastores; services of other groups they
+    call or are called by are drawn outside the boundary."""
+    inside = {s.name for s in model.services} if members is None else set(members)
+    title = f"containers: {label}" if label else "containers"
+    graph = Graph(title=title, direction="LR", groups={"boundary": f"{platform_name(model)} platform"})
     graph.nodes.append(Node("user", "API user", "person"))
     for service in model.services:
-        graph.nodes.append(Node(node_id(service.name), service.name, "container", "boundary", "FastAPI"))
-        graph.links.append(Link("user", node_id(service.name), "HTTPS"))
-    for store in model.datastores:
-        graph.nodes.append(Node(node_id(store.name), store.name, DATASTORE_KINDS.get(store.kind, "database"),
-                                "boundary", store.technology))
+        if service.name in inside:
+            graph.nodes.append(Node(node_id(service.name), service.name, "container", "boundary", "FastAPI"))
+            graph.links.append(Link("user", node_id(service.name), "HTTPS"))
+    stores = {d.id: d for d in model.datastores}
+    if members is None:
+        for store in model.datastores:
+            graph.nodes.append(Node(node_id(store.name), store.name, DATASTORE_KINDS.get(store.kind, "database"),
+                                    "boundary", store.technology))
+    verb = {"database": "reads/writes", "cache": "caches", "message-stream": "publishes/consumes"}
     for edge in model.edges:
+        if edge.kind != "depends-on" or not edge.source.startswith("service:"):
+            continue
         source, target = edge.source.split(":", 1)[1], edge.target.split(":", 1)[1]
-        if edge.kind == "depends-on" and edge.target.startswith("datastore:"):
-            store = next((d for d in model.datastores if d.id == edge.target), None)
-            verb = {"database": "reads/writes", "cache": "caches", "message-stream": "publishes/consumes"}
+        if edge.target.startswith("datastore:") and source in inside:
+            store = stores.get(edge.target)
+            if members is not None and store is not None:
+                graph.nodes.append(Node(node_id(store.name), store.name,
+                                        DATASTORE_KINDS.get(store.kind, "database"), "boundary", store.technology))
             graph.links.append(Link(node_id(source), node_id(target), verb.get(store.kind, "uses") if store else "",
                                     dashed=bool(store and store.kind == "message-stream")))
-        elif edge.kind == "depends-on" and edge.target.startswith("service:"):
+        elif edge.target.startswith("service:") and (source in inside or target in inside):
+            for end in (source, target):
+                if end not in inside:
+                    graph.nodes.append(Node(node_id(end), end, "external", detail="another group"))
             graph.links.append(Link(node_id(source), node_id(target), "HTTP"))
     for sender in _webhook_senders(model):
-        graph.nodes.append(Node("webhooks", "Webhook receivers", "external"))
-        graph.links.append(Link(node_id(sender), "webhooks", "signed webhooks"))
+        if sender in inside:
+            graph.nodes.append(Node("webhooks", "Webhook receivers", "external"))
+            graph.links.append(Link(node_id(sender), "webhooks", "signed webhooks"))
     graph.nodes, graph.links = sorted(set(graph.nodes)), sorted(set(graph.links))
+    return graph
+
+
+def container_groups(model: ArchitectureModel, limit: int = C4_MAX_SERVICES) -> dict[str, list[str]]:
+    """{} when one container diagram can show every service; else service names by domain (or system), a group
+    past ``limit`` split into consecutive ranges, so each group's diagram stays readable."""
+    if len(model.services) <= limit:
+        return {}
+    by_domain: dict[str, list[str]] = {}
+    for service in sorted(model.services, key=lambda s: s.name):
+        by_domain.setdefault(service.domain or service.system or "other", []).append(service.name)
+    groups: dict[str, list[str]] = {}
+    for key, names in sorted(by_domain.items()):
+        if len(names) <= limit:
+            groups[key] = names
+            continue
+        for start in range(0, len(names), limit):
+            chunk = names[start:start + limit]
+            groups[f"{key} {chunk[0]} – {chunk[-1]}"] = chunk
+    return groups
+
+
+def c4_container_overview(model: ArchitectureModel, groups: dict[str, list[str]]) -> Graph:
+    """One box per group of :func:`container_groups` (services and datastores counted), HTTP calls between groups
+    counted on one arrow, and the datastores several groups share."""
+    where = group_of(groups)
+    graph = Graph(title="containers by group", direction="LR",
+                  groups={"boundary": f"{platform_name(model)} platform"})
+    graph.nodes.append(Node("user", "API user", "person"))
+    stores = {d.id: d for d in model.datastores}
+    store_groups: dict[str, set[str]] = {}
+    calls: dict[tuple[str, str], int] = {}
+    for edge in model.edges:
+        source = where.get(edge.source.split(":", 1)[1]) if edge.source.startswith("service:") else None
+        if edge.kind != "depends-on" or source is None:
+            continue
+        if edge.target in stores:
+            store_groups.setdefault(edge.target, set()).add(source)
+        elif edge.target.startswith("service:"):
+            target = where.get(edge.target.split(":", 1)[1])
+            if target and target != source:
+                calls[(source, target)] = calls.get((source, target), 0) + 1
+    own = {label: sum(1 for g in store_groups.values() if g == {label}) for label in groups}
+    for label, members in sorted(groups.items()):
+        group = node_id(f"group {label}")
+        graph.nodes.append(Node(group, label, "system", "boundary",
+                                f"{len(members)} services, {own[label]} datastores"))
+        graph.links.append(Link("user", group, "HTTPS"))
+    for (source, target), count in sorted(calls.items()):
+        graph.links.append(Link(node_id(f"group {source}"), node_id(f"group {target}"),
+                                f"{count} HTTP call{'s' if count != 1 else ''}"))
+    for store_id, users in sorted(store_groups.items()):
+        if len(users) < 2:
+            continue
+        store = stores[store_id]
+        graph.nodes.append(Node(node_id(store.name), store.name, DATASTORE_KINDS.get(store.kind, "database"),
+                                "boundary", store.technology))
+        graph.links.extend(Link(node_id(f"group {u}"), node_id(store.name), dashed=store.kind == "message-stream")
+                           for u in sorted(users))
     return graph
 
 
