@@ -11,11 +11,17 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Index, Integer, String, event, inspect
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, ORMExecuteState, Session, mapped_column
 
+from arrakis_common import dead_letters, idempotency
 from arrakis_common.events import InboxMixin, OutboxMixin, utcnow
 
 
 class Base(DeclarativeBase):
     pass
+
+
+# Platform tables in this service's database, created by its migrations (0003).
+dead_letters.include_in(Base.metadata)
+idempotency.include_in(Base.metadata)
 
 
 class Outbox(OutboxMixin, Base):

@@ -11,7 +11,8 @@ key and gets the first answer instead of a second row:
   running (key reserved, no answer yet) is 409.
 
 Keys are scoped to the caller (a digest of the ``Authorization`` header), so two clients cannot collide or read each
-other's answers. The table lives in each service's own database, created at start-up beside the service's tables.
+other's answers. The table lives in each service's own database, created by the service's Alembic chain (at
+start-up for a service without migrations).
 """
 
 from __future__ import annotations
@@ -52,6 +53,11 @@ class Reservation:
     caller: str
     key: str
     fingerprint: str
+
+
+def include_in(target: MetaData) -> Table:
+    """Add the key table to a service's metadata, so its schema checks and ``create_all`` know it."""
+    return idempotency_keys.to_metadata(target)
 
 
 def create_table(engine: Any) -> None:

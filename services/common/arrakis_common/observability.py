@@ -59,6 +59,14 @@ class Metrics:
                                       "num_pending), refreshed at scrape", ["consumer"], registry=self.registry)
         self.ready = Gauge("arrakis_ready", "1 when a readiness check passes (database, nats), checked at scrape",
                            ["check"], registry=self.registry)
+        self.outbox_backlog = Gauge("arrakis_outbox_backlog", "Events in the outbox not yet acknowledged by "
+                                    "JetStream, counted at scrape", registry=self.registry)
+        self.outbox_oldest_age = Gauge("arrakis_outbox_oldest_unsent_age_seconds", "Age of the oldest event the "
+                                       "relay has not yet published (0 when none waits), at scrape",
+                                       registry=self.registry)
+        self.dead_lettered = Counter("arrakis_events_dead_lettered", "Events a consumer could not handle and kept "
+                                     "in event_dead_letters, by subject and reason", ["subject", "reason"],
+                                     registry=self.registry)
         self.scrape_hooks: list[ScrapeHook] = []
         self._routes_known = False
 
@@ -98,7 +106,10 @@ def install_metrics(app: FastAPI, metrics: Metrics) -> None:
         metrics.know_routes(app)
         runtime = getattr(app.state, "runtime", None)
         if runtime is not None and runtime.bus.db is not None:
-            metrics.outbox_pending.set(await asyncio.to_thread(runtime.bus.pending_count))
+            waiting, oldest_age = await asyncio.to_thread(runtime.bus.backlog)
+            metrics.outbox_pending.set(waiting)
+            metrics.outbox_backlog.set(waiting)
+            metrics.outbox_oldest_age.set(oldest_age)
             metrics.events_published.set(runtime.bus.published)
             metrics.events_consumed.set(runtime.bus.consumed)
             await _refresh_runtime_gauges(metrics, runtime)
@@ -114,8 +125,7 @@ async def _refresh_runtime_gauges(metrics: Metrics, runtime: object) -> None:
     bus = runtime.bus  # type: ignore[attr-defined]
     database = await asyncio.to_thread(runtime.db.ping) if runtime.db is not None else False  # type: ignore[attr-defined]
     metrics.ready.labels("database").set(1 if database else 0)
-    nats_ok = bus.connected or not bus.settings.events_enabled
-    metrics.ready.labels("nats").set(1 if nats_ok else 0)
+    metrics.ready.labels("nats").set(1 if bus.broker_state() in ("ok", "disabled") else 0)
     for sub in bus.subscriptions:
         gauge = metrics.consumer_pending.labels(sub.durable)  # the series exists from the first scrape on
         js = getattr(bus, "js", None)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import String
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from arrakis_common import dead_letters, idempotency
 from arrakis_common.app import ServiceRuntime, build_app, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
 from arrakis_common.events import Envelope, Event, InboxMixin, OutboxMixin
@@ -17,6 +18,10 @@ from arrakis_common.settings import ServiceSettings
 
 class Base(DeclarativeBase):
     pass
+
+
+dead_letters.include_in(Base.metadata)
+idempotency.include_in(Base.metadata)
 
 
 class Outbox(OutboxMixin, Base):
@@ -70,6 +75,9 @@ def get_note(note_id: int, session: Session = db_session) -> dict[str, object]:
 
 
 def record_seen(session: Session, envelope: Envelope) -> None:
+    note = NoteCreated.model_validate(envelope.payload)  # a payload that is no note fails validation
+    if note.text == "boom":  # a handler that fails on every delivery
+        raise RuntimeError("the handler cannot take this note")
     session.add(Seen(event_id=envelope.id))
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from arrakis_common import dead_letters, idempotency
 from arrakis_common.events import InboxMixin, OutboxMixin, utcnow
 
 
@@ -17,6 +18,11 @@ def new_id() -> str:
 
 class Base(DeclarativeBase):
     pass
+
+
+# Platform tables in this service's database, created by its migrations (0003).
+dead_letters.include_in(Base.metadata)
+idempotency.include_in(Base.metadata)
 
 
 class Outbox(OutboxMixin, Base):

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from arrakis_common import idempotency
 from arrakis_common.events import InboxMixin, OutboxMixin, utcnow
 
 
@@ -18,6 +19,10 @@ def new_id() -> str:
 
 class Base(DeclarativeBase):
     pass
+
+
+# Platform tables in this service's database, created by its migrations (0003).
+idempotency.include_in(Base.metadata)
 
 
 class Outbox(OutboxMixin, Base):

@@ -8,11 +8,16 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from arrakis_common import idempotency
 from arrakis_common.events import InboxMixin, OutboxMixin, utcnow
 
 
 class Base(DeclarativeBase):
     pass
+
+
+# Platform tables in this service's database, created by its migrations (0003).
+idempotency.include_in(Base.metadata)
 
 
 class Outbox(OutboxMixin, Base):

@@ -8,11 +8,16 @@ from datetime import datetime
 from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from arrakis_common import idempotency
 from arrakis_common.events import InboxMixin, OutboxMixin, utcnow
 
 
 class Base(DeclarativeBase):
     pass
+
+
+# Platform tables in this service's database, created by its migrations (0003).
+idempotency.include_in(Base.metadata)
 
 
 class Outbox(OutboxMixin, Base):
