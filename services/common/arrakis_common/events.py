@@ -13,10 +13,10 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import nats
 from nats.js.api import ConsumerConfig, DiscardPolicy, StorageType, StreamConfig
@@ -40,6 +40,7 @@ SCHEMA_BUCKET = "ARRAKIS_SCHEMAS"
 DUPLICATE_WINDOW_SECONDS = 120.0  # a row the relay sends twice within it is stored once
 JS_INFO_SUBJECT = "$JS.API.INFO"  # JetStream's account info: the broker probe's round trip
 REGISTRY: dict[str, type[Event]] = {}
+T = TypeVar("T")
 
 
 def utcnow() -> datetime:
@@ -185,6 +186,18 @@ class EventBus:
             self._wake.set()
         else:
             loop.call_soon_threadsafe(self._wake.set)
+
+    def run_on_loop(self, factory: Callable[[], Awaitable[T]], timeout: float) -> T:
+        """Run ``factory()`` on the bus's event loop (where its NATS connection lives) from a worker thread, such
+        as a sync endpoint's, and wait up to ``timeout`` seconds for the result."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            raise RuntimeError("the event bus is not running")
+
+        async def run() -> T:
+            return await factory()
+
+        return asyncio.run_coroutine_threadsafe(run(), loop).result(timeout)
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
     @property
