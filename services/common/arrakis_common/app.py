@@ -52,8 +52,8 @@ class ServiceRuntime:
         return self.db
 
 
-def get_runtime(request: Request) -> ServiceRuntime:
-    """Dependency: the service runtime of the app serving this request."""
+async def get_runtime(request: Request) -> ServiceRuntime:
+    """Dependency: the service runtime of the app serving this request (async: no thread-pool hop for a lookup)."""
     return request.app.state.runtime
 
 
