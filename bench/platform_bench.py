@@ -7,7 +7,8 @@ ports, data files and settings `make up` gives them):
 2. platform: ontology-management-service (auth, idempotency, outbox, events, metrics);
 
 each with ``--clients`` clients (default 20), each creating an object then reading it back, for ``--seconds``
-(default 30). Printed: requests/s, p50/p95/p99 latency, and the ratio platform / baseline (target >= 0.5). Then the
+(default 30) in all, in three alternating slices (the machine's other load then weighs on both alike).
+Printed: requests/s, p50/p95/p99 latency, and the ratio platform / baseline (target >= 0.5). Then the
 fault runs, each ``--seconds`` long under the same load: ``kill -9`` of ontology-management-service a third of the
 way in (started again a second later, as supervisord does), and nats-server paused (SIGSTOP) for
 ``--pause-seconds``. After each run, once events have drained: the loss table (acknowledged / in database / in
@@ -52,6 +53,7 @@ ONTOLOGY = "ontology-management-service"
 RATIO_TARGET = 0.5
 OBJECT_TYPE = "BenchThing"
 CREATED = "arrakis.ontology.object.created"
+SLICES = 3  # the throughput runs alternate baseline and platform in this many slices each
 
 
 @dataclass
@@ -62,6 +64,12 @@ class Load:
     latencies: list[float] = field(default_factory=list)
     acknowledged: list[str] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
+
+    def add(self, other: Load) -> None:
+        self.seconds += other.seconds
+        self.latencies += other.latencies
+        self.acknowledged += other.acknowledged
+        self.errors.update(other.errors)
 
     @property
     def rate(self) -> float:
@@ -287,11 +295,15 @@ def main() -> int:
         try:
             platform.start()
             print(f"{args.clients} clients, {args.seconds:.0f} s per run, each client: create an object, read it back")
-            baseline = asyncio.run(run_load(baseline_url, {}, args.clients, args.seconds, "baseline"))
+            # Interleaved slices, so a change in the machine's other load during the run weighs on both sides.
+            baseline, ontology = Load(), Load()
+            for n in range(SLICES):
+                for target, url, headers, tag in ((baseline, baseline_url, {}, "baseline"),
+                                                  (ontology, platform.url(ONTOLOGY), platform.headers, "steady")):
+                    target.add(asyncio.run(run_load(url, headers, args.clients, args.seconds / SLICES,
+                                                    f"{tag}{n}")))
             baseline_proc.terminate()
             print(baseline.line("baseline"), flush=True)
-            ontology = asyncio.run(run_load(platform.url(ONTOLOGY), platform.headers, args.clients, args.seconds,
-                                            "steady"))
             print(ontology.line("platform"), flush=True)
             ratio = ontology.rate / baseline.rate if baseline.rate else 0.0
             print(f"ratio platform / baseline: {ratio:.2f} (target >= {RATIO_TARGET})")

@@ -322,6 +322,7 @@ class EventBus:
     async def _relay(self) -> None:
         backoff = self.settings.outbox_poll_seconds
         while not self._stopping.is_set():
+            self._wake.clear()  # before reading: a commit from here on wakes the wait below
             try:
                 sent = await self.relay_once()
                 backoff = self.settings.outbox_poll_seconds
@@ -329,12 +330,14 @@ class EventBus:
                 log.warning("outbox relay failed (%s); retrying in %.1fs", exc, backoff)
                 sent = 0
                 backoff = min(backoff * 2, 5.0)
-            if not sent:
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=backoff)
-                except TimeoutError:
-                    pass
+            if sent >= self.settings.outbox_batch_size:
+                continue  # a full batch: more are likely waiting
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+            except TimeoutError:
+                continue
+            # Woken by a commit: let the commits of concurrent requests join it, one batch instead of one each.
+            await asyncio.sleep(self.settings.outbox_linger_seconds)
 
     async def relay_once(self, batch: int | None = None) -> int:
         """Publish up to ``batch`` pending outbox rows, in order, as one pipelined batch; returns how many were sent.
