@@ -207,13 +207,15 @@ class Loss:
     lost: int
     lag: list[float]
     drained_seconds: float
+    trend: list[float] = field(default_factory=list)
 
     def lines(self, name: str) -> list[str]:
         lag = sorted(self.lag)
         pick = (lambda p: lag[min(len(lag) - 1, int(p / 100 * len(lag)))]) if lag else (lambda p: 0.0)
         return [f"{name:<14} {self.acknowledged:>12} {self.in_database:>11} {self.in_audit:>8} {self.duplicates:>10} "
                 f"{self.lost:>5}   lag p50 {pick(50):.2f} s  p95 {pick(95):.2f} s  max {lag[-1] if lag else 0:.2f} s"
-                f"  (drained {self.drained_seconds:.1f} s after the load)"]
+                f"  (drained {self.drained_seconds:.1f} s after the load)",
+                f"{'':<14} worst lag per sixth of the run: " + " ".join(f"{v:.2f}" for v in self.trend) + " s"]
 
 
 def account(platform: Platform, acknowledged: list[str], drain_timeout: float) -> Loss:
@@ -239,11 +241,26 @@ def account(platform: Platform, acknowledged: list[str], drain_timeout: float) -
     drained = time.monotonic() - started
     with read_only(platform.db(ONTOLOGY)) as conn:
         in_db = {row[0] for row in conn.execute("SELECT id FROM objects")} & wanted
-    lag = [(parse_time(recorded) - parse_time(occurred)).total_seconds()
-           for entries in found.values() for occurred, recorded in entries]
+    timed = sorted((parse_time(occurred), (parse_time(recorded) - parse_time(occurred)).total_seconds())
+                   for entries in found.values() for occurred, recorded in entries)
     return Loss(acknowledged=len(wanted), in_database=len(in_db), in_audit=len(found),
                 duplicates=sum(len(entries) - 1 for entries in found.values()),
-                lost=len(wanted - (in_db & set(found))), lag=lag, drained_seconds=drained)
+                lost=len(wanted - (in_db & set(found))), lag=[lag for _, lag in timed], drained_seconds=drained,
+                trend=lag_trend(timed))
+
+
+def lag_trend(timed: list[tuple[datetime, float]], windows: int = 6) -> list[float]:
+    """The worst lag in each of ``windows`` equal slices of the run, by when the event occurred: bounded lag stays
+    flat, a relay that falls behind shows it growing."""
+    if not timed:
+        return []
+    start, end = timed[0][0], timed[-1][0]
+    width = max((end - start).total_seconds() / windows, 1e-9)
+    worst = [0.0] * windows
+    for moment, lag in timed:
+        slot = min(windows - 1, int((moment - start).total_seconds() / width))
+        worst[slot] = max(worst[slot], lag)
+    return worst
 
 
 async def with_fault(platform: Platform, clients: int, seconds: float, fault: str, pause: float) -> Load:
