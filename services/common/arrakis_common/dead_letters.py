@@ -3,7 +3,8 @@
 A durable consumer dead-letters a message when its envelope does not parse (``malformed``), when its payload fails
 the handler's validation (``invalid_payload``), or when the handler has failed on every allowed delivery
 (``handler_failed``). The row holds the raw message, so an operator can read why, fix the cause and replay it; the
-message is then terminated on the stream. Each service that consumes events has the table in its Alembic chain.
+message is then terminated on the stream. Each service that consumes events maps :class:`DeadLetterMixin` on its
+declarative base and has the table in its Alembic chain.
 """
 
 from __future__ import annotations
@@ -12,50 +13,40 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    DateTime,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    func,
-    insert,
-    select,
-)
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import BigInteger, DateTime, Integer, String, Text, func, insert, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 TABLE_NAME = "event_dead_letters"
 # The metric's ``reason`` label takes one of these; the row's ``detail`` says the rest.
 REASONS = ("malformed", "invalid_payload", "handler_failed")
 DETAIL_LIMIT = 2000
 
-metadata = MetaData()
-event_dead_letters = Table(
-    TABLE_NAME,
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("consumer", String(120), nullable=False),
-    Column("subject", String(255), nullable=False),
-    Column("event_id", String(64), nullable=True),
-    Column("stream_seq", BigInteger, nullable=True),
-    Column("deliveries", Integer, nullable=False),
-    Column("reason", String(40), nullable=False),
-    Column("detail", Text, nullable=False),
-    Column("body", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("consumer", "stream_seq", name="uq_event_dead_letters_consumer_seq"),
-    Index("ix_event_dead_letters_event_id", "event_id"),
-)
+class DeadLetterMixin:
+    """Columns of the dead-letter table; a service that consumes events maps it on its own declarative base."""
+
+    __tablename__ = "event_dead_letters"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    consumer: Mapped[str] = mapped_column(String(120))
+    subject: Mapped[str] = mapped_column(String(255))
+    event_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    stream_seq: Mapped[int | None] = mapped_column(BigInteger)
+    deliveries: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-def include_in(target: MetaData) -> Table:
-    """Add the dead-letter table to a service's metadata, so its schema checks and ``create_all`` know it."""
-    return event_dead_letters.to_metadata(target)
+class _Base(DeclarativeBase):
+    pass
+
+
+class _DeadLetterRow(DeadLetterMixin, _Base):
+    pass
+
+
+# The table as this module writes it, in whichever service's database the bus is bound to.
+event_dead_letters = _DeadLetterRow.__table__
 
 
 @dataclass(frozen=True)
@@ -78,11 +69,12 @@ def record(engine: Any, letter: DeadLetter) -> bool:
         raise ValueError(f"unknown dead-letter reason {letter.reason!r}")
     values = {**letter.__dict__, "subject": letter.subject[:255], "detail": letter.detail[:DETAIL_LIMIT],
               "event_id": (letter.event_id or None) and letter.event_id[:64], "created_at": datetime.now(UTC)}
-    try:
-        with engine.begin() as conn:
-            conn.execute(insert(event_dead_letters).values(**values))
-    except IntegrityError:
-        return False
+    t = event_dead_letters
+    with engine.begin() as conn:
+        if letter.stream_seq is not None and conn.execute(select(t.c.id).where(
+                t.c.consumer == letter.consumer, t.c.stream_seq == letter.stream_seq)).first() is not None:
+            return False
+        conn.execute(insert(t).values(**values))
     return True
 
 

@@ -9,10 +9,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import String
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from arrakis_common import dead_letters, idempotency
 from arrakis_common.app import ServiceRuntime, build_app, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
+from arrakis_common.dead_letters import DeadLetterMixin
 from arrakis_common.events import Envelope, Event, InboxMixin, OutboxMixin
+from arrakis_common.idempotency import IdempotencyKeyMixin
 from arrakis_common.settings import ServiceSettings
 
 
@@ -20,15 +21,19 @@ class Base(DeclarativeBase):
     pass
 
 
-dead_letters.include_in(Base.metadata)
-idempotency.include_in(Base.metadata)
-
-
 class Outbox(OutboxMixin, Base):
     pass
 
 
 class Inbox(InboxMixin, Base):
+    pass
+
+
+class IdempotencyKey(IdempotencyKeyMixin, Base):
+    pass
+
+
+class DeadLetter(DeadLetterMixin, Base):
     pass
 
 

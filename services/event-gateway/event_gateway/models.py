@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from arrakis_common import dead_letters, idempotency
+from arrakis_common.dead_letters import DeadLetterMixin
 from arrakis_common.events import InboxMixin, OutboxMixin, utcnow
+from arrakis_common.idempotency import IdempotencyKeyMixin
 
 
 def new_id() -> str:
@@ -20,17 +21,20 @@ class Base(DeclarativeBase):
     pass
 
 
-# Platform tables in this service's database, created by its migrations (0003).
-dead_letters.include_in(Base.metadata)
-idempotency.include_in(Base.metadata)
-
-
 class Outbox(OutboxMixin, Base):
     pass
 
 
 class Inbox(InboxMixin, Base):
     pass
+
+
+class IdempotencyKey(IdempotencyKeyMixin, Base):
+    pass
+
+
+class DeadLetter(DeadLetterMixin, Base):
+    """Events this service's consumers could not handle, with the reason."""
 
 
 class DeliveryStatus:

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from arrakis_common import idempotency
 from arrakis_common.events import InboxMixin, OutboxMixin, utcnow
+from arrakis_common.idempotency import IdempotencyKeyMixin
 
 
 def new_id() -> str:
@@ -21,15 +21,15 @@ class Base(DeclarativeBase):
     pass
 
 
-# Platform tables in this service's database, created by its migrations (0003).
-idempotency.include_in(Base.metadata)
-
-
 class Outbox(OutboxMixin, Base):
     pass
 
 
 class Inbox(InboxMixin, Base):
+    pass
+
+
+class IdempotencyKey(IdempotencyKeyMixin, Base):
     pass
 
 

@@ -8,16 +8,12 @@ from datetime import datetime
 from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from arrakis_common import idempotency
 from arrakis_common.events import InboxMixin, OutboxMixin, utcnow
+from arrakis_common.idempotency import IdempotencyKeyMixin
 
 
 class Base(DeclarativeBase):
     pass
-
-
-# Platform tables in this service's database, created by its migrations (0003).
-idempotency.include_in(Base.metadata)
 
 
 class Outbox(OutboxMixin, Base):
@@ -25,6 +21,10 @@ class Outbox(OutboxMixin, Base):
 
 
 class Inbox(InboxMixin, Base):
+    pass
+
+
+class IdempotencyKey(IdempotencyKeyMixin, Base):
     pass
 
 

@@ -41,17 +41,16 @@ def upgrade() -> None:
     sa.Column('detail', sa.Text(), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('consumer', 'stream_seq', name='uq_event_dead_letters_consumer_seq')
+    sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('event_dead_letters', schema=None) as batch_op:
-        batch_op.create_index('ix_event_dead_letters_event_id', ['event_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_event_dead_letters_event_id'), ['event_id'], unique=False)
 
 
 def downgrade() -> None:
     """Downgrade schema."""
     with op.batch_alter_table('event_dead_letters', schema=None) as batch_op:
-        batch_op.drop_index('ix_event_dead_letters_event_id')
+        batch_op.drop_index(batch_op.f('ix_event_dead_letters_event_id'))
 
     op.drop_table('event_dead_letters')
     op.drop_table('idempotency_keys')
