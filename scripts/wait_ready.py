@@ -5,6 +5,7 @@ It idles after printing, so the supervisor sees it as running.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import urllib.request
@@ -22,10 +23,11 @@ def base_url(name: str) -> str:
 
 
 def ready(url: str) -> bool:
+    """Ready with its broker connected: a service that is up but still waiting for NATS answers 200 "degraded"."""
     try:
         with urllib.request.urlopen(url + "/health/ready", timeout=1) as response:  # nosec B310
-            return response.status == 200
-    except OSError:
+            return response.status == 200 and json.loads(response.read()).get("status") == "ok"
+    except (OSError, ValueError):
         return False
 
 

@@ -120,6 +120,7 @@ def test_platform_producers_and_consumers_equal_the_declared_ones(platform: Even
         assert mine == expected, service
     subscriptions = sorted((u.service, u.address, u.durable) for u in platform.usages if u.action == RECEIVE)
     assert subscriptions == [
+        ("audit-service", "arrakis.>", ""),  # /audit/verify reads the stream's range with a throwaway consumer
         ("audit-service", "arrakis.>", "audit-service-log"),
         ("data-kernel-service", "arrakis.data.transform.requested", "data-kernel-service-transforms"),
         ("embedding-service", "arrakis.ontology.object.*", "embedding-service-objects"),

@@ -122,8 +122,9 @@ def platform_alerts(model: ArchitectureModel, service: Service) -> list[Alert]:
         alerts.append(Alert(
             name=camel(name, "not-ready"), service=name, team=team, kind="platform", metrics=[q.READY],
             summary=f"{name} reports a failing readiness check",
-            description=f"A readiness check of {name} (database or NATS) has failed for two minutes; its "
-                        "/health/ready answers 503 and it cannot do its work.",
+            description=f"A readiness check of {name} (database or NATS) has failed for two minutes. Without "
+                        "its database /health/ready answers 503 and it cannot do its work; without NATS it is "
+                        "degraded: it still takes writes, and their events wait in its outbox.",
             rules=[AlertRule(expr=f"min by (check, instance) ({ready}) == 0", severity="page", for_="2m")],
             queries=[("each readiness check (1 = passing)", ready)]))
     if q.OUTBOX_PENDING in has:

@@ -11,7 +11,9 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Index, Integer, String, event, inspect
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, ORMExecuteState, Session, mapped_column
 
+from arrakis_common.dead_letters import DeadLetterMixin
 from arrakis_common.events import InboxMixin, OutboxMixin, utcnow
+from arrakis_common.idempotency import IdempotencyKeyMixin
 
 
 class Base(DeclarativeBase):
@@ -24,6 +26,14 @@ class Outbox(OutboxMixin, Base):
 
 class Inbox(InboxMixin, Base):
     pass
+
+
+class IdempotencyKey(IdempotencyKeyMixin, Base):
+    pass
+
+
+class DeadLetter(DeadLetterMixin, Base):
+    """Events this service's consumers could not handle, with the reason."""
 
 
 class AuditEntry(Base):

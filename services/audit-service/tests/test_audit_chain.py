@@ -35,12 +35,13 @@ def test_entries_link_into_a_chain(client, auditor):
     for entry in log:
         assert entry.hash == chain_hash(entry.prev_hash, entry_content(entry))
     report = client.get("/audit/verify", headers=auditor).json()
-    assert report == {"ok": True, "count": 4, "head_hash": log[-1].hash, "broken_seq": None, "reason": None}
+    assert report == {"ok": True, "count": 4, "head_hash": log[-1].hash, "broken_seq": None, "reason": None,
+                      "stream": None}
 
 
 def test_empty_log_verifies(client, auditor):
     assert client.get("/audit/verify", headers=auditor).json() == {
-        "ok": True, "count": 0, "head_hash": GENESIS, "broken_seq": None, "reason": None}
+        "ok": True, "count": 0, "head_hash": GENESIS, "broken_seq": None, "reason": None, "stream": None}
 
 
 def test_redelivered_event_is_appended_once(client):

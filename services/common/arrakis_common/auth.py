@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -12,6 +13,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .db import owner_only_file
@@ -130,15 +132,36 @@ class Principal:
 _bearer = HTTPBearer(auto_error=False, description="Access token issued by user-service")
 
 
-def current_principal(request: Request,
-                      credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
-    """The caller of this request, from its ``Authorization: Bearer`` access token."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token",
-                            headers={"WWW-Authenticate": "Bearer"})
-    verifier: TokenVerifier = request.app.state.verifier
+class VerifiedTokens:
+    """Claims of tokens already verified, kept until each token expires (least recently used dropped past
+    ``size``): a client sends the same access token with every request, so its signature is checked once, and a
+    request whose token is known needs no thread-pool hop (the check can fetch the JWKS, so it never runs on the
+    event loop). Used from the event loop only."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._claims: OrderedDict[tuple[int, str], dict[str, Any]] = OrderedDict()
+
+    def get(self, verifier: object, token: str) -> dict[str, Any] | None:
+        key = (id(verifier), token)
+        claims = self._claims.get(key)
+        if claims is None:
+            return None
+        if float(claims.get("exp", 0)) <= time.time():
+            del self._claims[key]
+            return None
+        self._claims.move_to_end(key)
+        return claims
+
+    def put(self, verifier: object, token: str, claims: dict[str, Any]) -> None:
+        self._claims[(id(verifier), token)] = claims
+        while len(self._claims) > self.size:
+            self._claims.popitem(last=False)
+
+
+def _verified_claims(verifier: TokenVerifier, token: str) -> dict[str, Any]:
     try:
-        claims = verifier.verify(credentials.credentials)
+        claims = verifier.verify(token)
     except AuthUnavailable as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "token keys unavailable") from exc
     except jwt.PyJWTError as exc:
@@ -146,13 +169,32 @@ def current_principal(request: Request,
                             headers={"WWW-Authenticate": "Bearer"}) from exc
     if claims.get("typ") != "access":
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "not an access token")
+    return claims
+
+
+async def current_principal(request: Request,
+                            credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
+    """The caller of this request, from its ``Authorization: Bearer`` access token."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token",
+                            headers={"WWW-Authenticate": "Bearer"})
+    verifier: TokenVerifier = request.app.state.verifier
+    known: VerifiedTokens | None = getattr(request.app.state, "verified_tokens", None)
+    if known is None:
+        known = request.app.state.verified_tokens = VerifiedTokens()
+    token = credentials.credentials
+    claims = known.get(verifier, token)
+    if claims is None:
+        claims = await run_in_threadpool(_verified_claims, verifier, token)
+        known.put(verifier, token, claims)
     return Principal(subject=str(claims["sub"]), roles=frozenset(claims.get("roles", [])), claims=claims)
 
 
 def require_roles(*roles: str):  # noqa: ANN201 - returns a FastAPI dependency
     """A dependency that admits callers holding any of ``roles`` (or ``admin``); none means any signed-in user."""
 
-    def dependency(principal: Principal = Depends(current_principal)) -> Principal:
+    # async: a pure check, so it runs on the event loop instead of costing a thread-pool hop per request.
+    async def dependency(principal: Principal = Depends(current_principal)) -> Principal:
         if not principal.has_any(roles):
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"requires one of roles: {', '.join(roles)}")
         return principal

@@ -11,22 +11,25 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import nats
-from nats.js.api import ConsumerConfig, StorageType, StreamConfig
+from nats.js.api import ConsumerConfig, DiscardPolicy, StorageType, StreamConfig
 from nats.js.errors import KeyDeletedError, KeyNotFoundError
 from opentelemetry import propagate, trace
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
-from sqlalchemy import DateTime, Integer, String, Text, select, update
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from sqlalchemy import DateTime, Integer, String, Text, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import Database
+from .dead_letters import DeadLetter
+from .dead_letters import record as record_dead_letter
 from .event_tracing import mark_failed, process_span, publish_span
 from .provenance import Provenance
 from .settings import ServiceSettings
@@ -35,7 +38,10 @@ log = logging.getLogger(__name__)
 
 STREAM_SUBJECTS = ["arrakis.>"]
 SCHEMA_BUCKET = "ARRAKIS_SCHEMAS"
+DUPLICATE_WINDOW_SECONDS = 120.0  # a row the relay sends twice within it is stored once
+JS_INFO_SUBJECT = "$JS.API.INFO"  # JetStream's account info: the broker probe's round trip
 REGISTRY: dict[str, type[Event]] = {}
+T = TypeVar("T")
 
 
 def utcnow() -> datetime:
@@ -156,6 +162,9 @@ class EventBus:
         self._wake = asyncio.Event()
         self.published = 0
         self.consumed = 0
+        self.dead_lettered = 0
+        self._broker_answered: float | None = None
+        self.dead_letter_hooks: list[Callable[[DeadLetter], None]] = []
         self._tracer = trace.get_tracer("arrakis.events")
 
     # -- declaration -------------------------------------------------------------------------------------------
@@ -194,6 +203,18 @@ class EventBus:
         else:
             loop.call_soon_threadsafe(self._wake.set)
 
+    def run_on_loop(self, factory: Callable[[], Awaitable[T]], timeout: float) -> T:
+        """Run ``factory()`` on the bus's event loop (where its NATS connection lives) from a worker thread, such
+        as a sync endpoint's, and wait up to ``timeout`` seconds for the result."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            raise RuntimeError("the event bus is not running")
+
+        async def run() -> T:
+            return await factory()
+
+        return asyncio.run_coroutine_threadsafe(run(), loop).result(timeout)
+
     # -- lifecycle ---------------------------------------------------------------------------------------------
     @property
     def connected(self) -> bool:
@@ -222,9 +243,41 @@ class EventBus:
                 log.debug("closing NATS failed", exc_info=True)
             self.nc = None
 
+    def broker_state(self) -> str:
+        """``ok`` when NATS answered a ping within ``broker_degraded_seconds``, ``degraded`` when it did not (down,
+        reconnecting or frozen: writes still go to the outbox), ``disabled`` when this service runs without events."""
+        if not self.settings.events_enabled:
+            return "disabled"
+        fresh = (self._broker_answered is not None
+                 and time.monotonic() - self._broker_answered <= self.settings.broker_degraded_seconds)
+        return "ok" if self.connected and fresh else "degraded"
+
+    async def _probe_broker(self) -> None:
+        """Ask JetStream for its account info every ``broker_probe_interval_seconds``: a frozen server keeps its TCP
+        connection open, so only an unanswered request shows it (the client's own pings would take minutes).
+
+        A request, not ``flush``: a flush that times out cancels its PONG future, and the late PONG then breaks the
+        client's read loop; a late reply to a request is simply dropped."""
+        interval = self.settings.broker_probe_interval_seconds
+        while not self._stopping.is_set():
+            started = time.monotonic()
+            nc = self.nc
+            if nc is not None and nc.is_connected:
+                try:
+                    await nc.request(JS_INFO_SUBJECT, b"",
+                                     timeout=max(interval, self.settings.broker_degraded_seconds))
+                    self._broker_answered = time.monotonic()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.debug("NATS ping unanswered: %s", exc)
+            await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
+
     async def _run(self) -> None:
         await self._connect()
-        workers = [asyncio.create_task(self._relay(), name=f"{self.source}-relay")]
+        self._broker_answered = time.monotonic()
+        workers = [asyncio.create_task(self._relay(), name=f"{self.source}-relay"),
+                   asyncio.create_task(self._probe_broker(), name=f"{self.source}-broker-probe")]
         workers += [asyncio.create_task(self._consume(sub), name=f"{self.source}-{sub.durable}") for sub in
                     self.subscriptions]
         try:
@@ -264,11 +317,13 @@ class EventBus:
 
     async def _ensure_stream(self) -> None:
         config = StreamConfig(name=self.settings.nats_stream, subjects=STREAM_SUBJECTS, storage=StorageType.FILE,
-                              duplicate_window=120.0)
+                              **stream_limits(self.settings))
         try:
-            await self.js.stream_info(self.settings.nats_stream)
+            info = await self.js.stream_info(self.settings.nats_stream)
         except nats.js.errors.NotFoundError:
             await self.js.add_stream(config)
+            return
+        await apply_stream_limits(self.js, info.config, self.settings)
 
     async def _register_schemas(self) -> None:
         if not self.declared_events:
@@ -284,6 +339,7 @@ class EventBus:
     async def _relay(self) -> None:
         backoff = self.settings.outbox_poll_seconds
         while not self._stopping.is_set():
+            self._wake.clear()  # before reading: a commit from here on wakes the wait below
             try:
                 sent = await self.relay_once()
                 backoff = self.settings.outbox_poll_seconds
@@ -291,30 +347,73 @@ class EventBus:
                 log.warning("outbox relay failed (%s); retrying in %.1fs", exc, backoff)
                 sent = 0
                 backoff = min(backoff * 2, 5.0)
-            if not sent:
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=backoff)
-                except TimeoutError:
-                    pass
+            if sent >= self.settings.outbox_batch_size:
+                continue  # a full batch: more are likely waiting
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+            except TimeoutError:
+                continue
+            # Woken by a commit: let the commits of concurrent requests join it, one batch instead of one each.
+            await asyncio.sleep(self.settings.outbox_linger_seconds)
 
-    async def relay_once(self, batch: int = 100) -> int:
-        """Publish up to ``batch`` pending outbox rows in order; returns how many were sent."""
+    async def relay_once(self, batch: int | None = None) -> int:
+        """Publish up to ``batch`` pending outbox rows, in order, as one pipelined batch; returns how many were sent.
+
+        Every message of the batch is sent before any ack is awaited, and the acks are gathered together, so a batch
+        costs one round trip to JetStream and two database statements, not one of each per event. Rows whose ack
+        came back are marked published; the others stay pending (their attempts counted) and the batch raises, so
+        the relay backs off. A row sent twice is dropped by the stream's duplicate window (``Nats-Msg-Id``).
+        """
         if not self.connected or self.db is None:
             return 0
-        rows = await asyncio.to_thread(self._pending, batch)
+        rows = await asyncio.to_thread(self._pending, batch or self.settings.outbox_batch_size)
+        if not rows:
+            return 0
+        acked, failed, error = await self._publish_batch(rows)
+        if acked:
+            await asyncio.to_thread(self._mark_published_many, acked)
+            self.published += len(acked)
+        if failed:
+            await asyncio.to_thread(self._count_attempts, failed)
+            raise RuntimeError(f"{len(failed)} of {len(rows)} events not acknowledged: {error}")
+        return len(acked)
+
+    async def _publish_batch(self, rows: list[tuple[int, str, str, str]]) -> tuple[list[int], list[int], str]:
+        """Send ``rows`` without waiting in between, then collect their acks; returns (acked, failed, first error)."""
+        publish_async = getattr(self.js, "publish_async", None)
+        pending: list[tuple[int, asyncio.Future[Any]]] = []
+        error = ""
         for seq, event_id, subject, body in rows:
-            envelope = json.loads(body)
+            origin = json.loads(body).get("trace") or {}
             headers = {"Nats-Msg-Id": event_id}
             try:
-                with publish_span(self._tracer, subject, event_id, envelope.get("trace") or {}, headers):
-                    await self.js.publish(subject, body.encode(), headers=headers, timeout=2)
-            except Exception:
-                await asyncio.to_thread(self._count_attempt, seq)
-                raise
-            await asyncio.to_thread(self._mark_published, seq)
-            self.published += 1
-        return len(rows)
+                with publish_span(self._tracer, subject, event_id, origin, headers):
+                    if publish_async is not None:
+                        future = await publish_async(subject, body.encode(), headers=headers,
+                                                     wait_stall=self.settings.outbox_ack_timeout_seconds)
+                    else:  # an older nats-py: one request each, still all in flight together
+                        future = asyncio.ensure_future(self.js.publish(
+                            subject, body.encode(), headers=headers, timeout=self.settings.outbox_ack_timeout_seconds))
+            except Exception as exc:  # the connection broke mid-batch: what was sent may still be acked
+                error = error or repr(exc)
+                break
+            pending.append((seq, future))
+        futures = [future for _, future in pending]
+        if futures:
+            _, late = await asyncio.wait(futures, timeout=self.settings.outbox_ack_timeout_seconds)
+            for future in late:
+                future.cancel()  # frees its slot in the client's pending-ack window
+        acked, failed = [], []
+        for seq, future in pending:
+            if future.done() and not future.cancelled() and future.exception() is None:
+                acked.append(seq)
+            else:
+                failed.append(seq)
+                if not error:
+                    error = "ack timeout" if future.cancelled() else repr(future.exception())
+        sent = {seq for seq, _ in pending}
+        failed += [seq for seq, *_ in rows if seq not in sent]
+        return acked, failed, error
 
     def _pending(self, batch: int) -> list[tuple[int, str, str, str]]:
         assert self.db is not None
@@ -324,22 +423,37 @@ class EventBus:
             return [tuple(row) for row in session.execute(stmt)]
 
     def _mark_published(self, seq: int) -> None:
+        self._mark_published_many([seq])
+
+    def _mark_published_many(self, seqs: list[int]) -> None:
         assert self.db is not None
         with self.db.session() as session:
-            session.execute(update(self.outbox).where(self.outbox.seq == seq).values(published_at=utcnow()))
+            session.execute(update(self.outbox).where(self.outbox.seq.in_(seqs)).values(published_at=utcnow()))
 
     def _count_attempt(self, seq: int) -> None:
+        self._count_attempts([seq])
+
+    def _count_attempts(self, seqs: list[int]) -> None:
         assert self.db is not None
         with self.db.session() as session:
-            session.execute(update(self.outbox).where(self.outbox.seq == seq)
+            session.execute(update(self.outbox).where(self.outbox.seq.in_(seqs))
                             .values(attempts=self.outbox.attempts + 1))
 
     def pending_count(self) -> int:
         """How many outbox rows wait for the relay."""
+        return self.backlog()[0]
+
+    def backlog(self) -> tuple[int, float]:
+        """The outbox backlog: unsent rows, and the age in seconds of the oldest one (0 when none waits)."""
         assert self.db is not None
         with self.db.session() as session:
-            stmt = select(self.outbox.seq).where(self.outbox.published_at.is_(None))
-            return len(session.execute(stmt).all())
+            stmt = (select(func.count(), func.min(self.outbox.created_at))
+                    .where(self.outbox.published_at.is_(None)))
+            waiting, oldest = session.execute(stmt).one()
+        if not waiting or oldest is None:
+            return 0, 0.0
+        oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)  # SQLite returns zone-less values
+        return int(waiting), max(0.0, (utcnow() - oldest).total_seconds())
 
     # -- consuming ---------------------------------------------------------------------------------------------
     async def _consume(self, sub: Subscription) -> None:
@@ -348,7 +462,8 @@ class EventBus:
         while not self._stopping.is_set():
             try:
                 if pull is None:
-                    config = ConsumerConfig(ack_wait=30, max_deliver=10)
+                    # Unlimited here: _deliver dead-letters after consumer_max_deliveries, never silently.
+                    config = ConsumerConfig(ack_wait=30, max_deliver=-1)
                     pull = await self.js.pull_subscribe(sub.subject, durable=durable, stream=self.settings.nats_stream,
                                                         config=config)
                 messages = await pull.fetch(batch=50, timeout=1)
@@ -367,9 +482,8 @@ class EventBus:
     async def _deliver(self, sub: Subscription, durable: str, msg: Any) -> None:
         try:
             envelope = Envelope.model_validate_json(msg.data)
-        except Exception:
-            log.error("dropping malformed message on %s", msg.subject)
-            await msg.term()
+        except Exception as exc:
+            await self._dead_letter(durable, msg, "malformed", exc)
             return
         try:
             refusal = await self.provenance.refusal(self.js, msg.subject, envelope)
@@ -377,9 +491,9 @@ class EventBus:
             log.warning("consumer %s cannot check event %s yet (%s)", durable, envelope.id, exc)
             await msg.nak(delay=1)
             return
-        if refusal is not None:
+        if refusal is not None:  # kept out of the handler, and kept: a row says what came and why it was refused
             self.provenance.refuse(envelope, refusal, durable)
-            await msg.term()
+            await self._dead_letter(durable, msg, "refused", PermissionError(refusal), event_id=envelope.id)
             return
         if self.provenance.enforce:
             envelope._verified_publisher = envelope.source
@@ -387,12 +501,46 @@ class EventBus:
                           consumer=durable) as span:
             try:
                 await asyncio.to_thread(self.handle, sub, durable, envelope)
+            except ValidationError as exc:  # the payload cannot become the handler's event: retrying cannot help
+                mark_failed(span, exc)
+                await self._dead_letter(durable, msg, "invalid_payload", exc, event_id=envelope.id)
+                return
             except Exception as exc:
                 mark_failed(span, exc)
+                if deliveries(msg) >= self.settings.consumer_max_deliveries:
+                    await self._dead_letter(durable, msg, "handler_failed", exc, event_id=envelope.id)
+                    return
                 log.exception("handler %s failed for event %s", durable, envelope.id)
                 await msg.nak(delay=1)
                 return
         await msg.ack()
+
+    async def _dead_letter(self, durable: str, msg: Any, reason: str, error: BaseException,
+                           event_id: str | None = None) -> None:
+        """Keep ``msg`` in the dead-letter table with ``reason``, count it, then terminate it on the stream.
+
+        If the row cannot be written (the database is away), the message is redelivered later instead: nothing a
+        consumer gives up on leaves the stream without a row saying why.
+        """
+        meta = getattr(msg, "metadata", None)
+        stream_seq = getattr(getattr(meta, "sequence", None), "stream", None)
+        letter = DeadLetter(consumer=durable, subject=msg.subject or "", stream_seq=stream_seq,
+                            event_id=event_id or (msg.headers or {}).get("Nats-Msg-Id"), deliveries=deliveries(msg),
+                            reason=reason, detail=f"{type(error).__name__}: {error}",
+                            body=bytes(msg.data or b"").decode("utf-8", errors="replace"))
+        try:
+            assert self.db is not None
+            await asyncio.to_thread(record_dead_letter, self.db.engine, letter)
+        except Exception:
+            log.exception("could not dead-letter message %s on %s; it will be redelivered", stream_seq, msg.subject)
+            await msg.nak(delay=5)
+            return
+        log.error("dead-lettered message %s on %s for %s (%s): %s", stream_seq, msg.subject, durable, reason,
+                  letter.detail[:200])
+        self.dead_lettered += 1
+        for hook in self.dead_letter_hooks:
+            hook(letter)
+        await msg.term()
 
     def handle(self, sub: Subscription, consumer: str, envelope: Envelope) -> bool:
         """Run ``sub.handler`` once per event id: returns False when the inbox shows it was handled already."""
@@ -410,6 +558,37 @@ class EventBus:
             sub.handler(session, envelope)
         self.consumed += 1
         return True
+
+
+def stream_limits(settings: ServiceSettings) -> dict[str, Any]:
+    """The stream's retention limits from settings: oldest age and total size kept (oldest messages go first)."""
+    age = settings.nats_stream_max_age_seconds
+    size = settings.nats_stream_max_bytes
+    # The server refuses a duplicate window longer than the stream keeps messages.
+    window = min(DUPLICATE_WINDOW_SECONDS, float(age)) if age > 0 else DUPLICATE_WINDOW_SECONDS
+    return {"max_age": float(age) if age > 0 else None, "max_bytes": size if size > 0 else -1,
+            "discard": DiscardPolicy.OLD, "duplicate_window": window}
+
+
+async def apply_stream_limits(js: Any, current: StreamConfig, settings: ServiceSettings) -> bool:
+    """Bring an existing stream's limits to the settings' values; True when the stream was updated."""
+    want = stream_limits(settings)
+    have_age = current.max_age or None  # the server reports 0 for "no limit"
+    have_bytes = current.max_bytes if current.max_bytes and current.max_bytes > 0 else -1
+    if (have_age, have_bytes, current.duplicate_window) == (want["max_age"], want["max_bytes"],
+                                                            want["duplicate_window"]):
+        return False
+    current.max_age, current.max_bytes = want["max_age"] or 0, want["max_bytes"]
+    current.duplicate_window = want["duplicate_window"]
+    await js.update_stream(current)
+    log.info("stream %s limits set: max_age=%ss max_bytes=%s", current.name, want["max_age"], want["max_bytes"])
+    return True
+
+
+def deliveries(msg: Any) -> int:
+    """How many times JetStream has delivered ``msg`` (1 on the first delivery)."""
+    meta = getattr(msg, "metadata", None)
+    return int(getattr(meta, "num_delivered", None) or 1)
 
 
 async def schema_bucket(js: Any) -> Any:

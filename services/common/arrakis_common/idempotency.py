@@ -11,7 +11,8 @@ key and gets the first answer instead of a second row:
   running (key reserved, no answer yet) is 409.
 
 Keys are scoped to the caller (a digest of the ``Authorization`` header), so two clients cannot collide or read each
-other's answers. The table lives in each service's own database, created at start-up beside the service's tables.
+other's answers. The table lives in each service's own database, created by the service's Alembic chain (at
+start-up for a service without migrations).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Integer, LargeBinary, MetaData, String, Table, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import DateTime, Integer, LargeBinary, String, insert, select, update
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .request_body import answer, read_body, replaying
@@ -33,18 +34,30 @@ MAX_KEY_LENGTH = 255
 SCOPE_KEY = "arrakis.idempotency"
 REPLAYED_HEADER = "Idempotent-Replayed"
 
-metadata = MetaData()
-idempotency_keys = Table(
-    "idempotency_keys",
-    metadata,
-    Column("caller", String(64), primary_key=True),
-    Column("key", String(MAX_KEY_LENGTH), primary_key=True),
-    Column("fingerprint", String(64), nullable=False),
-    Column("status_code", Integer, nullable=True),
-    Column("content_type", String(255), nullable=True),
-    Column("body", LargeBinary, nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-)
+class IdempotencyKeyMixin:
+    """Columns of the key table; every service maps it on its own declarative base (and its Alembic chain)."""
+
+    __tablename__ = "idempotency_keys"
+    caller: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)  # MAX_KEY_LENGTH
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(255))
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class _IdempotencyKeyRow(IdempotencyKeyMixin, _Base):
+    pass
+
+
+# The table as the middleware reads and writes it, in whichever service's database it runs against.
+idempotency_keys = _IdempotencyKeyRow.__table__
+metadata = _Base.metadata
 
 
 @dataclass(frozen=True)

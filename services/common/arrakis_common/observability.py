@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
@@ -26,6 +26,7 @@ from opentelemetry.trace import Link, SpanKind
 from opentelemetry.util.types import Attributes
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from sqlalchemy import Engine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .settings import ServiceSettings
 
@@ -59,6 +60,14 @@ class Metrics:
                                       "num_pending), refreshed at scrape", ["consumer"], registry=self.registry)
         self.ready = Gauge("arrakis_ready", "1 when a readiness check passes (database, nats), checked at scrape",
                            ["check"], registry=self.registry)
+        self.outbox_backlog = Gauge("arrakis_outbox_backlog", "Events in the outbox not yet acknowledged by "
+                                    "JetStream, counted at scrape", registry=self.registry)
+        self.outbox_oldest_age = Gauge("arrakis_outbox_oldest_unsent_age_seconds", "Age of the oldest event the "
+                                       "relay has not yet published (0 when none waits), at scrape",
+                                       registry=self.registry)
+        self.dead_lettered = Counter("arrakis_events_dead_lettered", "Events a consumer could not handle and kept "
+                                     "in event_dead_letters, by subject and reason", ["subject", "reason"],
+                                     registry=self.registry)
         self.scrape_hooks: list[ScrapeHook] = []
         self._routes_known = False
 
@@ -78,19 +87,39 @@ class Metrics:
                     self.latency.labels(method, route.path)
 
 
+class MeasureRequests:
+    """Pure ASGI middleware counting and timing requests by route template: unlike ``@app.middleware("http")``
+    (Starlette's BaseHTTPMiddleware) it adds no task, stream or response wrapper per request."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what the client gets when the app raises before answering
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            template = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.requests.labels(scope["method"], template, str(status)).inc()
+            self.metrics.latency.labels(scope["method"], template).observe(time.perf_counter() - started)
+
+
 def install_metrics(app: FastAPI, metrics: Metrics) -> None:
     """Count and time every request by route template, and serve ``/metrics``."""
 
-    @app.middleware("http")
-    async def _measure(request: Request, call_next):  # noqa: ANN001, ANN202
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        metrics.requests.labels(request.method, template, str(response.status_code)).inc()
-        metrics.latency.labels(request.method, template).observe(time.perf_counter() - started)
-        return response
-
+    app.add_middleware(MeasureRequests, metrics=metrics)
     app.state.metrics = metrics
 
     @app.get("/metrics", include_in_schema=False)
@@ -98,7 +127,10 @@ def install_metrics(app: FastAPI, metrics: Metrics) -> None:
         metrics.know_routes(app)
         runtime = getattr(app.state, "runtime", None)
         if runtime is not None and runtime.bus.db is not None:
-            metrics.outbox_pending.set(await asyncio.to_thread(runtime.bus.pending_count))
+            waiting, oldest_age = await asyncio.to_thread(runtime.bus.backlog)
+            metrics.outbox_pending.set(waiting)
+            metrics.outbox_backlog.set(waiting)
+            metrics.outbox_oldest_age.set(oldest_age)
             metrics.events_published.set(runtime.bus.published)
             metrics.events_consumed.set(runtime.bus.consumed)
             await _refresh_runtime_gauges(metrics, runtime)
@@ -114,8 +146,7 @@ async def _refresh_runtime_gauges(metrics: Metrics, runtime: object) -> None:
     bus = runtime.bus  # type: ignore[attr-defined]
     database = await asyncio.to_thread(runtime.db.ping) if runtime.db is not None else False  # type: ignore[attr-defined]
     metrics.ready.labels("database").set(1 if database else 0)
-    nats_ok = bus.connected or not bus.settings.events_enabled
-    metrics.ready.labels("nats").set(1 if nats_ok else 0)
+    metrics.ready.labels("nats").set(1 if bus.broker_state() in ("ok", "disabled") else 0)
     for sub in bus.subscriptions:
         gauge = metrics.consumer_pending.labels(sub.durable)  # the series exists from the first scrape on
         js = getattr(bus, "js", None)

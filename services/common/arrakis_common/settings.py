@@ -33,6 +33,19 @@ class ServiceSettings(BaseSettings):
     jwks_cache_seconds: int = 300
     otlp_endpoint: str | None = None
     max_body_bytes: int = 1_048_576
+    # The outbox relay: rows read and published per batch (acks gathered), and how long one batch waits for its acks.
+    outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
+    outbox_ack_timeout_seconds: float = Field(default=5.0, gt=0)
+    # After a commit wakes the relay it waits this long, so concurrent commits go out in one batch.
+    outbox_linger_seconds: float = Field(default=0.02, ge=0)
+    # Limits of the JetStream stream, applied whenever a service declares it (0 = unlimited).
+    nats_stream_max_age_seconds: float = Field(default=7 * 24 * 3600, ge=0, description="Oldest event kept")
+    nats_stream_max_bytes: int = Field(default=1024**3, ge=-1, description="Stream size kept, in bytes")
+    # Consumers: deliveries of one event before a failing handler dead-letters it.
+    consumer_max_deliveries: int = Field(default=10, ge=1)
+    # Readiness: the broker is pinged this often; without an answer for broker_degraded_seconds it is degraded.
+    broker_probe_interval_seconds: float = Field(default=1.0, gt=0)
+    broker_degraded_seconds: float = Field(default=3.0, gt=0)
     # Set by arrakis-docs when it imports an app to read its OpenAPI: never connect anywhere.
     docs_import: bool = False
 

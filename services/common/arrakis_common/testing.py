@@ -313,12 +313,14 @@ def env_name(service: str) -> str:
 
 
 def http_ready(url: str) -> bool:
+    """The service at ``url`` is ready and its broker connected (``/health/ready`` 200 with status ``ok``)."""
+    import json
     import urllib.request
 
     try:
         with urllib.request.urlopen(url + "/health/ready", timeout=1) as response:  # nosec B310
-            return response.status == 200
-    except OSError:
+            return response.status == 200 and json.loads(response.read()).get("status") == "ok"
+    except (OSError, ValueError):
         return False
 
 

@@ -11,7 +11,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from arrakis_common.app import ServiceRuntime, build_app, db_session, get_runtime
 from arrakis_common.auth import Principal, require_roles
+from arrakis_common.dead_letters import DeadLetterMixin
 from arrakis_common.events import Envelope, Event, InboxMixin, OutboxMixin
+from arrakis_common.idempotency import IdempotencyKeyMixin
 from arrakis_common.settings import ServiceSettings
 
 
@@ -24,6 +26,14 @@ class Outbox(OutboxMixin, Base):
 
 
 class Inbox(InboxMixin, Base):
+    pass
+
+
+class IdempotencyKey(IdempotencyKeyMixin, Base):
+    pass
+
+
+class DeadLetter(DeadLetterMixin, Base):
     pass
 
 
@@ -70,6 +80,9 @@ def get_note(note_id: int, session: Session = db_session) -> dict[str, object]:
 
 
 def record_seen(session: Session, envelope: Envelope) -> None:
+    note = NoteCreated.model_validate(envelope.payload)  # a payload that is no note fails validation
+    if note.text == "boom":  # a handler that fails on every delivery
+        raise RuntimeError("the handler cannot take this note")
     session.add(Seen(event_id=envelope.id))
 
 

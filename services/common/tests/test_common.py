@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import stat
 import tempfile
 import threading
+import time
+import uuid
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
@@ -16,6 +20,7 @@ from fastapi.testclient import TestClient
 from sample_service import NoteCreated, Outbox, Seen, create_app
 from sqlalchemy import func, select
 
+from arrakis_common import dead_letters
 from arrakis_common.auth import JWKSVerifier, TokenIssuer, generate_private_key_pem
 from arrakis_common.events import Envelope
 from arrakis_common.settings import ServiceSettings
@@ -60,7 +65,9 @@ def test_publish_while_nats_down_is_delivered_after_restart(tmp_path: Path, toke
     with make_client(db, server.url, token_issuer) as client:
         wait_until(lambda: client.get("/health/ready").status_code == 200)
         server.stop()
-        wait_until(lambda: client.get("/health/ready").status_code == 503)
+        # Still ready: writes go on into the outbox; the broker is reported degraded beside it.
+        wait_until(lambda: client.get("/health/ready").json()["broker"] == "degraded")
+        assert client.get("/health/ready").status_code == 200
         for i in range(3):
             assert client.post("/notes", json={"text": f"n{i}"}, headers=auth_header("w", "writer")).status_code == 201
         assert count(client, select(func.count()).where(Outbox.published_at.is_(None))) == 3
@@ -348,3 +355,154 @@ def test_keys_are_owner_only_and_names_cannot_leave_the_folder(tmp_path: Path):
     assert keys.public_key("../keys/user-service") is None and keys.public_key("nobody") is None
     with pytest.raises(ValueError, match="not a service name"):
         keys.private_key("../../etc/evil")
+
+
+def outbox_publication_rate(client: TestClient, rows: int) -> float:
+    """Rows per second the relay published among the first ``rows`` outbox rows, from the outbox's own stamps: one
+    stamp per acknowledged batch, so the first batch marks the start and every later row counts against the time
+    from the first stamp to the last."""
+    with client.app.state.runtime.database().session() as session:
+        stamps = [row[0] for row in session.execute(select(Outbox.published_at).order_by(Outbox.seq).limit(rows))]
+    assert len(stamps) == rows and None not in stamps
+    first, last = min(stamps), max(stamps)
+    later = sum(1 for stamp in stamps if stamp != first)
+    return later / max((last - first).total_seconds(), 1e-6)
+
+
+def test_relay_drains_a_backlog_three_times_faster_than_the_api_creates(tmp_path: Path, token_issuer, auth_header):
+    """The API's create rate, then the relay's rate draining that backlog while the API goes on creating."""
+    server = NatsServer(store_dir=tmp_path / "js")  # not started yet: the creates pile up in the outbox
+    db = f"sqlite:///{(tmp_path / 's.db').as_posix()}"
+    writer = auth_header("w", "writer")
+    backlog, during = 600, 300
+    with make_client(db, server.url, token_issuer, outbox_batch_size=100) as client:
+        started = time.perf_counter()
+        for i in range(backlog):
+            assert client.post("/notes", json={"text": f"n{i}"}, headers=writer).status_code == 201
+        api_rate = backlog / (time.perf_counter() - started)
+        statuses: list[int] = []
+
+        def keep_creating() -> None:
+            statuses.extend(client.post("/notes", json={"text": f"m{i}"}, headers=writer).status_code
+                            for i in range(during))
+
+        creator = threading.Thread(target=keep_creating)
+        server.start()
+        try:
+            creator.start()
+            creator.join()
+            wait_until(lambda: count(client, select(func.count()).where(Outbox.published_at.is_(None))) == 0,
+                       timeout=60, interval=0.05)
+            relay_rate = outbox_publication_rate(client, backlog)
+        finally:
+            server.stop()
+    assert statuses == [201] * during
+    print(f"API {api_rate:.0f} creates/s, relay {relay_rate:.0f} events/s under the same write load "
+          f"({relay_rate / api_rate:.1f}x)")
+    assert relay_rate >= 3 * api_rate, (api_rate, relay_rate)
+
+
+def publish_raw(nats_url: str, messages: list[tuple[str, bytes]]) -> None:
+    """Put messages on the stream as they are, bypassing every service's outbox (a poison event's way in)."""
+
+    async def run() -> None:
+        nc = await nats.connect(nats_url)
+        js = nc.jetstream(timeout=10)
+        for subject, body in messages:
+            await js.publish(subject, body, headers={"Nats-Msg-Id": str(uuid.uuid4())})
+        await nc.close()
+
+    asyncio.run(run())
+
+
+def envelope_bytes(payload: object, **fields: object) -> bytes:
+    envelope = {"id": str(uuid.uuid4()), "subject": NoteCreated.subject, "type": "NoteCreated", "version": 1,
+                "occurred_at": "2026-01-01T00:00:00Z", "source": "poison-test", "payload": payload, **fields}
+    return json.dumps(envelope).encode()
+
+
+def test_events_a_consumer_cannot_handle_are_dead_lettered_with_the_reason(tmp_path: Path, nats_server, token_issuer,
+                                                                          auth_header):
+    deep: object = "bottom"
+    for _ in range(300):
+        deep = [deep]
+    poison = [
+        (NoteCreated.subject, b"{not json"),
+        (NoteCreated.subject, envelope_bytes({"id": 1, "text": "deep", "nested": deep})),  # past the parser's depth
+        (NoteCreated.subject, envelope_bytes({"id": "not a number", "text": "x"})),
+        (NoteCreated.subject, envelope_bytes({"id": 7, "text": "boom"})),  # the handler fails every time
+    ]
+    db = f"sqlite:///{(tmp_path / 's.db').as_posix()}"
+    with make_client(db, nats_server.url, token_issuer, consumer_max_deliveries=2) as client:
+        wait_until(lambda: client.get("/health/ready").json()["status"] == "ok")
+        engine = client.app.state.runtime.database().engine
+        publish_raw(nats_server.url, poison)
+        assert client.post("/notes", json={"text": "fine"}, headers=auth_header("w", "writer")).status_code == 201
+        wait_until(lambda: dead_letters.count(engine, "sample-seen") == 4, timeout=30)
+        wait_until(lambda: count(client, select(func.count()).select_from(Seen)) == 1)  # the good event still passes
+        with engine.connect() as conn:
+            rows = conn.execute(select(dead_letters.event_dead_letters).order_by(
+                dead_letters.event_dead_letters.c.stream_seq)).mappings().all()
+        assert [row["reason"] for row in rows] == ["malformed", "malformed", "invalid_payload", "handler_failed"]
+        assert "recursion limit" in rows[1]["detail"] and rows[0]["body"] == "{not json"
+        assert rows[3]["deliveries"] == 2 and "cannot take this note" in rows[3]["detail"]
+        assert all(row["stream_seq"] and row["event_id"] for row in rows)
+        metrics = client.get("/metrics").text
+        assert (f'arrakis_events_dead_lettered_total{{reason="malformed",subject="{NoteCreated.subject}"}} 2.0'
+                in metrics), metrics
+        assert f'arrakis_events_dead_lettered_total{{reason="handler_failed",subject="{NoteCreated.subject}"}} 1.0' \
+            in metrics
+
+
+def test_a_frozen_broker_is_degraded_within_five_seconds_while_writes_go_on(tmp_path: Path, token_issuer,
+                                                                           auth_header):
+    server = NatsServer(store_dir=tmp_path / "js")
+    server.start()
+    db = f"sqlite:///{(tmp_path / 's.db').as_posix()}"
+    try:
+        with make_client(db, server.url, token_issuer) as client:
+            wait_until(lambda: client.get("/health/ready").json()["status"] == "ok", timeout=30)
+            assert server.proc is not None
+            os.kill(server.proc.pid, signal.SIGSTOP)  # the TCP connection stays open; nothing answers
+            frozen = time.monotonic()
+            try:
+                wait_until(lambda: client.get("/health/ready").json()["broker"] == "degraded", timeout=5,
+                           interval=0.1)
+                took = time.monotonic() - frozen
+                ready = client.get("/health/ready")
+                assert ready.status_code == 200 and ready.json()["status"] == "degraded", ready.json()
+                assert ready.json()["checks"] == {"database": True, "nats": False}
+                assert client.post("/notes", json={"text": "while frozen"},
+                                   headers=auth_header("w", "writer")).status_code == 201
+                assert 'arrakis_ready{check="nats"} 0.0' in client.get("/metrics").text
+            finally:
+                os.kill(server.proc.pid, signal.SIGCONT)
+            print(f"degraded {took:.1f} s after the freeze")
+            wait_until(lambda: client.get("/health/ready").json()["status"] == "ok", timeout=15)
+            wait_until(lambda: count(client, select(func.count()).select_from(Seen)) == 1, timeout=30)
+    finally:
+        server.stop()
+
+
+def test_stream_limits_come_from_settings_and_follow_them(tmp_path: Path, token_issuer):
+    server = NatsServer(store_dir=tmp_path / "js")
+    server.start()
+
+    async def limits() -> tuple[float | None, int | None]:
+        nc = await nats.connect(server.url)
+        config = (await nc.jetstream(timeout=10).stream_info("ARRAKIS")).config
+        await nc.close()
+        return config.max_age, config.max_bytes
+
+    db = f"sqlite:///{(tmp_path / 's.db').as_posix()}"
+    try:
+        with make_client(db, server.url, token_issuer, nats_stream_max_age_seconds=3600,
+                         nats_stream_max_bytes=50_000_000) as client:
+            wait_until(lambda: client.get("/health/ready").json()["status"] == "ok", timeout=30)
+        assert asyncio.run(limits()) == (3600.0, 50_000_000)
+        with make_client(db, server.url, token_issuer, nats_stream_max_age_seconds=600,
+                         nats_stream_max_bytes=0) as client:  # an existing stream takes the new limits
+            wait_until(lambda: client.get("/health/ready").json()["status"] == "ok", timeout=30)
+        assert asyncio.run(limits()) == (600.0, -1)
+    finally:
+        server.stop()

@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from arrakis_common.dead_letters import DeadLetterMixin
 from arrakis_common.events import InboxMixin, OutboxMixin, utcnow
+from arrakis_common.idempotency import IdempotencyKeyMixin
 
 
 class Base(DeclarativeBase):
@@ -21,6 +23,14 @@ class Outbox(OutboxMixin, Base):
 
 class Inbox(InboxMixin, Base):
     pass
+
+
+class IdempotencyKey(IdempotencyKeyMixin, Base):
+    pass
+
+
+class DeadLetter(DeadLetterMixin, Base):
+    """Events this service's consumers could not handle, with the reason."""
 
 
 class Dataset(Base):

@@ -8,7 +8,9 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from arrakis_common.dead_letters import DeadLetterMixin
 from arrakis_common.events import InboxMixin, OutboxMixin, utcnow
+from arrakis_common.idempotency import IdempotencyKeyMixin
 
 
 def new_id() -> str:
@@ -25,6 +27,14 @@ class Outbox(OutboxMixin, Base):
 
 class Inbox(InboxMixin, Base):
     pass
+
+
+class IdempotencyKey(IdempotencyKeyMixin, Base):
+    pass
+
+
+class DeadLetter(DeadLetterMixin, Base):
+    """Events this service's consumers could not handle, with the reason."""
 
 
 class DeliveryStatus:

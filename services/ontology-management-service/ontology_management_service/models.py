@@ -10,6 +10,7 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text,
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from arrakis_common.events import InboxMixin, OutboxMixin, utcnow
+from arrakis_common.idempotency import IdempotencyKeyMixin
 
 
 def new_id() -> str:
@@ -25,6 +26,10 @@ class Outbox(OutboxMixin, Base):
 
 
 class Inbox(InboxMixin, Base):
+    pass
+
+
+class IdempotencyKey(IdempotencyKeyMixin, Base):
     pass
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from arrakis_common.events import InboxMixin, OutboxMixin, utcnow
+from arrakis_common.idempotency import IdempotencyKeyMixin
 
 
 class Base(DeclarativeBase):
@@ -20,6 +21,10 @@ class Outbox(OutboxMixin, Base):
 
 
 class Inbox(InboxMixin, Base):
+    pass
+
+
+class IdempotencyKey(IdempotencyKeyMixin, Base):
     pass
 
 

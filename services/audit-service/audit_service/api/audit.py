@@ -20,6 +20,7 @@ from arrakis_common.types import IsoDatetime, UtcDatetime
 from ..chain import as_utc, verify_chain
 from ..models import AuditEntry
 from ..queries import AuditFilter, subject_pattern_error
+from ..stream_coverage import StreamCoverage, check_stream
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 auditor = require_roles("auditor")
@@ -58,6 +59,8 @@ class VerifyOut(BaseModel):
     head_hash: str = Field(description="Hash of the last verified entry (the genesis hash for an empty log)")
     broken_seq: int | None = Field(None, description="Sequence number of the first entry that does not verify")
     reason: str | None = None
+    stream: StreamCoverage | None = Field(None, description="The JetStream stream's range against the log (null "
+                                          "when the service runs without events); a gap makes ok false")
 
 
 def audit_filter(
@@ -93,8 +96,14 @@ def get_event(seq: int, session: Session = db_session, _: Principal = Depends(au
 def verify(session: Session = db_session, runtime: ServiceRuntime = Depends(get_runtime),
            _: Principal = Depends(auditor)) -> VerifyOut:
     report = verify_chain(session, runtime.settings.audit_batch_size)  # type: ignore[attr-defined]
-    return VerifyOut(ok=report.ok, count=report.count, head_hash=report.head_hash, broken_seq=report.broken_seq,
-                     reason=report.reason)
+    coverage = check_stream(runtime)
+    gap = coverage is not None and coverage.checked and not coverage.complete
+    reason = report.reason
+    if report.ok and gap:
+        reason = (f"the stream holds {coverage.missing} events the log does not and {coverage.dead_lettered} "
+                  "dead-lettered ones")
+    return VerifyOut(ok=report.ok and not gap, count=report.count, head_hash=report.head_hash,
+                     broken_seq=report.broken_seq, reason=reason, stream=coverage)
 
 
 def export_lines(runtime: ServiceRuntime, filters: AuditFilter) -> Iterator[str]:

@@ -19,7 +19,7 @@ from arrakis_common.types import UtcDatetime
 
 from ..events import LinkDeleted, ObjectCreated, ObjectDeleted, ObjectUpdated
 from ..lookups import object_by_id, object_type_by_name, type_names
-from ..models import Link, LinkType, ObjectType, OntologyObject, PropertyValue
+from ..models import Link, LinkType, ObjectType, OntologyObject, PropertyValue, new_id
 from ..property_model import canonical, filter_value, object_title, search_text, validate_properties
 
 router = APIRouter(prefix="/objects", tags=["objects"])
@@ -76,11 +76,15 @@ def create_object(body: ObjectCreate, session: Session = db_session,
                   principal: Principal = Depends(require_roles("editor"))) -> ObjectOut:
     object_type = object_type_by_name(session, body.object_type)
     values = validate_properties(object_type.properties, body.properties)
-    row = OntologyObject(object_type_id=object_type.id, version=1, created_by=principal.subject, properties={})
+    # Everything is built before the first write, so on SQLite the database's write lock is held for one flush at
+    # commit (the object, its values and the outbox row) instead of across the whole request.
+    now = utcnow()
+    row = OntologyObject(id=new_id(), object_type_id=object_type.id, version=1, created_by=principal.subject,
+                         properties=values, title=object_title(object_type.title_property, values),
+                         search_text=search_text(values), created_at=now, updated_at=now)
     session.add(row)
-    session.flush()
-    store_values(session, row, object_type, values)
-    session.flush()
+    session.add_all([PropertyValue(object_id=row.id, name=name, value=text) for name, value in values.items()
+                     if (text := canonical(value)) is not None])
     runtime.bus.publish(session, changed_event(row, object_type.api_name, ObjectCreated))
     return to_out(row, object_type.api_name)
 

@@ -1,7 +1,7 @@
 """who may hear what: a subscription's event domains and whether it receives personal fields
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = '0004'
-down_revision: str | Sequence[str] | None = '0001'
+down_revision: str | Sequence[str] | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
