@@ -415,9 +415,15 @@ def publish_raw(nats_url: str, messages: list[tuple[str, bytes]]) -> None:
     asyncio.run(run())
 
 
-def envelope_bytes(payload: object, **fields: object) -> bytes:
+def envelope_bytes(payload: object, signer: object = None, **fields: object) -> bytes:
+    """An envelope from the subject's owner (signed with ``signer``, its private key, when given)."""
+    from arrakis_common.provenance import sign
+
     envelope = {"id": str(uuid.uuid4()), "subject": NoteCreated.subject, "type": "NoteCreated", "version": 1,
-                "occurred_at": "2026-01-01T00:00:00Z", "source": "poison-test", "payload": payload, **fields}
+                "occurred_at": "2026-01-01T00:00:00Z", "source": "sample-service", "payload": payload, **fields}
+    if signer is not None:  # signed as the relay signs: the envelope with every field it has, defaults included
+        envelope = Envelope.model_validate(envelope).model_dump(mode="json")
+        envelope["signature"] = sign(envelope, signer)
     return json.dumps(envelope).encode()
 
 
@@ -426,24 +432,32 @@ def test_events_a_consumer_cannot_handle_are_dead_lettered_with_the_reason(tmp_p
     deep: object = "bottom"
     for _ in range(300):
         deep = [deep]
+    from arrakis_common.provenance import KeyDirectory
+
+    keys = KeyDirectory(tmp_path / "keys")
+    owner = keys.private_key("sample-service")  # past the provenance check: these come from the subject's owner
     poison = [
         (NoteCreated.subject, b"{not json"),
         (NoteCreated.subject, envelope_bytes({"id": 1, "text": "deep", "nested": deep})),  # past the parser's depth
-        (NoteCreated.subject, envelope_bytes({"id": "not a number", "text": "x"})),
-        (NoteCreated.subject, envelope_bytes({"id": 7, "text": "boom"})),  # the handler fails every time
+        (NoteCreated.subject, envelope_bytes({"id": "not a number", "text": "x"}, owner)),
+        (NoteCreated.subject, envelope_bytes({"id": 7, "text": "boom"}, owner)),  # the handler fails every time
+        (NoteCreated.subject, envelope_bytes({"id": 8, "text": "forged"})),  # unsigned: refused, and kept
     ]
     db = f"sqlite:///{(tmp_path / 's.db').as_posix()}"
-    with make_client(db, nats_server.url, token_issuer, consumer_max_deliveries=2) as client:
+    with make_client(db, nats_server.url, token_issuer, consumer_max_deliveries=2,
+                     event_keys_dir=keys.directory) as client:
         wait_until(lambda: client.get("/health/ready").json()["status"] == "ok")
         engine = client.app.state.runtime.database().engine
         publish_raw(nats_server.url, poison)
         assert client.post("/notes", json={"text": "fine"}, headers=auth_header("w", "writer")).status_code == 201
-        wait_until(lambda: dead_letters.count(engine, "sample-seen") == 4, timeout=30)
+        wait_until(lambda: dead_letters.count(engine, "sample-seen") == 5, timeout=30)
         wait_until(lambda: count(client, select(func.count()).select_from(Seen)) == 1)  # the good event still passes
         with engine.connect() as conn:
             rows = conn.execute(select(dead_letters.event_dead_letters).order_by(
                 dead_letters.event_dead_letters.c.stream_seq)).mappings().all()
-        assert [row["reason"] for row in rows] == ["malformed", "malformed", "invalid_payload", "handler_failed"]
+        assert [row["reason"] for row in rows] == ["malformed", "malformed", "invalid_payload", "handler_failed",
+                                                   "refused"]
+        assert rows[4]["detail"] == "PermissionError: unsigned"
         assert "recursion limit" in rows[1]["detail"] and rows[0]["body"] == "{not json"
         assert rows[3]["deliveries"] == 2 and "cannot take this note" in rows[3]["detail"]
         assert all(row["stream_seq"] and row["event_id"] for row in rows)
