@@ -581,7 +581,7 @@ def _parse_all(texts: dict[str, str]) -> dict[str, tuple[list[Block], Any]]:
     for path, key in keys.items():
         raw, error = PARSES[key]
         # A copy per use (marshal: fast for plain JSON values), so no reader of one tree can alter another's.
-        copy = marshal.loads(marshal.dumps(raw)) if raw is not None else None  # nosec B302 (our own values)
+        copy = marshal.loads(marshal.dumps(raw)) if raw is not None else None  # own values  # nosec B302
         out[path] = blocks_of(copy, error, Path(path))
     _bound()
     return out

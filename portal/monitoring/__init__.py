@@ -61,7 +61,7 @@ def portal_site_url(repo: Path, config: RepoConfig) -> str:
     while path.is_file() and path not in seen:
         seen.add(path)
         try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_TolerantLoader)  # nosec B506 (a SafeLoader)
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_TolerantLoader)  # a SafeLoader  # nosec B506
         except (yaml.YAMLError, UnicodeDecodeError, OSError):
             return ""
         if not isinstance(data, dict):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,7 @@ from arrakis_common.dead_letters import event_dead_letters
 from .models import AuditEntry
 
 BATCH = 500
+log = logging.getLogger(__name__)
 SAMPLE = 20  # sequence numbers listed per kind; the counts are complete
 
 
@@ -139,8 +141,8 @@ async def stream_coverage(js: Any, stream: str, subjects: str, consumer: str, lo
     finally:
         try:
             await sub.unsubscribe()
-        except Exception:  # an ephemeral consumer also goes by itself after inactive_threshold
-            pass
+        except Exception as exc:  # an ephemeral consumer also goes by itself after inactive_threshold
+            log.debug("stream coverage consumer not removed (%s); it expires by itself", exc)
     return report
 
 
